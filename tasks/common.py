@@ -1,0 +1,77 @@
+"""Shapes and helpers shared by the stage modules."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+
+from warehouse.schemas import REJECTS
+
+
+@dataclass(slots=True)
+class Document:
+    """One document as read from a wire, before cleaning."""
+
+    source: str
+    source_item_id: str
+    body: str | None
+    title: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    origin: str = ""  # file (and line) it came from, for error messages
+
+
+@dataclass(slots=True)
+class Reject:
+    """A document a stage could not take, with a short reason code."""
+
+    source: str
+    source_item_id: str
+    stage: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class Batch:
+    """What one stage hands the next: good rows and the rejects made so far."""
+
+    documents: list[Document] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def stable_id(*parts: str, length: int = 16) -> str:
+    """Return a short hex id derived from the given strings."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+QUOTE_MARKS = str.maketrans({c: '"' for c in '“”„‟«»"″'} | {c: "'" for c in "‘’‚‛′`´"})
+NON_WORD = re.compile(r"[^\w\s]+", re.UNICODE)
+SPACES = re.compile(r"\s+")
+
+
+def normalize_for_match(text: str) -> str:
+    """Return text folded for comparison: accents, case, quote marks, punctuation, spaces."""
+    text = unicodedata.normalize("NFKD", text.translate(QUOTE_MARKS))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return SPACES.sub(" ", NON_WORD.sub(" ", text)).strip()
+
+
+def rejects_table(rejects: list[Reject], run_id: str | None = None) -> pa.Table:
+    """Return rejects as rows of the rejects table; the id makes re-runs idempotent."""
+    rows = {name: [] for name in REJECTS.names}
+    for r in rejects:
+        rows["reject_id"].append(stable_id(r.source, r.source_item_id, r.stage, r.reason, r.detail))
+        rows["run_id"].append(run_id)
+        rows["source"].append(r.source)
+        rows["source_item_id"].append(r.source_item_id)
+        rows["stage"].append(r.stage)
+        rows["reason"].append(r.reason)
+        rows["detail"].append(r.detail[:500])
+    return pa.table(rows, schema=REJECTS)

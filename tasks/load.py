@@ -1,0 +1,203 @@
+"""Load: skip what is already stored and commit a batch's tables to the warehouse atomically."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from prefect import task
+from prefect.tasks import exponential_backoff
+
+from tasks.common import Reject, rejects_table
+from warehouse import Warehouse
+from warehouse.schemas import RUNS
+
+
+@dataclass(slots=True)
+class Counts:
+    """What a run did, stage by stage."""
+
+    documents_read: int = 0
+    articles_loaded: int = 0
+    already_loaded: int = 0
+    rejects: int = 0
+    duplicates: int = 0
+    stories_new: int = 0
+    mentions: int = 0
+    quotes: int = 0
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Counts) -> None:
+        """Add another batch's counts to these."""
+        for name, value in asdict(other).items():
+            if name == "rejects_by_reason":
+                for reason, n in value.items():
+                    self.rejects_by_reason[reason] = self.rejects_by_reason.get(reason, 0) + n
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
+
+def with_run_id(table: pa.Table, run_id: str) -> pa.Table:
+    """Return the table with its run_id column set."""
+    index = table.schema.get_field_index("run_id")
+    return table.set_column(index, "run_id", pa.array([run_id] * table.num_rows, pa.string()))
+
+
+def split_new(warehouse: Warehouse, articles: pa.Table) -> tuple[pa.Table, int]:
+    """Return the articles not yet in the warehouse and how many were already there."""
+    if articles.num_rows == 0:
+        return articles, 0
+    ids = articles["article_id"]
+    stored = warehouse.read(
+        "articles", columns=["article_id"], filter=pc.field("article_id").isin(ids)
+    )
+    fresh = articles.filter(pc.invert(pc.is_in(ids, value_set=stored["article_id"])))
+    return fresh, articles.num_rows - fresh.num_rows
+
+
+def new_rejects(warehouse: Warehouse, rejects: pa.Table) -> pa.Table:
+    """Return the rejects not recorded by an earlier run."""
+    if rejects.num_rows == 0:
+        return rejects
+    stored = warehouse.read(
+        "rejects", columns=["reject_id"], filter=pc.field("reject_id").isin(rejects["reject_id"])
+    )
+    return rejects.filter(pc.invert(pc.is_in(rejects["reject_id"], value_set=stored["reject_id"])))
+
+
+def commit_batch(
+    warehouse: Warehouse,
+    commit_id: str,
+    run_id: str,
+    articles: pa.Table,
+    mentions: pa.Table,
+    quotes: pa.Table,
+    links: pa.Table,
+    signatures: pa.Table,
+    stories: pa.Table | None,
+    rejects: list[Reject],
+    documents_read: int,
+    already_loaded: int,
+) -> Counts:
+    """Commit one batch's rows in a single atomic unit and return its counts."""
+    reject_rows = new_rejects(warehouse, rejects_table(rejects, run_id))
+    tables = {
+        "mentions": with_run_id(mentions, run_id),
+        "quotes": with_run_id(quotes, run_id),
+        "links": with_run_id(links, run_id),
+        "signatures": with_run_id(signatures, run_id),
+        "rejects": reject_rows,
+        "articles": with_run_id(articles, run_id),
+    }
+    if stories is not None:
+        tables["stories"] = stories
+    before = warehouse.read("stories", columns=["story_id"]).num_rows
+    warehouse.commit(commit_id, tables)
+    reasons: dict[str, int] = {}
+    for reason in reject_rows["reason"].to_pylist():
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return Counts(
+        documents_read=documents_read,
+        articles_loaded=articles.num_rows,
+        already_loaded=already_loaded,
+        rejects=reject_rows.num_rows,
+        duplicates=articles["duplicate_of"].drop_null().__len__(),
+        stories_new=(stories.num_rows - before) if stories is not None else 0,
+        mentions=mentions.num_rows,
+        quotes=quotes.num_rows,
+        rejects_by_reason=reasons,
+    )
+
+
+def record_run(
+    warehouse: Warehouse,
+    run_id: str,
+    started_at: datetime,
+    finished_at: datetime,
+    status: str,
+    counts: Counts,
+) -> None:
+    """Commit the run's row to the runs table."""
+    values = asdict(counts)
+    values.pop("rejects_by_reason")
+    row = {
+        "run_id": run_id,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "status": status,
+        **values,
+    }
+    warehouse.commit(f"{run_id}-run", {"runs": pa.Table.from_pylist([row], schema=RUNS)})
+
+
+IO_RETRIES = {
+    "retries": 3,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=1),
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": lambda task, run, state: _retryable(state),
+}
+
+
+def _retryable(state) -> bool:
+    """Retry only I/O errors; bad data and bugs fail the same way again."""
+    try:
+        state.result()
+    except OSError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="select-new", task_run_name="select-new-{label}", **IO_RETRIES)
+def select_new(articles: pa.Table, warehouse_root: str, label: str) -> tuple[pa.Table, int]:
+    """Drop articles the warehouse already holds."""
+    return split_new(Warehouse(warehouse_root), articles)
+
+
+@task(name="load", task_run_name="load-{label}", **IO_RETRIES)
+def load(
+    warehouse_root: str,
+    commit_id: str,
+    run_id: str,
+    articles: pa.Table,
+    mentions: pa.Table,
+    quotes: pa.Table,
+    links: pa.Table,
+    signatures: pa.Table,
+    stories: pa.Table | None,
+    rejects: list[Reject],
+    documents_read: int,
+    already_loaded: int,
+    label: str,
+) -> Counts:
+    """Commit a batch to the warehouse."""
+    return commit_batch(
+        Warehouse(warehouse_root),
+        commit_id,
+        run_id,
+        articles,
+        mentions,
+        quotes,
+        links,
+        signatures,
+        stories,
+        rejects,
+        documents_read,
+        already_loaded,
+    )
+
+
+@task(name="record-run", task_run_name="record-run-{run_id}", **IO_RETRIES)
+def record(
+    warehouse_root: str,
+    run_id: str,
+    started_at: datetime,
+    finished_at: datetime,
+    status: str,
+    counts: Counts,
+) -> None:
+    """Record the run in the runs table."""
+    record_run(Warehouse(warehouse_root), run_id, started_at, finished_at, status, counts)

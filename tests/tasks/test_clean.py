@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tasks.clean import clean_body, clean_documents, detect_language, normalize_text
+from tasks.common import Batch, Document
+
+NOW = datetime(2026, 3, 5, tzinfo=UTC)
+
+
+def test_normalize_text_nfc_spaces_and_paragraphs():
+    raw = "Cafe\u0301  au\tlait\r\nsame para\n\n\n  Next\u200b one.  "
+    assert normalize_text(raw) == "Café au lait same para\n\nNext one."
+    assert normalize_text("line one\nline two") == "line one\n\nline two"
+
+
+def test_headline_dateline_and_credit_are_split_off():
+    body = "Port strike halts traffic\n\nOSLO, March 3 (Northwire) - Dockworkers walked out."
+    cleaned = clean_body(body)
+    assert cleaned.title == "Port strike halts traffic"
+    assert cleaned.dateline == "OSLO, March 3 (Northwire)"
+    assert cleaned.credit == "Northwire"
+    assert cleaned.body == "Dockworkers walked out."
+
+
+def test_credit_from_inputs_line_and_quoted_as_saying():
+    assert clean_body("It happened.\n\n(With inputs from agencies)").credit == "agencies"
+    text = '"We will act," AFP quoted the minister as saying.'
+    assert clean_body(text, title="T").credit == "AFP"
+
+
+def test_bad_documents_become_rejects_and_ids_are_stable():
+    docs = [
+        Document("w", "1", "A real article body about the port strike in Oslo."),
+        Document("w", "2", "   \n\n  "),
+        Document("w", "3", None),
+        Document("w", "4", "1234 5678 90 %%% ### 42"),
+        Document("w", "5", "A real article body about the port strike in Oslo."),
+    ]
+    table, rejects = clean_documents(Batch(docs), NOW)
+    assert table["source_item_id"].to_pylist() == ["1"]
+    assert [(r.source_item_id, r.reason) for r in rejects] == [
+        ("2", "empty_body"),
+        ("3", "empty_body"),
+        ("4", "not_text"),
+        ("5", "duplicate_item"),
+    ]
+    again, _ = clean_documents(Batch(docs[:1]), NOW)
+    assert again["article_id"].to_pylist() == table["article_id"].to_pylist()
+
+
+def test_offsets_point_into_the_cleaned_body():
+    table, _ = clean_documents(Batch([Document("w", "1", "Title line\n\nBody   text here.")]), NOW)
+    body = table["body"][0].as_py()
+    assert body == "Body text here."
+    assert body[5:9] == "text"
+
+
+def test_detect_language():
+    assert (
+        detect_language("The minister said that the strike was over and it was time to talk.")
+        == "en"
+    )
+    assert (
+        detect_language(
+            "Le ministre a dit que la grève est finie et que les discussions sont ouvertes."
+        )
+        == "fr"
+    )
+    assert detect_language("12345") == "und"

@@ -1,0 +1,165 @@
+"""The data contract: one explicit Arrow schema per warehouse table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+TS = pa.timestamp("us", tz="UTC")
+DICT_STR = pa.dictionary(pa.int32(), pa.string())
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """A table's name, schema and layout."""
+
+    name: str
+    schema: pa.Schema
+    key: tuple[str, ...]
+    sort_by: tuple[str, ...] = ()
+    partition_by_month: str | None = None  # timestamp column that picks the month folder
+    mutable: bool = False  # rewritten whole and swapped atomically
+
+
+ARTICLES = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("source", pa.string()),
+        ("source_item_id", pa.string()),
+        ("title", pa.string()),
+        ("url", pa.string()),
+        ("published_at", TS),
+        ("ingested_at", TS),
+        ("language", pa.string()),
+        ("body", pa.string()),
+        ("body_hash", pa.string()),
+        ("word_count", pa.int32()),
+        ("dateline", pa.string()),
+        ("credit", pa.string()),
+        ("duplicate_of", pa.string()),
+        ("story_id", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
+MENTIONS = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("mention_idx", pa.int32()),
+        ("text", pa.string()),
+        ("label", pa.string()),
+        ("start_char", pa.int32()),
+        ("end_char", pa.int32()),
+        ("canonical", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
+QUOTES = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("quote_idx", pa.int32()),
+        ("text", pa.string()),
+        ("quote_type", pa.string()),
+        ("start_char", pa.int32()),
+        ("end_char", pa.int32()),
+        ("speaker", pa.string()),
+        ("speaker_text", pa.string()),
+        ("speaker_start", pa.int32()),
+        ("speaker_end", pa.int32()),
+        ("cue", pa.string()),
+        ("cue_start", pa.int32()),
+        ("cue_end", pa.int32()),
+        ("confidence", pa.float32()),
+        ("quote_key", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
+LINKS = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("other_article_id", pa.string()),
+        ("relation", pa.string()),
+        ("score", pa.float32()),
+        ("method", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
+SIGNATURES = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("story_id", pa.string()),
+        ("published_at", TS),
+        ("body_hash", pa.string()),
+        ("minhash", pa.list_(pa.uint32())),
+        ("entities", pa.list_(pa.string())),
+        ("quote_texts", pa.list_(pa.string())),
+        ("run_id", pa.string()),
+    ]
+)
+
+STORIES = pa.schema(
+    [
+        ("story_id", pa.string()),
+        ("title", pa.string()),
+        ("first_seen", TS),
+        ("last_seen", TS),
+        ("n_articles", pa.int32()),
+        ("n_sources", pa.int32()),
+        ("sources", pa.list_(pa.string())),
+        ("original_article_id", pa.string()),
+    ]
+)
+
+REJECTS = pa.schema(
+    [
+        ("reject_id", pa.string()),
+        ("run_id", pa.string()),
+        ("source", pa.string()),
+        ("source_item_id", pa.string()),
+        ("stage", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+
+RUNS = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("started_at", TS),
+        ("finished_at", TS),
+        ("status", pa.string()),
+        ("documents_read", pa.int32()),
+        ("articles_loaded", pa.int32()),
+        ("already_loaded", pa.int32()),
+        ("rejects", pa.int32()),
+        ("duplicates", pa.int32()),
+        ("stories_new", pa.int32()),
+        ("mentions", pa.int32()),
+        ("quotes", pa.int32()),
+    ]
+)
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec("articles", ARTICLES, ("article_id",), ("published_at",), "published_at"),
+        TableSpec("mentions", MENTIONS, ("article_id", "mention_idx")),
+        TableSpec("quotes", QUOTES, ("article_id", "quote_idx")),
+        TableSpec("links", LINKS, ("article_id", "other_article_id", "relation")),
+        TableSpec("signatures", SIGNATURES, ("article_id",)),
+        TableSpec("rejects", REJECTS, ("reject_id",)),
+        TableSpec("runs", RUNS, ("run_id",)),
+        TableSpec("stories", STORIES, ("story_id",), ("first_seen",), mutable=True),
+    )
+}
+
+
+def empty(name: str) -> pa.Table:
+    """Return an empty table with the named table's schema."""
+    return TABLES[name].schema.empty_table()
