@@ -38,6 +38,10 @@ def quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
+eval_app = typer.Typer(help="Measure accuracy on labelled data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+
 @app.callback()
 def wiredesk() -> None:
     """Turn news wires into clean, deduplicated Parquet tables."""

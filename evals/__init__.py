@@ -1,0 +1,1 @@
+"""Accuracy evaluations on labelled data: quotes, entities, stories."""
