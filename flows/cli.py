@@ -67,10 +67,20 @@ def run(
     ] = None,
     batch_files: Annotated[int, typer.Option(help="Files per batch.")] = 500,
     n_process: Annotated[int, typer.Option(help="spaCy worker processes.")] = 1,
+    task_runner: Annotated[
+        str, typer.Option(help="Where extraction batches run: 'threads' or 'dask'.")
+    ] = "threads",
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler, e.g. tcp://10.0.0.5:8786 [default: a local cluster]."),
+    ] = None,
 ) -> None:
     """Ingest files through the pipeline into the warehouse and print what each stage did."""
     quiet_prefect()
+    from prefect import tags
+
     from flows.pipeline import ingest_flow
+    from flows.runners import make_task_runner
     from tasks.extract import ModelNotFound
     from warehouse import WarehouseError
 
@@ -78,19 +88,74 @@ def run(
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}")
     try:
-        report = ingest_flow(
-            paths=[str(p) for p in paths] if paths else None,
-            source=source,
-            warehouse=warehouse,
-            model=model,
-            batch_files=batch_files,
-            n_process=n_process,
-        )
-    except (FileNotFoundError, ModelNotFound, WarehouseError) as err:
+        runner = make_task_runner(task_runner, dask_address)
+        with tags(f"source:{source or 'inbox'}", "wiredesk"):
+            report = ingest_flow.with_options(task_runner=runner)(
+                paths=[str(p) for p in paths] if paths else None,
+                source=source,
+                warehouse=warehouse,
+                model=model,
+                batch_files=batch_files,
+                n_process=n_process,
+            )
+    except (FileNotFoundError, ModelNotFound, WarehouseError, ValueError) as err:
         fail(str(err))
     except Exception as err:
         fail(f"{type(err).__name__}: {err}")
     print_summary(report)
+
+
+@app.command()
+def sql(
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='SQL over views named after the tables, e.g. "select count(*) from articles".'
+        ),
+    ],
+    warehouse: WarehouseOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the result to a .csv or .parquet file."),
+    ] = None,
+    max_rows: Annotated[int, typer.Option(help="Rows to print.")] = 100,
+) -> None:
+    """Run DuckDB SQL over every table (one committed snapshot) and print or save the result."""
+    import duckdb
+
+    from warehouse import WarehouseError
+    from warehouse.query import default_root, run_sql
+
+    try:
+        typer.echo(run_sql(query, default_root(warehouse), out, max_rows))
+    except (duckdb.Error, WarehouseError, ValueError, OSError) as err:
+        fail(str(err).splitlines()[0])
+
+
+@app.command()
+def compact(
+    warehouse: WarehouseOption = None,
+    target_mb: Annotated[int, typer.Option(help="Merged files grow up to this size.")] = 128,
+) -> None:
+    """Merge small Parquet files; readers never see a row twice or miss one meanwhile."""
+    from warehouse import WarehouseError
+    from warehouse.compact import compact as compact_warehouse
+    from warehouse.query import default_root
+
+    try:
+        report = compact_warehouse(default_root(warehouse), target_mb * 1024 * 1024)
+    except (WarehouseError, OSError) as err:
+        fail(str(err))
+    if not report.snapshot:
+        typer.echo("nothing to compact: no partition has more than one small file")
+        return
+    typer.echo(f"published snapshot {report.snapshot}")
+    for name, before in report.files_before.items():
+        if before != report.files_after[name]:
+            rows = report.rows.get(name, 0)
+            typer.echo(
+                f"  {name:<12} files {before} -> {report.files_after[name]}  ({rows} rows merged)"
+            )
 
 
 def print_summary(report) -> None:

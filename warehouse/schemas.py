@@ -22,6 +22,8 @@ class TableSpec:
     sort_by: tuple[str, ...] = ()
     partition_by_month: str | None = None  # timestamp column that picks the month folder
     mutable: bool = False  # rewritten whole and swapped atomically
+    # Bump when columns are added; the warehouse refuses writes that drop or retype a column.
+    version: int = SCHEMA_VERSION
 
 
 ARTICLES = pa.schema(

@@ -1,14 +1,39 @@
-"""Parquet storage: atomic commits, a single-writer lock, readers."""
+"""Parquet storage: snapshot commits published by one atomic rename, a single-writer lock, readers.
+
+Layout under the warehouse root::
+
+    .lock                         single-writer lock (flock; the OS drops it if the holder dies)
+    _current -> _snapshots/00000042   the commit point: one symlink, replaced by one rename
+    _snapshots/00000042/          an immutable snapshot: every committed file, as hard links
+        _manifest.json            commit ids applied, schema (version, columns) per table
+        articles/month=2024-05/part-<commit>.parquet
+        mentions/part-<commit>.parquet
+        ...
+    articles -> _current/articles     stable reader paths, one per table, never change
+    mentions -> _current/mentions
+
+A commit builds the next snapshot beside the current one (hard links to the files it keeps, new
+files written under a temporary name, fsynced and renamed), then swaps ``_current`` with a single
+``rename(2)``. Until that rename every reader path shows the old snapshot, after it the new one, for
+all tables at once; a writer that dies anywhere leaves only an unreferenced snapshot folder, which
+the next writer deletes. Data files are never modified once written, so hard links are safe.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
+import re
 import shutil
+import signal
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -18,8 +43,14 @@ import pyarrow.parquet as pq
 
 from warehouse.schemas import TABLES, TableSpec
 
-STAGING = "_staging"
-COMMIT_MARKER = "_COMMITTED"
+CURRENT = "_current"
+SNAPSHOTS = "_snapshots"
+MANIFEST = "_manifest.json"
+LOCK_FILE = ".lock"
+LEGACY_STAGING = "_staging"  # the previous layout's staging folder, migrated on first lock
+LOCK_WAIT_ENV = "WIREDESK_LOCK_WAIT"
+DEFAULT_LOCK_WAIT = 600.0
+FAILPOINT_ENV = "WIREDESK_FAILPOINT"
 LOW_CARDINALITY = {
     "source",
     "language",
@@ -31,8 +62,29 @@ LOW_CARDINALITY = {
     "reason",
     "status",
     "cue",
+    "format",
 }
-ROW_GROUP_ROWS = 128 * 1024
+ROW_GROUP_ROWS = 128 * 1024  # ~10-50 MB of our columns: large enough for scans, small for memory
+SNAPSHOT_NAME = re.compile(r"^\d{8}$")
+METADATA_TABLE = b"wiredesk.table"
+METADATA_VERSION = b"wiredesk.schema_version"
+
+log = logging.getLogger("wiredesk.warehouse")
+
+# File operations done by this process. The crash test kills a writer at chosen operations.
+steps = 0
+step_log: list[str] | None = None  # set to a list to record each operation's label
+_FAILPOINT = int(os.environ.get(FAILPOINT_ENV, "0") or 0)
+
+
+def _step(label: str) -> None:
+    """Count one file operation; die right here when WIREDESK_FAILPOINT names it (crash tests)."""
+    global steps
+    steps += 1
+    if step_log is not None:
+        step_log.append(label)
+    if _FAILPOINT and steps == _FAILPOINT:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class WarehouseError(RuntimeError):
@@ -60,118 +112,431 @@ def conform(name: str, table: pa.Table) -> pa.Table:
         raise SchemaMismatch(f"{name}: {err}") from err
 
 
+def schema_record(spec: TableSpec) -> dict:
+    """Return how the manifest records a table's schema."""
+    return {
+        "version": spec.version,
+        "columns": [[f.name, str(f.type)] for f in spec.schema],
+    }
+
+
+def check_additive(name: str, stored: dict | None) -> None:
+    """Refuse to write a table whose declared schema is not the stored one plus new columns."""
+    if stored is None:
+        return
+    spec = TABLES[name]
+    declared = {f.name: str(f.type) for f in spec.schema}
+    for column, kind in stored["columns"]:
+        if column not in declared:
+            raise SchemaMismatch(
+                f"{name}: stored column {column!r} is no longer declared; "
+                "schemas may only add columns"
+            )
+        if declared[column] != kind:
+            raise SchemaMismatch(
+                f"{name}: column {column!r} is stored as {kind} but declared {declared[column]}; "
+                "schemas may only add columns"
+            )
+    if stored["version"] > spec.version:
+        raise SchemaMismatch(
+            f"{name}: the warehouse holds schema version {stored['version']}, newer than this "
+            f"code's {spec.version}; upgrade wiredesk"
+        )
+    if len(declared) > len(stored["columns"]) and stored["version"] == spec.version:
+        log.warning("%s: columns were added without bumping its schema version", name)
+
+
 def month_of(table: pa.Table, column: str) -> pa.Array:
     """Return the YYYY-MM partition value of each row (ingested_at when the column is null)."""
-    when = pc.coalesce(table[column], table["ingested_at"])
+    fallback = "ingested_at" if "ingested_at" in table.column_names else column
+    when = pc.coalesce(table[column], table[fallback])
     return pc.strftime(when, format="%Y-%m")
 
 
+def empty_manifest() -> dict:
+    """Return the manifest of a warehouse that has no commit yet."""
+    return {"format": 1, "snapshot": 0, "commits": [], "tables": {}}
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One committed state of every table; its files never change."""
+
+    number: int
+    path: Path | None  # None before the first commit
+    manifest: dict = field(default_factory=empty_manifest)
+
+    @property
+    def commits(self) -> list[str]:
+        """Return the commit ids applied, oldest first."""
+        return list(self.manifest["commits"])
+
+    def files(self, name: str) -> list[Path]:
+        """Return the data files of a table in this snapshot."""
+        if self.path is None or not (self.path / name).is_dir():
+            return []
+        return sorted(p for p in (self.path / name).rglob("*.parquet") if p.is_file())
+
+    def files_all(self) -> list[Path]:
+        """Return every data file of the snapshot, all tables."""
+        if self.path is None:
+            return []
+        return sorted(p for p in self.path.rglob("*.parquet") if p.is_file())
+
+    def read(
+        self,
+        name: str,
+        columns: list[str] | None = None,
+        filter: pc.Expression | None = None,
+    ) -> pa.Table:
+        """Read a table's rows with its declared schema (columns added later read as null)."""
+        spec = TABLES[name]
+        files = self.files(name)
+        if not files:
+            table = spec.schema.empty_table()
+            table = table.filter(filter) if filter is not None else table
+            return table.select(columns) if columns else table
+        dataset = ds.dataset(
+            [str(f) for f in files], schema=spec.schema, format="parquet", partitioning=None
+        )
+        return dataset.to_table(columns=columns, filter=filter)
+
+
+# Warehouses whose writer lock this process holds: the flow takes it and its tasks, running in
+# other threads of the same process, commit under it.
+_HELD: dict[str, int] = {}
+_HELD_GUARD = threading.Lock()
+_COMMIT_MUTEX = threading.Lock()  # commits from several threads of one process go one at a time
+
+
 class Warehouse:
-    """A folder of Parquet tables, one subfolder per table."""
+    """A folder of Parquet tables, one reader path per table, published as snapshots."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
 
     def path(self, name: str) -> Path:
-        """Return the folder of a table."""
+        """Return the stable reader path of a table (a folder to glob)."""
         return self.root / name
 
-    # -- writing -----------------------------------------------------------------------------
+    # -- the writer lock ---------------------------------------------------------------------
 
     @contextmanager
-    def lock(self, wait_seconds: float = 0.0) -> Iterator[None]:
-        """Hold the single-writer lock; the OS releases it if the process dies."""
+    def lock(self, wait_seconds: float | None = None) -> Iterator[None]:
+        """Hold the single-writer lock, waiting up to wait_seconds for another run to finish.
+
+        The default wait is WIREDESK_LOCK_WAIT seconds (600). The OS releases the lock if the
+        holder dies; taking it cleans up whatever a dead writer left. Re-entrant in a process.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
-        handle = open(self.root / ".lock", "a+")  # noqa: SIM115 - held for the block
-        deadline = time.monotonic() + wait_seconds
+        key = str(self.root.resolve())
+        with _HELD_GUARD:
+            if key in _HELD:
+                _HELD[key] += 1
+                nested = True
+            else:
+                nested = False
+        if nested:
+            try:
+                yield
+            finally:
+                with _HELD_GUARD:
+                    _HELD[key] -= 1
+            return
+        if wait_seconds is None:
+            wait_seconds = float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT))
+        handle = open(self.root / LOCK_FILE, "a+")  # noqa: SIM115 - held for the block
         try:
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise WarehouseLocked(
-                            f"another wiredesk run is writing to {self.root}; try again later"
-                        ) from None
-                    time.sleep(0.2)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(str(os.getpid()))
-            handle.flush()
-            self.recover()
-            yield
+            self._acquire(handle, wait_seconds)
+            with _HELD_GUARD:
+                _HELD[key] = 1
+            try:
+                self.recover()
+                yield
+            finally:
+                with _HELD_GUARD:
+                    del _HELD[key]
         finally:
             handle.close()
 
+    def _acquire(self, handle, wait_seconds: float) -> None:
+        """Take the flock, polling until the deadline."""
+        deadline = time.monotonic() + wait_seconds
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = _read_pid(self.root / LOCK_FILE)
+                if time.monotonic() >= deadline:
+                    raise WarehouseLocked(
+                        f"another wiredesk run (pid {holder}) is writing to {self.root}; "
+                        f"gave up after waiting {wait_seconds:g} s"
+                    ) from None
+                if not told:
+                    log.warning("waiting for the run (pid %s) writing to %s", holder, self.root)
+                    told = True
+                time.sleep(0.1)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+
+    def holds_lock(self) -> bool:
+        """Return whether this process holds the writer lock."""
+        with _HELD_GUARD:
+            return str(self.root.resolve()) in _HELD
+
+    # -- recovery ----------------------------------------------------------------------------
+
     def recover(self) -> None:
-        """Finish commits that were marked done and discard those that were not."""
-        staging = self.root / STAGING
-        if not staging.exists():
+        """Delete what a dead writer left (unpublished snapshots, temporary links) and old data."""
+        if not self.holds_lock():
+            with self.lock():  # taking the lock recovers
+                return
+        self._migrate_legacy()
+        (self.root / f".{CURRENT}.tmp").unlink(missing_ok=True)
+        current = self._current_number()
+        folder = self.root / SNAPSHOTS
+        if folder.is_dir():
+            for entry in sorted(folder.iterdir()):
+                if not SNAPSHOT_NAME.match(entry.name) or int(entry.name) > current:
+                    shutil.rmtree(entry, ignore_errors=True)  # never published
+        if current:
+            self._link_tables()
+        self._collect(current)
+
+    def _collect(self, keep: int) -> None:
+        """Delete superseded snapshots that no reader has pinned."""
+        folder = self.root / SNAPSHOTS
+        if not folder.is_dir():
             return
-        for unit in sorted(staging.iterdir()):
-            if (unit / COMMIT_MARKER).exists():
-                self._publish(unit)
-            else:
-                shutil.rmtree(unit, ignore_errors=True)
+        for entry in sorted(folder.iterdir()):
+            if not SNAPSHOT_NAME.match(entry.name) or int(entry.name) >= keep:
+                continue
+            try:
+                handle = open(entry / MANIFEST, "rb")  # noqa: SIM115 - closed below
+            except FileNotFoundError:
+                shutil.rmtree(entry, ignore_errors=True)
+                continue
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue  # a reader still uses it; a later writer deletes it
+            try:
+                trash = folder / f".trash-{entry.name}"
+                os.replace(entry, trash)  # readers that pinned it meanwhile see it gone
+                _step("collect")
+                shutil.rmtree(trash, ignore_errors=True)
+            finally:
+                handle.close()
+
+    def _migrate_legacy(self) -> None:
+        """Move tables written by the staging-folder layout into a first snapshot."""
+        staging = self.root / LEGACY_STAGING
+        if staging.is_dir():
+            for unit in sorted(staging.iterdir()):
+                plan_file = unit / "plan.json"
+                if (unit / "_COMMITTED").exists() and plan_file.exists():
+                    for step in json.loads(plan_file.read_text()):
+                        staged, target = unit / step["staged"], self.root / step["target"]
+                        if staged.exists():
+                            target.parent.mkdir(parents=True, exist_ok=True)
+                            os.replace(staged, target)
+            shutil.rmtree(staging, ignore_errors=True)
+        legacy = [
+            self.root / name
+            for name in TABLES
+            if (self.root / name).is_dir() and not (self.root / name).is_symlink()
+        ]
+        if not legacy:
+            return
+        if not (self.root / CURRENT).is_symlink():
+            base = Snapshot(0, None)
+            writes = [
+                (str(f.relative_to(self.root)), f)
+                for folder in legacy
+                for f in folder.rglob("*.parquet")
+                if not f.name.startswith(".")
+            ]
+            manifest = empty_manifest()
+            manifest["tables"] = {f.name: schema_record(TABLES[f.name]) for f in legacy}
+            self._publish(base, [], lambda rel: False, manifest, adopt=writes)
+        aside = self.root / "_legacy"
+        aside.mkdir(exist_ok=True)
+        for folder in legacy:
+            os.replace(folder, aside / folder.name)
+        self._link_tables()
+        shutil.rmtree(aside, ignore_errors=True)
+
+    # -- writing -----------------------------------------------------------------------------
 
     def commit(self, commit_id: str, tables: dict[str, pa.Table]) -> None:
-        """Write tables as one atomic unit: staged, marked committed, then renamed into place."""
-        unit = self.root / STAGING / commit_id
-        shutil.rmtree(unit, ignore_errors=True)
-        unit.mkdir(parents=True)
-        plan: list[dict[str, str]] = []
-        for name, table in tables.items():
-            spec = TABLES[name]
-            table = conform(name, table)
-            if table.num_rows == 0 and not spec.mutable:
-                continue
-            for rel, part in self._split(spec, commit_id, table):
-                staged = unit / rel.replace("/", "__")
-                _write_parquet(part, staged)
-                plan.append({"staged": staged.name, "target": rel, "table": name})
-        order = {"runs": 2, "articles": 1}  # articles after their children, the run record last
-        plan.sort(key=lambda step: order.get(step["table"], 0))
-        (unit / "plan.json").write_text(json.dumps(plan))
-        _fsync_dir(unit)
-        _atomic_write_bytes(unit / COMMIT_MARKER, b"ok")
-        self._publish(unit)
+        """Publish tables as one atomic unit: all rows of every table appear at once, or none.
 
-    def _split(
-        self, spec: TableSpec, commit_id: str, table: pa.Table
-    ) -> Iterator[tuple[str, pa.Table]]:
-        if spec.mutable:
-            yield f"{spec.name}/{spec.name}.parquet", table
-            return
-        if spec.sort_by:
-            table = table.sort_by([(c, "ascending") for c in spec.sort_by])
-        if spec.partition_by_month is None:
-            yield f"{spec.name}/part-{commit_id}.parquet", table
-            return
-        months = month_of(table, spec.partition_by_month)
-        for month in pc.unique(months).to_pylist():
-            part = table.filter(pc.equal(months, month))
-            yield f"{spec.name}/month={month}/part-{commit_id}.parquet", part
+        A commit id already applied is skipped, so retrying a commit never duplicates rows.
+        Append tables get a new file per partition; mutable tables are replaced whole.
+        """
+        with self.lock(), _COMMIT_MUTEX:
+            base = self.current()
+            if commit_id in base.manifest["commits"]:
+                log.info("commit %s is already in the warehouse; skipped", commit_id)
+                return
+            writes: list[tuple[str, pa.Table, str]] = []
+            replaced: set[str] = set()
+            manifest = json.loads(json.dumps(base.manifest))
+            for name, table in tables.items():
+                spec = TABLES[name]
+                table = conform(name, table)
+                check_additive(name, base.manifest["tables"].get(name))
+                manifest["tables"][name] = schema_record(spec)
+                if spec.mutable:
+                    replaced.add(name)
+                elif table.num_rows == 0:
+                    continue
+                for rel, part in _split(spec, commit_id, table):
+                    writes.append((rel, part, name))
+            manifest["commits"].append(commit_id)
+            manifest["operation"] = f"commit {commit_id}"
+            self._publish(base, writes, lambda rel: rel.split("/", 1)[0] in replaced, manifest)
 
-    def _publish(self, unit: Path) -> None:
-        plan = json.loads((unit / "plan.json").read_text())
-        for step in plan:
-            staged = unit / step["staged"]
-            target = self.root / step["target"]
-            if staged.exists():  # absent when an earlier publish got this far
+    def _publish(
+        self,
+        base: Snapshot,
+        writes: list[tuple[str, pa.Table, str]],
+        drop: Callable[[str], bool],
+        manifest: dict,
+        adopt: list[tuple[str, Path]] | None = None,
+    ) -> Snapshot:
+        """Build the next snapshot from base minus dropped files plus writes, then swap it in."""
+        number = base.number + 1
+        name = f"{number:08d}"
+        new = self.root / SNAPSHOTS / name
+        link_tmp = self.root / f".{CURRENT}.tmp"
+        shutil.rmtree(new, ignore_errors=True)
+        new.mkdir(parents=True)
+        _step("snapshot-folder")
+        swapped = False
+        try:
+            folders = {new}
+            for table in TABLES:
+                (new / table).mkdir()
+                folders.add(new / table)
+            for old in base.files_all():
+                rel = str(old.relative_to(base.path))
+                if drop(rel):
+                    continue
+                target = new / rel
+                if target.parent not in folders:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    folders.add(target.parent)
+                os.link(old, target)
+                _step("link")
+            for rel, source in adopt or []:
+                target = new / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, target)
-                _fsync_dir(target.parent)
-        shutil.rmtree(unit, ignore_errors=True)
+                folders.add(target.parent)
+                os.link(source, target)
+                _step("link")
+            for rel, table, table_name in writes:
+                target = new / rel
+                if target.parent not in folders:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    folders.add(target.parent)
+                _write_parquet(table, target, table_name)
+            manifest = manifest | {
+                "snapshot": number,
+                "created_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            }
+            _write_bytes(new / MANIFEST, json.dumps(manifest, indent=1).encode())
+            for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+                _fsync_dir(folder)
+            _fsync_dir(new.parent)
+            _step("snapshot-built")
+            self._link_tables()
+            link_tmp.unlink(missing_ok=True)
+            os.symlink(f"{SNAPSHOTS}/{name}", link_tmp)
+            _step("symlink-staged")
+            os.replace(link_tmp, self.root / CURRENT)  # the commit point
+            swapped = True
+            _fsync_dir(self.root)
+            _step("swapped")
+        except BaseException:
+            if not swapped:
+                link_tmp.unlink(missing_ok=True)
+                shutil.rmtree(new, ignore_errors=True)
+            raise
+        self._collect(number)
+        return Snapshot(number, new, manifest)
+
+    def _link_tables(self) -> None:
+        """Give each table its stable reader path ``<root>/<table> -> _current/<table>``."""
+        for table in TABLES:
+            link = self.root / table
+            if not link.is_symlink() and not link.is_dir():  # a real folder: being migrated
+                tmp = self.root / f".{table}.link.tmp"
+                tmp.unlink(missing_ok=True)
+                os.symlink(f"{CURRENT}/{table}", tmp)
+                os.replace(tmp, link)
+                _step("table-link")
 
     # -- reading -----------------------------------------------------------------------------
 
+    def _current_number(self) -> int:
+        """Return the number of the published snapshot (0 before the first commit)."""
+        try:
+            target = os.readlink(self.root / CURRENT)
+        except FileNotFoundError:
+            return 0
+        return int(Path(target).name)
+
+    def current(self) -> Snapshot:
+        """Return the published snapshot without pinning it (writers, under the lock)."""
+        for _ in range(100):
+            number = self._current_number()
+            if number == 0:
+                return Snapshot(0, None)
+            path = self.root / SNAPSHOTS / f"{number:08d}"
+            try:
+                manifest = json.loads((path / MANIFEST).read_text())
+            except FileNotFoundError:
+                continue  # collected between the readlink and the read: look again
+            return Snapshot(number, path, manifest)
+        raise WarehouseError(f"cannot find the current snapshot of {self.root}")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """Pin the published snapshot for a consistent read of every table.
+
+        Writers never delete a pinned snapshot (a shared flock on its manifest), so files read
+        inside the block stay readable however many commits or compactions happen meanwhile.
+        """
+        for _ in range(100):
+            number = self._current_number()
+            if number == 0:
+                yield Snapshot(0, None)
+                return
+            path = self.root / SNAPSHOTS / f"{number:08d}"
+            try:
+                handle = open(path / MANIFEST, "rb")  # noqa: SIM115 - closed below
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH)
+                if not (path / MANIFEST).exists():
+                    continue  # collected while we waited for the pin
+                manifest = json.loads(handle.read())
+                yield Snapshot(number, path, manifest)
+                return
+            finally:
+                handle.close()
+        raise WarehouseError(f"cannot pin a snapshot of {self.root}")
+
     def files(self, name: str) -> list[Path]:
-        """Return the committed data files of a table."""
-        folder = self.path(name)
-        if not folder.exists():
-            return []
-        return sorted(p for p in folder.rglob("*.parquet") if not p.name.startswith("."))
+        """Return the data files of a table in the published snapshot."""
+        return self.current().files(name)
 
     def read(
         self,
@@ -180,52 +545,80 @@ class Warehouse:
         filter: pc.Expression | None = None,
     ) -> pa.Table:
         """Read the committed rows of a table with its declared schema."""
-        spec = TABLES[name]
-        files = self.files(name)
-        if not files:
-            table = spec.schema.empty_table()
-            return table.select(columns) if columns else table
-        dataset = ds.dataset(
-            [str(f) for f in files],
-            schema=spec.schema,
-            format="parquet",
-            partitioning=None,
-        )
-        return dataset.to_table(columns=columns, filter=filter)
+        with self.snapshot() as snap:
+            return snap.read(name, columns=columns, filter=filter)
 
     def read_pandas(self, name: str, columns: list[str] | None = None):
         """Read a table as a pandas DataFrame."""
         return self.read(name, columns=columns).to_pandas()
 
 
-def _write_parquet(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as sink:
-        pq.write_table(
-            table,
-            sink,
-            compression="zstd",
-            use_dictionary=[c for c in table.column_names if c in LOW_CARDINALITY],
-            row_group_size=ROW_GROUP_ROWS,
-        )
-        sink.flush()
-        os.fsync(sink.fileno())
-    os.replace(tmp, path)
+def _split(spec: TableSpec, commit_id: str, table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """Yield the relative path and rows of each file a commit writes for a table."""
+    order = [c for c in (*spec.sort_by, *spec.key) if c in table.column_names]
+    if order and table.num_rows:
+        table = table.sort_by([(c, "ascending") for c in dict.fromkeys(order)])
+    if spec.mutable or spec.partition_by_month is None:
+        yield f"{spec.name}/part-{commit_id}.parquet", table
+        return
+    months = month_of(table, spec.partition_by_month)
+    for month in sorted(pc.unique(months).to_pylist()):
+        part = table.filter(pc.equal(months, month))
+        yield f"{spec.name}/month={month}/part-{commit_id}.parquet", part
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def parquet_bytes(table: pa.Table, name: str) -> bytes:
+    """Encode a table as a Parquet file in the warehouse's layout."""
+    spec = TABLES[name]
+    metadata = dict(table.schema.metadata or {})
+    metadata[METADATA_TABLE] = name.encode()
+    metadata[METADATA_VERSION] = str(spec.version).encode()
+    table = table.replace_schema_metadata(metadata)
+    sink = pa.BufferOutputStream()
+    pq.write_table(
+        table,
+        sink,
+        compression="zstd",
+        use_dictionary=[c for c in table.column_names if c in LOW_CARDINALITY],
+        row_group_size=ROW_GROUP_ROWS,
+        write_statistics=True,
+    )
+    return sink.getvalue().to_pybytes()
+
+
+def _write_parquet(table: pa.Table, path: Path, name: str) -> None:
+    """Write a Parquet file under a temporary name, fsync it, and rename it into place."""
+    _write_bytes(path, parquet_bytes(table, name))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write bytes to a temporary name in two halves (a crash point mid-file), then rename."""
     tmp = path.with_name(f".{path.name}.tmp")
+    half = len(data) // 2
     with open(tmp, "wb") as sink:
-        sink.write(data)
+        sink.write(data[:half])
+        sink.flush()
+        _step("mid-file")
+        sink.write(data[half:])
         sink.flush()
         os.fsync(sink.fileno())
+    _step("file-written")
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    _step("file-renamed")
 
 
 def _fsync_dir(folder: Path) -> None:
+    """Make a folder's entries durable."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _read_pid(path: Path) -> str:
+    """Return the pid the lock holder wrote, or '?'."""
+    try:
+        return path.read_text().strip() or "?"
+    except OSError:
+        return "?"

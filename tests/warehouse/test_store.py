@@ -3,15 +3,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from warehouse import SchemaMismatch, Warehouse, WarehouseLocked, empty
-from warehouse.schemas import REJECTS, STORIES
-from warehouse.store import COMMIT_MARKER, STAGING
+from warehouse import SchemaMismatch, Warehouse, WarehouseLocked, empty, store
+from warehouse.schemas import REJECTS, STORIES, TABLES
+from warehouse.store import CURRENT, SNAPSHOTS
 
 
 def rejects(*ids: str) -> pa.Table:
@@ -100,24 +103,6 @@ def test_mutable_table_is_swapped_whole(tmp_path):
     assert len(wh.files("stories")) == 1
 
 
-def test_recover_discards_unmarked_and_finishes_marked_commits(tmp_path):
-    wh = Warehouse(tmp_path)
-    wh.commit("done", {"rejects": rejects("a")})
-    # A commit that died before its marker: staged files only.
-    dead = tmp_path / STAGING / "dead"
-    dead.mkdir(parents=True)
-    (dead / "rejects__part-dead.parquet").write_bytes(b"partial")
-    # A commit that died after its marker, before publishing: replay it.
-    wh._publish = lambda unit: None  # simulate a crash right after the marker
-    wh.commit("marked", {"rejects": rejects("b")})
-    del wh._publish
-    assert wh.read("rejects")["reject_id"].to_pylist() == ["a"]
-    assert (tmp_path / STAGING / "marked" / COMMIT_MARKER).exists()
-    wh.recover()
-    assert sorted(wh.read("rejects")["reject_id"].to_pylist()) == ["a", "b"]
-    assert not (tmp_path / STAGING / "dead").exists()
-
-
 def test_lock_is_exclusive_across_processes(tmp_path):
     holder = subprocess.Popen(
         [
@@ -133,10 +118,141 @@ def test_lock_is_exclusive_across_processes(tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(WarehouseLocked), Warehouse(tmp_path).lock():
+        with pytest.raises(WarehouseLocked, match="gave up"), Warehouse(tmp_path).lock(0.3):
             pass
     finally:
         holder.kill()
         holder.wait()
     with Warehouse(tmp_path).lock():  # released when its holder died
         pass
+
+
+def test_second_writer_waits_for_the_first_instead_of_failing(tmp_path):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; from warehouse import Warehouse\n"
+            f"with Warehouse({str(tmp_path)!r}).lock():\n"
+            " print('held', flush=True); time.sleep(0.8)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONPATH": os.getcwd()},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        Warehouse(tmp_path).commit("c1", {"rejects": rejects("x")})
+        assert time.monotonic() - started > 0.3  # it waited for the holder to finish
+        assert holder.wait(10) == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    assert Warehouse(tmp_path).read("rejects").num_rows == 1
+
+
+def test_every_table_has_a_stable_reader_path_into_the_current_snapshot(tmp_path):
+    wh = Warehouse(tmp_path)
+    wh.commit("c1", {"rejects": rejects("x")})
+    wh.commit("c2", {"rejects": rejects("y")})
+    assert os.readlink(tmp_path / CURRENT) == f"{SNAPSHOTS}/00000002"
+    for name in TABLES:
+        assert os.readlink(tmp_path / name) == f"{CURRENT}/{name}"
+    # Superseded snapshots are deleted once no reader pins them; files are shared hard links.
+    assert sorted(p.name for p in (tmp_path / SNAPSHOTS).iterdir()) == ["00000002"]
+    assert wh.current().commits == ["c1", "c2"]
+
+
+def test_a_commit_that_fails_midway_changes_nothing_and_leaves_no_files(tmp_path, monkeypatch):
+    wh = Warehouse(tmp_path)
+    wh.commit("c1", {"rejects": rejects("a")})
+    real_step = store._step
+
+    def failing(label: str) -> None:
+        real_step(label)
+        if label == "mid-file":
+            raise OSError("disk full")
+
+    monkeypatch.setattr(store, "_step", failing)
+    with pytest.raises(OSError, match="disk full"):
+        wh.commit("c2", {"rejects": rejects("b"), "articles": articles(2, None)})
+    assert wh.read("rejects")["reject_id"].to_pylist() == ["a"]
+    assert wh.read("articles").num_rows == 0
+    assert sorted(p.name for p in (tmp_path / SNAPSHOTS).iterdir()) == ["00000001"]
+    assert not list(tmp_path.rglob("*.tmp"))
+    monkeypatch.setattr(store, "_step", real_step)
+    wh.commit("c2", {"rejects": rejects("b")})  # the retry goes through
+    assert sorted(wh.read("rejects")["reject_id"].to_pylist()) == ["a", "b"]
+
+
+def test_recover_deletes_what_a_dead_writer_left(tmp_path):
+    wh = Warehouse(tmp_path)
+    wh.commit("c1", {"rejects": rejects("a")})
+    dead = tmp_path / SNAPSHOTS / "00000002"  # built, never published
+    (dead / "rejects").mkdir(parents=True)
+    (dead / "rejects" / ".part-c2.parquet.tmp").write_bytes(b"partial")
+    (tmp_path / f".{CURRENT}.tmp").symlink_to(f"{SNAPSHOTS}/00000002")
+    assert wh.read("rejects")["reject_id"].to_pylist() == ["a"]
+    wh.recover()
+    assert not dead.exists() and not (tmp_path / f".{CURRENT}.tmp").is_symlink()
+    wh.commit("c2", {"rejects": rejects("b")})
+    assert sorted(wh.read("rejects")["reject_id"].to_pylist()) == ["a", "b"]
+
+
+def test_a_pinned_snapshot_survives_later_commits(tmp_path):
+    wh = Warehouse(tmp_path)
+    wh.commit("c1", {"rejects": rejects("a")})
+    with wh.snapshot() as pinned:
+        wh.commit("c2", {"rejects": rejects("b")})
+        wh.commit("c3", {"rejects": rejects("c")})
+        assert pinned.read("rejects")["reject_id"].to_pylist() == ["a"]
+    wh.commit("c4", {"rejects": rejects("d")})
+    assert sorted(p.name for p in (tmp_path / SNAPSHOTS).iterdir()) == ["00000004"]
+
+
+def test_files_carry_schema_version_zstd_dictionaries_and_time_order(tmp_path):
+    wh = Warehouse(tmp_path)
+    times = [datetime(2023, 6, d, tzinfo=UTC) for d in (20, 3, 11)]
+    table = pa.concat_tables([articles(1, t) for t in times])
+    wh.commit("c1", {"articles": table})
+    (path,) = wh.files("articles")
+    meta = pq.ParquetFile(path)
+    kv = meta.schema_arrow.metadata
+    assert kv[b"wiredesk.table"] == b"articles"
+    assert int(kv[b"wiredesk.schema_version"]) == TABLES["articles"].version
+    column = meta.metadata.row_group(0).column(meta.schema_arrow.get_field_index("source"))
+    assert column.compression == "ZSTD"
+    assert "RLE_DICTIONARY" in column.encodings or "PLAIN_DICTIONARY" in column.encodings
+    assert pq.read_table(path)["published_at"].to_pylist() == sorted(times)
+
+
+def test_appends_that_would_drop_or_retype_a_stored_column_are_refused(tmp_path, monkeypatch):
+    wh = Warehouse(tmp_path)
+    wh.commit("c1", {"rejects": rejects("a")})
+    spec = TABLES["rejects"]
+    narrowed = pa.schema([f for f in spec.schema if f.name != "detail"])
+    monkeypatch.setitem(TABLES, "rejects", replace(spec, schema=narrowed))
+    with pytest.raises(SchemaMismatch, match="only add columns"):
+        wh.commit("c2", {"rejects": rejects("b").drop_columns(["detail"])})
+    retyped = narrowed.append(pa.field("detail", pa.int64()))
+    monkeypatch.setitem(TABLES, "rejects", replace(spec, schema=retyped))
+    bad = rejects("b").drop_columns(["detail"]).append_column("detail", pa.array([1]))
+    with pytest.raises(SchemaMismatch, match="only add columns"):
+        wh.commit("c2", {"rejects": bad})
+    # Adding a column is fine; old files read it as null.
+    widened = spec.schema.append(pa.field("note", pa.string()))
+    monkeypatch.setitem(TABLES, "rejects", replace(spec, schema=widened, version=spec.version + 1))
+    wh.commit("c2", {"rejects": rejects("b").append_column("note", pa.array(["n"]))})
+    got = wh.read("rejects").sort_by("reject_id")
+    assert got["note"].to_pylist() == [None, "n"]
+
+
+def test_a_warehouse_in_the_old_staging_layout_is_migrated(tmp_path):
+    old = tmp_path / "rejects"
+    old.mkdir()
+    pq.write_table(rejects("a"), old / "part-c0.parquet")
+    Warehouse(tmp_path).commit("c1", {"rejects": rejects("b")})
+    assert (tmp_path / "rejects").is_symlink()
+    got = duckdb.sql(f"select reject_id from read_parquet('{tmp_path}/rejects/*.parquet')")
+    assert sorted(r[0] for r in got.fetchall()) == ["a", "b"]
