@@ -1,204 +1,556 @@
-"""Dedup: exact copies, near copies (MinHash LSH) and same-story grouping across wires."""
+"""Dedup: exact copies, near copies (MinHash LSH) and same-story grouping across wires.
+
+Three relations, each recorded in `links` with its evidence:
+
+- exact: the same body once folded for matching (case, accents, punctuation, quote marks;
+  headline, dateline and byline are split off by the clean stage).
+- near_copy: syndicated copies. One-permutation MinHash over word shingles (vectorised with
+  numpy), LSH bands with a low candidate threshold, then verification by estimated Jaccard or
+  containment, so an added byline, a few edited words or trimmed closing paragraphs still match.
+- same_story: independent reports of one event. Hashed TF-IDF vectors of words and entities
+  (plus shared quotes), cosine similarity sharpened by shared nearest neighbours, average-link
+  clustering of each batch, then each new cluster joins the best existing story or starts one.
+
+Every article's MinHash, LSH band keys and story vector are stored in `signatures`, so a run
+reads the recent warehouse instead of recomputing it.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from datasketch import MinHash, MinHashLSH
+import scipy.sparse as sp
 from prefect import task
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 
 from tasks.common import normalize_for_match
 from warehouse import Warehouse
 from warehouse.schemas import LINKS, SIGNATURES, STORIES
 
-NUM_PERM = 128
-SCHEME = "affine32"
-SHINGLE_WORDS = 5
-LSH_THRESHOLD = 0.5  # low, to find candidates; each is verified below
-NEAR_COPY_JACCARD = 0.6
+# -- near copies --
+NUM_PERM = 128  # one-permutation MinHash bins
+BANDS, ROWS = 32, 4  # LSH: candidate at Jaccard ~0.2 with probability ~5 %, at 0.4 ~56 %
+SHINGLE_WORDS = 4
+NEAR_COPY_JACCARD = 0.5
+NEAR_COPY_CONTAINMENT = 0.8  # the shorter text mostly inside the longer: trimmed copies
+MIN_CONTAINMENT_SHINGLES = 20  # containment of a very short text proves little
+MAX_BUCKET = 200  # band buckets larger than this are boilerplate, not evidence
+EMPTY = np.uint32(0xFFFFFFFF)
+
+# -- same story --
 STORY_WINDOW = timedelta(hours=72)
-LOOKBACK = timedelta(days=14)
-STORY_ENTITY_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "EVENT"}
-STORY_MIN_SCORE = 0.25
+LOOKBACK = timedelta(days=14)  # how far back stored articles are read
+WORD_FEATURES = 1 << 20  # hashed word features; entity and quote features follow them
+WORD_WEIGHT = 0.7  # share of the similarity from words; the rest from entities and quotes
+LEAD_WORDS = 60  # the headline and lead are counted twice: they name the event
+SNN_K = 8  # shared-nearest-neighbour size
+SNN_MIN = 0.1  # a neighbour must be at least this similar
+SNN_WEIGHT = 0.5
+STORY_THRESHOLD = 0.24
+CANDIDATES = 20  # stored articles considered per new article
+CHUNK = 1000  # new articles clustered together
+STORY_LABELS = {
+    "PERSON",
+    "ORG",
+    "GPE",
+    "LOC",
+    "FAC",
+    "EVENT",
+    "NORP",
+    "WORK_OF_ART",
+    "PRODUCT",
+    "LAW",
+}
 QUOTE_MIN_WORDS = 5
-QUOTE_CONTAINMENT = 0.8
 TITLE_CHARS = 120
 
+NON_WORD_ASCII = re.compile(r"[^0-9a-z_\s]+")
+SPACES = re.compile(r"\s+")
+TOKEN = re.compile(r"\w+")
+MASK64 = 0xFFFFFFFFFFFFFFFF
+_RNG = np.random.default_rng(20260303)
+SHINGLE_MULT = (_RNG.integers(1, 1 << 63, SHINGLE_WORDS, dtype=np.uint64) << np.uint64(1)) | 1
+BAND_MULT = (_RNG.integers(1, 1 << 63, ROWS, dtype=np.uint64) << np.uint64(1)) | 1
+BAND_SALT = _RNG.integers(1, 1 << 63, BANDS, dtype=np.uint64)
+FILL_STEP = np.uint32(0x9E3779B1)
+
+
+def fold(text: str) -> str:
+    """Return text folded for matching (same result as normalize_for_match, fast for ASCII)."""
+    if text.isascii():
+        return SPACES.sub(" ", NON_WORD_ASCII.sub(" ", text.lower())).strip()
+    return normalize_for_match(text)
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """Return the splitmix64 finaliser of uint64 values (spreads every bit)."""
+    with np.errstate(over="ignore"):
+        x = x ^ (x >> np.uint64(30))
+        x = x * np.uint64(0xBF58476D1CE4E5B9)
+        x = x ^ (x >> np.uint64(27))
+        x = x * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def shingle_hashes(bodies: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the 64-bit hashes of every body's word shingles and each body's shingle count."""
+    words: list[str] = []
+    lengths = np.empty(len(bodies), np.int64)
+    for i, body in enumerate(bodies):
+        split = fold(body).split() or [""]
+        lengths[i] = len(split)
+        words.extend(split)
+    word_hash = pd.util.hash_array(np.array(words, dtype=object), categorize=False)
+    total = len(word_hash)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    windows = total - SHINGLE_WORDS + 1
+    combined = np.zeros(max(windows, 0), np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(SHINGLE_WORDS):
+            combined += word_hash[k : k + max(windows, 0)] * SHINGLE_MULT[k]
+    counts = np.maximum(lengths - SHINGLE_WORDS + 1, 1)
+    # A shingle starts at every word that has SHINGLE_WORDS words of its body ahead of it;
+    # a body shorter than that is one shingle, the hash of its words.
+    pieces = []
+    for start, length in zip(starts.tolist(), lengths.tolist(), strict=True):
+        if length >= SHINGLE_WORDS:
+            pieces.append(combined[start : start + length - SHINGLE_WORDS + 1])
+        else:
+            with np.errstate(over="ignore"):
+                short = word_hash[start : start + length] * SHINGLE_MULT[:length]
+            pieces.append(np.array([short.sum(dtype=np.uint64)], np.uint64))
+    return mix64(np.concatenate(pieces)), counts
+
+
+def minhash_signatures(bodies: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Return one-permutation MinHash signatures (n, NUM_PERM) uint32 and shingle counts."""
+    hashes, counts = shingle_hashes(bodies)
+    doc = np.repeat(np.arange(len(bodies), dtype=np.int64), counts)
+    bins = (hashes >> np.uint64(57)).astype(np.int64)  # top 7 bits: the bin (NUM_PERM = 128)
+    values = (hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    sig = np.full(len(bodies) * NUM_PERM, EMPTY, np.uint32)
+    np.minimum.at(sig, doc * NUM_PERM + bins, values)
+    sig = sig.reshape(len(bodies), NUM_PERM)
+    return densify(sig), counts
+
+
+def densify(sig: np.ndarray) -> np.ndarray:
+    """Fill empty bins from the next non-empty bin to the right (rotation densification)."""
+    empty = sig == EMPTY
+    if not empty.any():
+        return sig
+    filled = sig.copy()
+    for distance in range(1, NUM_PERM):
+        todo = filled == EMPTY
+        if not todo.any():
+            break
+        rolled = np.roll(sig, -distance, axis=1)
+        usable = todo & (rolled != EMPTY)
+        with np.errstate(over="ignore"):
+            filled[usable] = rolled[usable] + FILL_STEP * np.uint32(distance)
+    return filled
+
+
+def band_keys(sig: np.ndarray) -> np.ndarray:
+    """Return the LSH band keys (n, BANDS) uint64 of MinHash signatures."""
+    rows = sig.astype(np.uint64).reshape(len(sig), BANDS, ROWS)
+    with np.errstate(over="ignore"):
+        keys = (rows * BAND_MULT).sum(axis=2, dtype=np.uint64) + BAND_SALT
+    return mix64(keys)
+
+
+def estimate(sig_a: np.ndarray, sig_b: np.ndarray, n_a: np.ndarray, n_b: np.ndarray):
+    """Return estimated Jaccard and containment (of the smaller in the larger) of pairs."""
+    jaccard = (sig_a == sig_b).mean(axis=1)
+    shared = jaccard / (1 + jaccard) * (n_a + n_b)
+    smaller = np.minimum(n_a, n_b)
+    containment = np.where(
+        smaller >= MIN_CONTAINMENT_SHINGLES, np.minimum(shared / smaller, 1.0), 0.0
+    )
+    return jaccard, containment
+
+
+def candidate_pairs(keys: np.ndarray) -> np.ndarray:
+    """Return the (i, j) row pairs, i < j, that share an LSH band key."""
+    flat = keys.ravel()
+    rows = np.repeat(np.arange(len(keys), dtype=np.int64), keys.shape[1])
+    order = np.argsort(flat, kind="stable")
+    flat, rows = flat[order], rows[order]
+    boundaries = np.flatnonzero(np.diff(flat)) + 1
+    starts = np.concatenate(([0], boundaries))
+    sizes = np.diff(np.concatenate((starts, [len(flat)])))
+    pairs = []
+    for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+        if size > MAX_BUCKET:
+            continue
+        members = np.unique(rows[start : start + size])
+        if len(members) < 2:
+            continue
+        i, j = np.triu_indices(len(members), 1)
+        pairs.append(np.stack((members[i], members[j]), axis=1))
+    if not pairs:
+        return np.empty((0, 2), np.int64)
+    return np.unique(np.concatenate(pairs), axis=0)
+
+
+# -- story vectors --
+
+_WORDS = HashingVectorizer(
+    n_features=WORD_FEATURES,
+    preprocessor=fold,
+    token_pattern=r"(?u)\b\w+\b",
+    stop_words=sorted(ENGLISH_STOP_WORDS),
+    alternate_sign=False,
+    norm=None,
+)
+_NAMES = HashingVectorizer(
+    n_features=WORD_FEATURES, analyzer=lambda names: names, alternate_sign=False, norm=None
+)
+
+
+def lead_text(title: str | None, body: str) -> str:
+    """Return the headline and the first words of the body."""
+    return f"{title or ''} {' '.join(body.split()[:LEAD_WORDS])}"
+
+
+def story_features(
+    titles: list[str | None], bodies: list[str], names: list[list[str]]
+) -> sp.csr_matrix:
+    """Return sublinear term counts: words (headline and lead twice), then entities and quotes."""
+    docs = [f"{t or ''}\n\n{b}\n\n{lead_text(t, b)}" for t, b in zip(titles, bodies, strict=True)]
+    words = _WORDS.transform(docs)
+    extra = _NAMES.transform(names)
+    matrix = sp.hstack([words, extra], format="csr", dtype=np.float32)
+    matrix.data = 1 + np.log(matrix.data)
+    matrix.sort_indices()
+    return matrix
+
+
+def story_names(mentions: pa.Table, quotes: pa.Table, ids: list[str]) -> list[list[str]]:
+    """Return each article's entity names (once per mention) and longer quotes, folded."""
+    found: dict[str, list[str]] = {i: [] for i in ids}
+    for aid, label, canonical in zip(
+        mentions["article_id"].to_pylist(),
+        mentions["label"].to_pylist(),
+        mentions["canonical"].to_pylist(),
+        strict=True,
+    ):
+        if aid in found and label in STORY_LABELS and canonical:
+            found[aid].append("e:" + fold(canonical))
+    for aid, text in zip(quotes["article_id"].to_pylist(), quotes["text"].to_pylist(), strict=True):
+        folded = fold(text or "")
+        if aid in found and len(folded.split()) >= QUOTE_MIN_WORDS:
+            found[aid].append("q:" + folded)
+    return [found[i] for i in ids]
+
+
+def weigh(tf: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """Return TF-IDF rows with words and names normalised apart and mixed by WORD_WEIGHT."""
+    weighted = tf @ sp.diags(idf.astype(np.float32))
+    words, names = weighted[:, :WORD_FEATURES], weighted[:, WORD_FEATURES:]
+    out = []
+    for block, share in ((words, WORD_WEIGHT), (names, 1 - WORD_WEIGHT)):
+        norms = np.sqrt(np.asarray(block.multiply(block).sum(axis=1)).ravel())
+        scale = np.where(norms > 0, np.sqrt(share) / np.maximum(norms, 1e-12), 0.0)
+        out.append(sp.diags(scale.astype(np.float32)) @ block)
+    return sp.hstack(out, format="csr")
+
+
+def inverse_document_frequency(tf: sp.csr_matrix) -> np.ndarray:
+    """Return smoothed IDF over the given rows (the recent warehouse plus the new articles)."""
+    df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float64)
+    return np.log((1 + tf.shape[0]) / (1 + df)) + 1
+
+
+def shared_neighbours(sim: np.ndarray) -> np.ndarray:
+    """Return the share of nearest neighbours (self included) two rows have in common."""
+    k = min(SNN_K + 1, sim.shape[1])
+    top = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+    member = np.zeros(sim.shape, np.float32)
+    rows = np.repeat(np.arange(sim.shape[0]), k)
+    cols = top.ravel()
+    keep = sim[rows, cols] >= SNN_MIN
+    member[rows[keep], cols[keep]] = 1
+    return (member @ member.T) / (SNN_K + 1)
+
+
+# -- state --
+
 
 @dataclass(slots=True)
-class Candidate:
-    """An article dedup compares against: already stored or earlier in the batch."""
+class Pool:
+    """Articles dedup compares against: stored recent ones, then those placed in this run."""
 
-    article_id: str
-    story_id: str
-    published_at: datetime | None
-    body_hash: str
-    minhash: MinHash
-    entities: set[str]
-    quote_texts: list[str]
-    duplicate_of: str | None = None
+    article_id: list[str] = field(default_factory=list)
+    story_id: list[str] = field(default_factory=list)
+    duplicate_of: list[str | None] = field(default_factory=list)
+    seen_at: list[datetime | None] = field(default_factory=list)
+    dated: list[bool] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)  # folded-body hashes, by row
+    body_hash: dict[str, int] = field(default_factory=dict)  # hash -> first row
+    minhash: np.ndarray = field(default_factory=lambda: np.empty((0, NUM_PERM), np.uint32))
+    bands: np.ndarray = field(default_factory=lambda: np.empty((0, BANDS), np.uint64))
+    n_shingles: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    tf: sp.csr_matrix = field(
+        default_factory=lambda: sp.csr_matrix((0, 2 * WORD_FEATURES), dtype=np.float32)
+    )
 
+    def __len__(self) -> int:
+        return len(self.article_id)
 
-@dataclass(slots=True)
-class Decision:
-    """Where dedup placed one article, and why."""
+    def extend(self, other: Pool) -> None:
+        """Append another pool's rows."""
+        offset = len(self)
+        for name in ("article_id", "story_id", "duplicate_of", "seen_at", "dated", "digests"):
+            getattr(self, name).extend(getattr(other, name))
+        for row, digest in enumerate(other.digests):
+            self.body_hash.setdefault(digest, row + offset)
+        self.minhash = np.concatenate((self.minhash, other.minhash))
+        self.bands = np.concatenate((self.bands, other.bands))
+        self.n_shingles = np.concatenate((self.n_shingles, other.n_shingles))
+        self.tf = sp.vstack((self.tf, other.tf), format="csr")
 
-    duplicate_of: str | None
-    story_id: str
-    links: list[tuple[str, str, float, str]] = field(
-        default_factory=list
-    )  # other, relation, score, method
-
-
-def shingles(body: str) -> set[bytes]:
-    """Return the word shingles of a body folded for matching."""
-    words = normalize_for_match(body).split()
-    if len(words) < SHINGLE_WORDS:
-        return {" ".join(words).encode()}
-    return {
-        " ".join(words[i : i + SHINGLE_WORDS]).encode()
-        for i in range(len(words) - SHINGLE_WORDS + 1)
-    }
-
-
-def minhash_of(body: str) -> MinHash:
-    """Return the MinHash signature of a body's shingles."""
-    signature = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
-    signature.update_batch(list(shingles(body)))
-    return signature
+    def root(self, row: int) -> str:
+        """Return the original an article copies, or the article itself."""
+        return self.duplicate_of[row] or self.article_id[row]
 
 
-def entity_set(mentions: pa.Table, article_id: str) -> set[str]:
-    """Return the folded canonical names of an article's story-defining entities."""
-    mine = mentions.filter(pc.equal(mentions["article_id"], article_id))
-    return {
-        normalize_for_match(name)
-        for name, label in zip(
-            mine["canonical"].to_pylist(), mine["label"].to_pylist(), strict=True
-        )
-        if label in STORY_ENTITY_LABELS and name
-    }
+SIGNATURE_COLUMNS = [
+    "article_id",
+    "story_id",
+    "duplicate_of",
+    "seen_at",
+    "dated",
+    "body_hash",
+    "n_shingles",
+    "minhash",
+    "lsh_bands",
+    "terms",
+    "term_weights",
+]
 
 
-def quote_texts(quotes: pa.Table, article_id: str) -> list[str]:
-    """Return the folded texts of an article's longer quotes."""
-    mine = quotes.filter(pc.equal(quotes["article_id"], article_id))
-    folded = (normalize_for_match(t) for t in mine["text"].to_pylist())
-    return sorted({t for t in folded if len(t.split()) >= QUOTE_MIN_WORDS})
+def pool_from_signatures(table: pa.Table) -> Pool:
+    """Rebuild a pool from stored signature rows (nothing is recomputed)."""
+    n = table.num_rows
+    pool = Pool()
+    if n == 0:
+        return pool
+    pool.article_id = table["article_id"].to_pylist()
+    pool.story_id = table["story_id"].to_pylist()
+    pool.duplicate_of = table["duplicate_of"].to_pylist()
+    pool.seen_at = table["seen_at"].to_pylist()
+    pool.dated = [bool(d) for d in table["dated"].to_pylist()]
+    pool.digests = table["body_hash"].to_pylist()
+    for row, digest in enumerate(pool.digests):
+        pool.body_hash.setdefault(digest, row)
+    pool.minhash = list_matrix(table["minhash"], np.uint32, NUM_PERM)
+    pool.bands = list_matrix(table["lsh_bands"], np.uint64, BANDS)
+    pool.n_shingles = table["n_shingles"].to_numpy().astype(np.int64)
+    terms = table["terms"].combine_chunks()
+    weights = table["term_weights"].combine_chunks()
+    indptr = terms.offsets.to_numpy().astype(np.int64)
+    pool.tf = sp.csr_matrix(
+        (
+            weights.values.to_numpy(zero_copy_only=False).astype(np.float32),
+            terms.values.to_numpy(zero_copy_only=False).astype(np.int64),
+            indptr - indptr[0],
+        ),
+        shape=(n, 2 * WORD_FEATURES),
+    )
+    return pool
 
 
-def shared_quote(a: list[str], b: list[str]) -> bool:
-    """Return True when a quote of one article is mostly contained in a quote of the other."""
-    for x in a:
-        xs = set(x.split())
-        for y in b:
-            ys = set(y.split())
-            small = min(len(xs), len(ys))
-            if small >= QUOTE_MIN_WORDS and len(xs & ys) / small >= QUOTE_CONTAINMENT:
-                return True
-    return False
-
-
-def story_score(a: Candidate, b: Candidate) -> float:
-    """Return how likely two articles report the same event, from entities and quotes."""
-    if a.published_at and b.published_at and abs(a.published_at - b.published_at) > STORY_WINDOW:
-        return 0.0
-    score = 0.0
-    if a.entities and b.entities:
-        score = len(a.entities & b.entities) / len(a.entities | b.entities)
-    if shared_quote(a.quote_texts, b.quote_texts):
-        score = max(score, 0.5) + 0.25
-    return min(score, 1.0)
-
-
-class Index:
-    """Known articles: exact hashes, a MinHash LSH index and the entity/quote features."""
-
-    def __init__(self) -> None:
-        self.by_id: dict[str, Candidate] = {}
-        self.by_hash: dict[str, str] = {}
-        self.lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-
-    def add(self, candidate: Candidate) -> None:
-        """Make an article findable."""
-        self.by_id[candidate.article_id] = candidate
-        self.by_hash.setdefault(candidate.body_hash, candidate.article_id)
-        self.lsh.insert(candidate.article_id, candidate.minhash)
-
-    def place(self, new: Candidate) -> Decision:
-        """Decide whether an article copies a known one, joins a story, or starts one."""
-        exact = self.by_hash.get(new.body_hash)
-        if exact:
-            original = self.by_id[exact]
-            root = original.duplicate_of or original.article_id
-            return Decision(root, original.story_id, [(exact, "exact", 1.0, "body_hash")])
-        copies = []
-        for other_id in self.lsh.query(new.minhash):
-            other = self.by_id[other_id]
-            jaccard = float(new.minhash.jaccard(other.minhash))
-            if jaccard >= NEAR_COPY_JACCARD:
-                copies.append((jaccard, other))
-        if copies:
-            jaccard, original = max(copies, key=lambda pair: pair[0])
-            root = original.duplicate_of or original.article_id
-            return Decision(
-                root, original.story_id, [(original.article_id, "near_copy", jaccard, "minhash")]
-            )
-        scored = [(story_score(new, other), other) for other in self.by_id.values()]
-        scored = [(s, o) for s, o in scored if s >= STORY_MIN_SCORE]
-        if scored:
-            score, best = max(scored, key=lambda pair: pair[0])
-            return Decision(
-                None, best.story_id, [(best.article_id, "same_story", score, "entities+quotes")]
-            )
-        return Decision(None, f"s-{new.article_id}")
-
-
-def load_index(signatures: pa.Table) -> Index:
-    """Build an index from stored signatures."""
-    index = Index()
-    for row in signatures.to_pylist():
-        signature = MinHash(
-            num_perm=NUM_PERM,
-            seed=1,
-            scheme=SCHEME,
-            hashvalues=np.array(row["minhash"], dtype=np.uint32),
-        )
-        index.add(
-            Candidate(
-                row["article_id"],
-                row["story_id"],
-                row["published_at"],
-                row["body_hash"],
-                signature,
-                set(row["entities"] or []),
-                list(row["quote_texts"] or []),
-            )
-        )
-    return index
+def list_matrix(column: pa.ChunkedArray, dtype: type, width: int) -> np.ndarray:
+    """Return a fixed-width list column as a 2-D numpy array."""
+    flat = pc.list_flatten(column).to_numpy(zero_copy_only=False)
+    return flat.astype(dtype).reshape(-1, width)
 
 
 def recent_signatures(warehouse: Warehouse, articles: pa.Table) -> pa.Table:
-    """Read the stored signatures that new articles can match: recent or undated."""
-    dates = [d for d in articles["published_at"].to_pylist() if d is not None]
-    table = warehouse.read("signatures")
-    if not dates or table.num_rows == 0:
-        return table
-    since = pa.scalar(min(dates) - LOOKBACK, type=SIGNATURES.field("published_at").type)
-    keep = pc.or_kleene(
-        pc.is_null(table["published_at"]), pc.greater_equal(table["published_at"], since)
+    """Read the stored signatures new articles can match: seen within LOOKBACK, or same body."""
+    table_seen = [
+        p or i
+        for p, i in zip(
+            articles["published_at"].to_pylist(), articles["ingested_at"].to_pylist(), strict=True
+        )
+        if p or i
+    ]
+    if articles.num_rows == 0 or not warehouse.files("signatures"):
+        return SIGNATURES.empty_table()
+    since = pa.scalar(
+        min(table_seen) - LOOKBACK if table_seen else datetime.min,
+        type=SIGNATURES.field("seen_at").type,
     )
-    return table.filter(keep)
+    keep = (pc.field("seen_at") >= since) | pc.field("body_hash").isin(
+        pa.array(articles["body_hash"].to_pylist(), pa.string())
+    )
+    return warehouse.read("signatures", filter=keep)
+
+
+# -- placing articles --
+
+
+@dataclass(slots=True)
+class Placement:
+    """Where dedup put the new articles, and the evidence."""
+
+    duplicate_of: list[str | None]
+    story_id: list[str]
+    links: list[tuple[str, str, str, float, str]]  # article, other, relation, score, method
+
+
+def find_copies(new: Pool, pool: Pool) -> dict[int, tuple[int, str, float, str]]:
+    """Return, per new row, the earlier row it copies: (pool row, relation, score, method).
+
+    Rows index the pool followed by the new articles (in publication order).
+    """
+    base = len(pool)
+    found: dict[int, tuple[int, str, float, str]] = {}
+    hashes = dict(pool.body_hash)
+    for row, digest in enumerate(new.digests):
+        if digest in hashes:
+            found[row] = (hashes[digest], "exact", 1.0, "body_hash")
+        else:
+            hashes[digest] = base + row
+    keys = np.concatenate((pool.bands, new.bands))
+    sigs = np.concatenate((pool.minhash, new.minhash))
+    counts = np.concatenate((pool.n_shingles, new.n_shingles))
+    pairs = candidate_pairs(keys)
+    pairs = pairs[pairs[:, 1] >= base]  # the later one of each pair is new
+    if len(pairs) == 0:
+        return found
+    jaccard, containment = estimate(
+        sigs[pairs[:, 0]], sigs[pairs[:, 1]], counts[pairs[:, 0]], counts[pairs[:, 1]]
+    )
+    best: dict[int, tuple[float, int, str]] = {}
+    for (i, j), jac, con in zip(
+        pairs.tolist(), jaccard.tolist(), containment.tolist(), strict=True
+    ):
+        if jac >= NEAR_COPY_JACCARD:
+            score, method = jac, "minhash_jaccard"
+        elif con >= NEAR_COPY_CONTAINMENT:
+            score, method = con, "minhash_containment"
+        else:
+            continue
+        if (j - base) not in best or score > best[j - base][0]:
+            best[j - base] = (score, i, method)
+    for row, (score, other, method) in best.items():
+        found.setdefault(row, (other, "near_copy", round(score, 4), method))
+    return found
+
+
+def window_mask(when: list[datetime | None], dated: list[bool], rows, cols) -> np.ndarray:
+    """Return True where two articles may be one story: either undated, or within the window."""
+    seconds = np.array([w.timestamp() if w else np.nan for w in when])
+    known = np.array(dated, bool)
+    a, b = seconds[rows][:, None], seconds[cols][None, :]
+    both = known[rows][:, None] & known[cols][None, :]
+    return ~both | (np.abs(a - b) <= STORY_WINDOW.total_seconds())
+
+
+def place_stories(
+    rows: list[int], all_pool: Pool
+) -> tuple[dict[int, str], list[tuple[int, int, float]]]:
+    """Cluster new pool rows and attach each cluster to the best earlier story or start one.
+
+    Returns the story of each row and (row, best earlier row of its story, score) links.
+    """
+    new_rows = np.array(rows, np.int64)
+    first_new = int(new_rows.min())
+    stored = np.array(
+        [r for r in range(first_new) if all_pool.duplicate_of[r] is None], np.int64
+    )  # copies add nothing a story's original does not
+    idf_rows = np.concatenate((stored, new_rows))
+    idf = inverse_document_frequency(all_pool.tf[idf_rows])
+    vectors = weigh(all_pool.tf[idf_rows], idf)
+    new_vec = vectors[len(stored) :]
+    sims_new = (new_vec @ vectors.T).toarray()
+    # Stored candidates: the most similar stored articles of each new one.
+    picked: set[int] = set()
+    if len(stored):
+        to_stored = sims_new[:, : len(stored)]
+        k = min(CANDIDATES, len(stored))
+        top = np.argpartition(-to_stored, k - 1, axis=1)[:, :k]
+        for i, cols in enumerate(top):
+            picked.update(int(c) for c in cols if to_stored[i, c] >= SNN_MIN)
+    cand_local = np.array(sorted(picked), np.int64)
+    local = np.concatenate((cand_local, np.arange(len(stored), len(idf_rows))))
+    block = vectors[local]
+    sim = (block @ block.T).toarray()
+    global_rows = idf_rows[local]
+    sim *= window_mask(all_pool.seen_at, all_pool.dated, global_rows, global_rows)
+    np.fill_diagonal(sim, 1.0)
+    score = (1 - SNN_WEIGHT) * sim + SNN_WEIGHT * shared_neighbours(sim)
+    n_old = len(cand_local)
+    new_score = score[n_old:, n_old:]
+    if len(new_rows) > 1:
+        distance = np.clip(1 - new_score, 0, None)
+        np.fill_diagonal(distance, 0)
+        tree = linkage(squareform(distance, checks=False), "average")
+        clusters = fcluster(tree, 1 - STORY_THRESHOLD, "distance")
+    else:
+        clusters = np.array([1])
+    old_story = [all_pool.story_id[int(r)] for r in global_rows[:n_old]]
+    result: dict[int, str] = {}
+    first_of = {c: int(np.flatnonzero(clusters == c)[0]) for c in np.unique(clusters)}
+    for cluster in sorted(first_of, key=first_of.__getitem__):
+        members = np.flatnonzero(clusters == cluster)
+        story, best = None, STORY_THRESHOLD
+        for candidate in sorted(set(old_story)):
+            cols = [i for i, s in enumerate(old_story) if s == candidate]
+            mean = float(score[np.ix_(members + n_old, cols)].mean())
+            if mean >= best:
+                story, best = candidate, mean
+        if story is None:
+            story = f"s-{all_pool.article_id[int(new_rows[members[0]])]}"
+        for m in members:
+            result[int(new_rows[m])] = story
+    links = []
+    story_local = old_story + [result[int(r)] for r in new_rows]
+    for i in range(n_old, len(local)):
+        same = [j for j in range(i) if story_local[j] == story_local[i]]
+        if same:
+            j = max(same, key=lambda c: score[i, c])
+            links.append((int(global_rows[i]), int(global_rows[j]), float(score[i, j])))
+    return result, links
+
+
+def signatures_pool(articles: pa.Table, mentions: pa.Table, quotes: pa.Table) -> Pool:
+    """Compute the pool rows (MinHash, bands, story vectors) of new articles, in table order."""
+    ids = articles["article_id"].to_pylist()
+    bodies = articles["body"].to_pylist()
+    titles = articles["title"].to_pylist()
+    published = articles["published_at"].to_pylist()
+    ingested = articles["ingested_at"].to_pylist()
+    sig, counts = minhash_signatures(bodies)
+    pool = Pool()
+    pool.article_id = ids
+    pool.story_id = [""] * len(ids)
+    pool.duplicate_of = [None] * len(ids)
+    pool.seen_at = [p or i for p, i in zip(published, ingested, strict=True)]
+    pool.dated = [p is not None for p in published]
+    pool.digests = articles["body_hash"].to_pylist()
+    pool.minhash, pool.bands, pool.n_shingles = sig, band_keys(sig), counts
+    pool.tf = story_features(titles, bodies, story_names(mentions, quotes, ids))
+    return pool
 
 
 def deduplicate_articles(
-    articles: pa.Table, mentions: pa.Table, quotes: pa.Table, index: Index
+    articles: pa.Table, mentions: pa.Table, quotes: pa.Table, pool: Pool | None = None
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """Place each new article (in publication order) and return (articles, links, signatures)."""
+    pool = pool if pool is not None else Pool()
+    if articles.num_rows == 0:
+        return articles, LINKS.empty_table(), SIGNATURES.empty_table()
     order = sorted(
         range(articles.num_rows),
         key=lambda i: (
@@ -208,85 +560,154 @@ def deduplicate_articles(
         ),
     )
     articles = articles.take(pa.array(order, pa.int64()))
-    duplicate_of, story_ids = [], []
-    links: dict[str, list] = {name: [] for name in LINKS.names}
-    sigs: dict[str, list] = {name: [] for name in SIGNATURES.names}
-    for row in articles.select(["article_id", "published_at", "body", "body_hash"]).to_pylist():
-        new = Candidate(
-            row["article_id"],
-            "",
-            row["published_at"],
-            row["body_hash"],
-            minhash_of(row["body"]),
-            entity_set(mentions, row["article_id"]),
-            quote_texts(quotes, row["article_id"]),
-        )
-        decision = index.place(new)
-        new.story_id, new.duplicate_of = decision.story_id, decision.duplicate_of
-        index.add(new)
-        duplicate_of.append(decision.duplicate_of)
-        story_ids.append(decision.story_id)
-        for other, relation, score, method in decision.links:
-            for name, value in zip(
-                LINKS.names, (new.article_id, other, relation, score, method, None), strict=True
-            ):
-                links[name].append(value)
-        for name, value in (
-            ("article_id", new.article_id),
-            ("story_id", new.story_id),
-            ("published_at", new.published_at),
-            ("body_hash", new.body_hash),
-            ("minhash", new.minhash.hashvalues.astype(np.uint32).tolist()),
-            ("entities", sorted(new.entities)),
-            ("quote_texts", new.quote_texts),
-            ("run_id", None),
-        ):
-            sigs[name].append(value)
-    articles = articles.set_column(
+    new = signatures_pool(articles, mentions, quotes)
+    base = len(pool)
+    copies = find_copies(new, pool)
+    pool.extend(new)
+    links: list[tuple[str, str, str, float, str]] = []
+    for row, (other, relation, score, method) in sorted(copies.items()):
+        pool.duplicate_of[base + row] = pool.root(other)
+        links.append((pool.article_id[base + row], pool.article_id[other], relation, score, method))
+    originals = [base + r for r in range(len(new)) if r not in copies]
+    for start in range(0, len(originals), CHUNK):
+        chunk = originals[start : start + CHUNK]
+        stories, story_links = place_stories(chunk, pool)
+        for row, story in stories.items():
+            pool.story_id[row] = story
+        for row, other, score in story_links:
+            links.append(
+                (
+                    pool.article_id[row],
+                    pool.article_id[other],
+                    "same_story",
+                    round(score, 4),
+                    "tfidf+entities+quotes",
+                )
+            )
+    for row in sorted(copies):  # in order, so a copy of a copy finds its story set
+        other = copies[row][0]
+        pool.story_id[base + row] = pool.story_id[other]
+    rows = range(base, base + len(new))
+    placed = articles.set_column(
         articles.schema.get_field_index("duplicate_of"),
         "duplicate_of",
-        pa.array(duplicate_of, pa.string()),
+        pa.array([pool.duplicate_of[r] for r in rows], pa.string()),
     ).set_column(
-        articles.schema.get_field_index("story_id"), "story_id", pa.array(story_ids, pa.string())
+        articles.schema.get_field_index("story_id"),
+        "story_id",
+        pa.array([pool.story_id[r] for r in rows], pa.string()),
     )
-    return articles, pa.table(links, schema=LINKS), pa.table(sigs, schema=SIGNATURES)
+    link_table = pa.table(
+        {
+            "article_id": [x[0] for x in links],
+            "other_article_id": [x[1] for x in links],
+            "relation": [x[2] for x in links],
+            "score": pa.array([x[3] for x in links], pa.float32()),
+            "method": [x[4] for x in links],
+            "run_id": pa.nulls(len(links), pa.string()),
+        },
+        schema=LINKS,
+    )
+    return placed, link_table, signatures_table(pool, base, articles)
+
+
+def signatures_table(pool: Pool, base: int, articles: pa.Table) -> pa.Table:
+    """Return the signature rows of the pool's new articles."""
+    n = len(pool) - base
+    tf = pool.tf[base:]
+    indptr = tf.indptr.astype(np.int32)
+    return pa.table(
+        {
+            "article_id": pool.article_id[base:],
+            "story_id": pool.story_id[base:],
+            "duplicate_of": pool.duplicate_of[base:],
+            "published_at": articles["published_at"],
+            "seen_at": pa.array(pool.seen_at[base:], SIGNATURES.field("seen_at").type),
+            "dated": pool.dated[base:],
+            "body_hash": articles["body_hash"],
+            "n_shingles": pa.array(pool.n_shingles[base:], pa.int32()),
+            "minhash": pa.FixedSizeListArray.from_arrays(
+                pa.array(pool.minhash[base:].ravel()), NUM_PERM
+            ).cast(SIGNATURES.field("minhash").type),
+            "lsh_bands": pa.FixedSizeListArray.from_arrays(
+                pa.array(pool.bands[base:].ravel()), BANDS
+            ).cast(SIGNATURES.field("lsh_bands").type),
+            "terms": pa.ListArray.from_arrays(
+                pa.array(indptr), pa.array(tf.indices.astype(np.uint32))
+            ),
+            "term_weights": pa.ListArray.from_arrays(
+                pa.array(indptr), pa.array(tf.data.astype(np.float32))
+            ),
+            "run_id": pa.nulls(n, pa.string()),
+        },
+        schema=SIGNATURES,
+    )
+
+
+# -- stories --
 
 
 def lead(body: str) -> str:
-    """Return an article's first sentence, cut to a title's length."""
+    """Return an article's first paragraph, cut to a title's length."""
     first = body.split("\n\n", 1)[0]
     return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
+def credited(credit: str | None, source: str) -> bool:
+    """Return True when a credit names the source (folded, either containing the other)."""
+    if not credit:
+        return False
+    a, b = fold(credit), fold(source)
+    return bool(a and b) and (a == b or f" {a} " in f" {b} " or f" {b} " in f" {a} ")
+
+
 def update_stories(stories: pa.Table, articles: pa.Table) -> pa.Table:
-    """Fold newly placed articles into the stories table (one row per story)."""
-    rows = {row["story_id"]: row for row in stories.to_pylist()}
+    """Fold newly placed articles into the stories table (one row per story).
+
+    The original is the earliest article, unless a later one comes from the wire the others
+    credit ("(AFP)", "AFP quoted ... as saying", "with inputs from AFP").
+    """
+    touched = set(articles["story_id"].to_pylist())
+    mask = pc.is_in(stories["story_id"], value_set=pa.array(sorted(touched), pa.string()))
+    rows = {row["story_id"]: row for row in stories.filter(mask).to_pylist()}
+    untouched = stories.filter(pc.invert(mask))
     for art in articles.to_pylist():
         seen = art["published_at"] or art["ingested_at"]
+        title = art["title"] or lead(art["body"])
         story = rows.get(art["story_id"])
         if story is None:
             rows[art["story_id"]] = {
                 "story_id": art["story_id"],
-                "title": art["title"] or lead(art["body"]),
+                "title": title,
                 "first_seen": seen,
                 "last_seen": seen,
                 "n_articles": 1,
                 "n_sources": 1,
                 "sources": [art["source"]],
+                "credits": [art["credit"]] if art["credit"] else [],
                 "original_article_id": art["article_id"],
+                "original_source": art["source"],
             }
             continue
         story["n_articles"] += 1
         story["sources"] = sorted(set(story["sources"]) | {art["source"]})
         story["n_sources"] = len(story["sources"])
+        story["credits"] = sorted(set(story["credits"] or []) | ({art["credit"]} - {None}))
         story["last_seen"] = max(story["last_seen"], seen)
-        if seen < story["first_seen"]:
+        credits = story["credits"]
+        original_credited = any(credited(c, story["original_source"]) for c in credits)
+        new_credited = any(credited(c, art["source"]) for c in credits)
+        earlier = seen < story["first_seen"]
+        if (new_credited and not original_credited) or (
+            earlier and (new_credited or not original_credited)
+        ):
             story.update(
-                first_seen=seen,
                 original_article_id=art["article_id"],
-                title=art["title"] or lead(art["body"]),
+                original_source=art["source"],
+                title=title,
             )
-    table = pa.Table.from_pylist(list(rows.values()), schema=STORIES)
+        story["first_seen"] = min(story["first_seen"], seen)
+    table = pa.concat_tables([untouched, pa.Table.from_pylist(list(rows.values()), schema=STORIES)])
     return table.sort_by([("first_seen", "ascending"), ("story_id", "ascending")])
 
 
@@ -296,7 +717,7 @@ def dedup(
 ) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
     """Place a batch of new articles; return (articles, links, signatures, stories)."""
     warehouse = Warehouse(warehouse_root)
-    index = load_index(recent_signatures(warehouse, articles))
-    placed, links, signatures = deduplicate_articles(articles, mentions, quotes, index)
+    pool = pool_from_signatures(recent_signatures(warehouse, articles))
+    placed, links, signatures = deduplicate_articles(articles, mentions, quotes, pool)
     stories = update_stories(warehouse.read("stories"), placed)
     return placed, links, signatures, stories
