@@ -96,11 +96,16 @@ SIGNATURES = pa.schema(
     [
         ("article_id", pa.string()),
         ("story_id", pa.string()),
+        ("duplicate_of", pa.string()),
         ("published_at", TS),
+        ("seen_at", TS),  # published_at, else ingested_at: what "recent" means
+        ("dated", pa.bool_()),
         ("body_hash", pa.string()),
-        ("minhash", pa.list_(pa.uint32())),
-        ("entities", pa.list_(pa.string())),
-        ("quote_texts", pa.list_(pa.string())),
+        ("n_shingles", pa.int32()),
+        ("minhash", pa.list_(pa.uint32())),  # one-permutation MinHash, 128 bins
+        ("lsh_bands", pa.list_(pa.uint64())),  # 32 band keys of 4 bins
+        ("terms", pa.list_(pa.uint32())),  # story vector: hashed word/entity/quote features
+        ("term_weights", pa.list_(pa.float32())),  # 1 + log(count); IDF is applied when read
         ("run_id", pa.string()),
     ]
 )
@@ -114,7 +119,9 @@ STORIES = pa.schema(
         ("n_articles", pa.int32()),
         ("n_sources", pa.int32()),
         ("sources", pa.list_(pa.string())),
+        ("credits", pa.list_(pa.string())),  # wires the articles credit ("AFP", ...)
         ("original_article_id", pa.string()),
+        ("original_source", pa.string()),
     ]
 )
 
