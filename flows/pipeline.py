@@ -50,6 +50,7 @@ def ingest_flow(
     model: str | None = None,
     batch_files: int = BATCH_FILES,
     n_process: int = 1,
+    fmt: str | None = None,
 ) -> RunReport:
     """Ingest files into the warehouse, batch by batch, under the single-writer lock."""
     logger = get_run_logger()
@@ -62,7 +63,7 @@ def ingest_flow(
         batches = discover([str(p) for p in paths or [SAMPLE_INBOX]], batch_files)
         for number, files in enumerate(batches, start=1):
             label = f"{source or 'inbox'}-{number}of{len(batches)}"
-            documents = ingest(files, source, label)
+            documents = ingest(files, source, label, fmt, root)
             articles, rejects = clean(documents, started_at, label)
             fresh, already = select_new(articles, root, label)
             mentions, quotes = extract(fresh, model, n_process, label)
@@ -81,6 +82,8 @@ def ingest_flow(
                 len(documents.documents) + len(documents.rejects),
                 already,
                 label,
+                raw=documents.raw,
+                skipped=documents.skipped,
             )
             total.add(counts)
             logger.info("batch %s: %s", label, counts)

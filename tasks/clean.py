@@ -1,36 +1,61 @@
-"""Clean: normalise text, split off headline, dateline and credit, reject what is not an article."""
+"""Clean: repair and normalise text, split off headline, byline, dateline and credit, version."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+import ftfy
 import pyarrow as pa
 from prefect import task
 
 from tasks.common import Batch, Document, Reject, normalize_for_match, stable_id
+from tasks.formats.markup import html_to_text, looks_like_html
 from warehouse.schemas import ARTICLES
 
 STAGE = "clean"
 CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
-)
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    r"\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)  # controls, soft hyphens, zero-width and bidi marks: invisible, and they break matching
+LINE_SEPARATORS = re.compile(r"[\u2028\u2029\x85]")
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
-INLINE_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+INLINE_SPACE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+DAY = rf"(?:{MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{MONTH}(?:\s+\d{{4}})?)"
+PLACE = r"[A-ZÀ-Þ][\w.'’-]*(?:\s+[A-ZÀ-Þ][\w.'’-]*){0,3}"
 DATELINE = re.compile(
-    r"\A(?P<dateline>[A-Z][A-Za-z .'’-]{1,40}(?:,\s*[A-Z][A-Za-z .]{1,30})?,\s*"
-    r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*(?:\((?P<agency>[^()\n]{2,40})\))?\s*[-–—]+)\s*"
+    rf"\A(?P<dateline>(?P<place>{PLACE})(?:,\s*{PLACE})?(?:,?\s+(?P<date>{DAY}))?"
+    r"(?:\s*\((?P<agency>[^()\n]{2,40})\))?)\s*[-–—]+\s+"
 )
-BYLINE = re.compile(r"\A(?:By|BY)\s+[^\n]{2,80}\n\n")
-INPUTS_CREDIT = re.compile(r"\(?\s*with inputs from (?P<who>[\w .,&-]+?)\s*\)?\s*\Z", re.IGNORECASE)
+BYLINE = re.compile(r"\A(?:By|BY)\s+(?P<who>[^\n]{2,80})\Z")
+REPORTING = re.compile(
+    r"\A\(?\s*(?:Additional )?(?:Reporting|Writing|Reported) by (?P<who>[^\n]{2,200}?)\s*\)?\Z",
+    re.IGNORECASE,
+)
+INPUTS_CREDIT = re.compile(r"\A\(?\s*with inputs from (?P<who>[\w .,&-]+?)\s*\)?\.?\Z", re.I)
 QUOTED_AS = re.compile(
-    r"\b(?P<who>[A-Z][\w&.-]*(?: [A-Z][\w&.-]*){0,3}) quoted\b[^.\n]{1,80}\bas saying\b"
+    r"\b(?P<who>[A-Z][\w&-]*(?:[ .][A-Z][\w&-]*){0,3}) quoted\b[^.\n]{1,80}\bas saying\b"
 )
+BOILERPLATE = re.compile(
+    r"\A(?:advertisement|advertising|sponsored content|related(?: articles?| stories)?:?.*"
+    r"|read more\b.*|click here\b.*|subscribe (?:now|to|for)\b.*|sign up\b.*|follow us\b.*"
+    r"|share (?:this|on)\b.*|all rights reserved\.?|(?:copyright|©|\(c\))\s*\d{4}\b.*"
+    r"|this (?:story|article) (?:was|has been) (?:corrected|updated)\b.*|view comments)\Z",
+    re.IGNORECASE,
+)
+BOILERPLATE_MAX_WORDS = 20
 HEADLINE_MAX_WORDS = 16
 MIN_LETTER_SHARE = 0.5
+FUTURE_SLACK = timedelta(days=1)  # clocks and time zones differ; further ahead is wrong
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 STOPWORDS = {
     "en": {"the", "and", "of", "to", "in", "is", "that", "for", "on", "with", "said", "was", "it"},
     "fr": {"le", "la", "les", "et", "des", "du", "est", "que", "pour", "dans", "une", "sur", "a"},
@@ -38,7 +63,22 @@ STOPWORDS = {
     "de": {"der", "die", "das", "und", "ist", "nicht", "mit", "den", "von", "zu", "ein", "auf"},
     "it": {"il", "la", "che", "di", "e", "per", "una", "con", "del", "della", "sono", "non"},
     "pt": {"o", "a", "os", "as", "que", "de", "do", "da", "em", "um", "uma", "para", "com"},
+    "nl": {"de", "het", "een", "en", "van", "is", "dat", "niet", "op", "te", "zijn", "met"},
+    "sv": {"och", "att", "det", "som", "en", "på", "är", "av", "för", "med", "till", "inte"},
 }
+# Scripts that name a language outright (the first letter range that dominates wins).
+SCRIPTS = (
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff]")),
+    ("ru", re.compile(r"[\u0400-\u04ff]")),
+    ("ar", re.compile(r"[\u0600-\u06ff]")),
+    ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("el", re.compile(r"[\u0370-\u03ff]")),
+    ("hi", re.compile(r"[\u0900-\u097f]")),
+    ("th", re.compile(r"[\u0e00-\u0e7f]")),
+)
+LANGUAGE_CODE = re.compile(r"\A[a-z]{2,3}\Z")
 
 
 @dataclass(slots=True)
@@ -49,18 +89,32 @@ class Cleaned:
     title: str | None
     dateline: str | None
     credit: str | None
+    byline: str | None = None
+
+
+def repair(text: str) -> str:
+    """Repair mojibake and stray markup: ftfy (curly quotes kept), then HTML to text."""
+    text = ftfy.fix_text(text, uncurl_quotes=False, fix_character_width=False)
+    return html_to_text(text) if looks_like_html(text) else text
 
 
 def normalize_text(text: str) -> str:
     """Return NFC text with one space between words and a blank line between paragraphs."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = CONTROL.sub("", text)
+    text = LINE_SEPARATORS.sub("\n", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = CONTROL.sub("", unicodedata.normalize("NFC", text))
     if BLANK_LINE.search(text):
         blocks = BLANK_LINE.split(text)
         paragraphs = [INLINE_SPACE.sub(" ", " ".join(b.split("\n"))).strip() for b in blocks]
     else:  # no blank lines: every line is a paragraph
         paragraphs = [INLINE_SPACE.sub(" ", line).strip() for line in text.split("\n")]
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def drop_boilerplate(paragraphs: list[str]) -> list[str]:
+    """Drop short paragraphs that are page furniture: ads, share and subscribe lines, notices."""
+    return [
+        p for p in paragraphs if len(p.split()) > BOILERPLATE_MAX_WORDS or not BOILERPLATE.match(p)
+    ]
 
 
 def split_headline(body: str) -> tuple[str | None, str]:
@@ -70,53 +124,102 @@ def split_headline(body: str) -> tuple[str | None, str]:
         sep
         and len(first.split()) <= HEADLINE_MAX_WORDS
         and not first.rstrip().endswith((".", "!", "?", '"', "”", ":", ","))
+        and not BYLINE.match(first)
     ):
         return first, rest
     return None, body
 
 
-def find_credit(body: str, dateline_agency: str | None) -> str | None:
+def match_dateline(body: str) -> re.Match[str] | None:
+    """Return a leading dateline match when it is one: a date, an agency or a place in capitals."""
+    match = DATELINE.match(body)
+    if match is None:
+        return None
+    place = match.group("place")
+    if match.group("date") or match.group("agency") or (len(place) > 1 and place.isupper()):
+        return match
+    return None
+
+
+def find_credit(body: str, dateline_agency: str | None, inputs: str | None = None) -> str | None:
     """Return the wire an article credits: dateline agency, 'with inputs from', 'X quoted'."""
-    if dateline_agency:
-        return dateline_agency.strip()
-    tail = body[-200:]
-    match = INPUTS_CREDIT.search(tail)
-    if match:
-        return match.group("who").strip()
+    if dateline_agency or inputs:
+        return (dateline_agency or inputs or "").strip()
     match = QUOTED_AS.search(body)
     return match.group("who") if match else None
 
 
+def split_tail(paragraphs: list[str]) -> tuple[list[str], str | None, str | None]:
+    """Split trailing credit and reporting lines off; return (paragraphs, credit, byline)."""
+    credit = byline = None
+    while paragraphs:
+        last = paragraphs[-1]
+        inputs, reporting = INPUTS_CREDIT.match(last), REPORTING.match(last)
+        if inputs and credit is None:
+            credit = inputs.group("who").strip()
+        elif reporting and byline is None:
+            byline = reporting.group("who").strip()
+        else:
+            break
+        paragraphs = paragraphs[:-1]
+    return paragraphs, credit, byline
+
+
 def clean_body(text: str, title: str | None = None) -> Cleaned:
-    """Normalise a body and split off its headline, dateline and byline."""
-    body = normalize_text(text)
+    """Repair and normalise a body and split off its headline, byline, dateline and credit."""
+    body = normalize_text(repair(text))
+    body = "\n\n".join(drop_boilerplate(body.split("\n\n")))
     headline = None
     if title is None:
         headline, body = split_headline(body)
-    byline = BYLINE.match(body)
-    if byline:
-        body = body[byline.end() :]
-    dateline = DATELINE.match(body)
+    byline = None
+    first, sep, rest = body.partition("\n\n")
+    match = BYLINE.match(first)
+    if match and sep:
+        byline, body = match.group("who").strip(), rest
+    paragraphs, tail_credit, reporters = split_tail(body.split("\n\n"))
+    body = "\n\n".join(paragraphs)
+    dateline = match_dateline(body)
     agency = None
     if dateline:
         agency = dateline.group("agency")
         body = body[dateline.end() :]
     return Cleaned(
         body=body,
-        title=title or headline,
+        title=normalize_text(title) if title else headline,
         dateline=dateline.group("dateline").rstrip(" -–—") if dateline else None,
-        credit=find_credit(body, agency),
+        credit=find_credit(body, agency, tail_credit),
+        byline=byline or reporters,
     )
 
 
+def byline_of(value: str | None) -> str | None:
+    """Return a source's byline without a leading 'By'."""
+    if not value:
+        return None
+    match = BYLINE.match(value.strip())
+    return (match.group("who") if match else value).strip() or None
+
+
 def detect_language(text: str) -> str:
-    """Guess the language from stopword counts; 'und' when nothing stands out."""
-    words = re.findall(r"[^\W\d_]+", text[:3000].lower())
+    """Guess the language from its script, else from stopword counts; 'und' when unclear."""
+    sample = text[:3000]
+    letters = sum(c.isalpha() for c in sample)
+    for code, script in SCRIPTS:
+        if letters and len(script.findall(sample)) > 0.3 * letters:
+            return code
+    words = re.findall(r"[^\W\d_]+", sample.lower())
     if not words:
         return "und"
     counts = {lang: sum(w in stops for w in words) for lang, stops in STOPWORDS.items()}
     best = max(counts, key=counts.__getitem__)
     return best if counts[best] >= max(2, 0.05 * len(words)) else "und"
+
+
+def language_of(doc: Document, body: str) -> str:
+    """Return the declared language when it is a code, else the detected one."""
+    declared = (doc.language or "").lower()
+    return declared if LANGUAGE_CODE.match(declared) else detect_language(body)
 
 
 def body_hash(body: str) -> str:
@@ -130,6 +233,13 @@ def letter_share(text: str) -> float:
     return sum(c.isalpha() for c in chars) / len(chars) if chars else 0.0
 
 
+def sane_date(value: datetime | None, ingested_at: datetime) -> datetime | None:
+    """Return the publication time unless it is implausible (future or before 1900)."""
+    if value is None or value > ingested_at + FUTURE_SLACK or value < EARLIEST:
+        return None
+    return value
+
+
 def check(doc: Document, cleaned: Cleaned) -> Reject | None:
     """Return a reject when the cleaned document is not an article."""
     if not cleaned.body.strip():
@@ -139,22 +249,90 @@ def check(doc: Document, cleaned: Cleaned) -> Reject | None:
     return None
 
 
+Version = tuple[int, str, str, str | None]  # version, article_id, body, title
+
+
+class Versions:
+    """The known versions of each item: stored ones and those earlier in the batch."""
+
+    def __init__(self, history: dict[tuple[str, str], list[Version]]) -> None:
+        self.known: dict[tuple[str, str], list[Version]] = defaultdict(list)
+        for key, versions in history.items():
+            self.known[key].extend(versions)
+
+    def latest(self, key: tuple[str, str]) -> Version | None:
+        """Return the highest known version of an item."""
+        versions = self.known.get(key)
+        return max(versions) if versions else None
+
+    def place(
+        self, key: tuple[str, str], article_id: str, given: int | None
+    ) -> tuple[int, str | None] | str:
+        """Return (version, supersedes) for a new article, or a conflict message."""
+        versions = self.known.get(key, [])
+        for number, known_id, _, _ in versions:
+            if known_id == article_id:
+                return number, previous(versions, number)
+        if given is None:
+            number = max((v[0] for v in versions), default=0) + 1
+        elif any(v[0] == given for v in versions):
+            return f"version {given} already holds a different text"
+        else:
+            number = given
+        return number, previous(versions, number)
+
+    def add(self, key: tuple[str, str], version: Version) -> None:
+        """Record a version made in this batch."""
+        self.known[key].append(version)
+
+
+def previous(versions: list[Version], number: int) -> str | None:
+    """Return the article id of the highest version below number."""
+    older = [v for v in versions if v[0] < number]
+    return max(older)[1] if older else None
+
+
+def item_key(doc: Document) -> tuple[str, str]:
+    """Return the key that ties an item's versions together."""
+    return doc.source, doc.item_uri or doc.source_item_id
+
+
 def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list[Reject]]:
-    """Clean a batch into article rows (ids and hashes set, story fields empty) and rejects."""
+    """Clean a batch into article rows (ids, hashes and versions set) and rejects."""
     rows: dict[str, list] = {name: [] for name in ARTICLES.names}
     rejects = list(batch.rejects)
     seen: dict[str, str] = {}
-    for doc in batch.documents:
-        if doc.body is None:
+    versions = Versions(batch.history)
+    # Versions of one item are placed in order, whatever order the files came in.
+    order = sorted(batch.documents, key=lambda d: (item_key(d), d.version or 0))
+    placed = {id(d) for d in order if d.version is not None}
+    documents = [d for d in order if id(d) in placed] + [
+        d for d in batch.documents if id(d) not in placed
+    ]
+    for doc in documents:
+        key = item_key(doc)
+        text, title = doc.body, doc.title
+        if doc.withdrawn and not (text or "").strip():
+            latest = versions.latest(key)
+            if latest is None:
+                rejects.append(
+                    Reject(doc.source, doc.source_item_id, STAGE, "withdrawn_unknown", doc.origin)
+                )
+                continue
+            text, title = latest[2], title or latest[3] or ""  # the kill keeps the text
+        if text is None:
             rejects.append(Reject(doc.source, doc.source_item_id, STAGE, "empty_body", doc.origin))
             continue
-        cleaned = clean_body(doc.body, doc.title)
+        cleaned = clean_body(text, title)
         reject = check(doc, cleaned)
         if reject:
             rejects.append(reject)
             continue
         digest = body_hash(cleaned.body)
-        article_id = stable_id(doc.source, digest)
+        parts = [doc.source, digest]
+        if doc.version is not None or doc.withdrawn:  # a new version may repeat an old text
+            parts += [key[1], str(doc.version), "withdrawn" * doc.withdrawn]
+        article_id = stable_id(*parts)
         if article_id in seen:
             rejects.append(
                 Reject(
@@ -166,24 +344,36 @@ def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list
                 )
             )
             continue
+        where = versions.place(key, article_id, doc.version)
+        if isinstance(where, str):
+            rejects.append(Reject(doc.source, doc.source_item_id, STAGE, "version_conflict", where))
+            continue
+        number, supersedes = where
         seen[article_id] = doc.source_item_id
+        versions.add(key, (number, article_id, cleaned.body, cleaned.title))
         values = {
             "article_id": article_id,
             "source": doc.source,
             "source_item_id": doc.source_item_id,
             "title": cleaned.title,
             "url": doc.url,
-            "published_at": doc.published_at,
+            "published_at": sane_date(doc.published_at, ingested_at),
             "ingested_at": ingested_at,
-            "language": detect_language(cleaned.body),
+            "language": language_of(doc, cleaned.body),
             "body": cleaned.body,
             "body_hash": digest,
             "word_count": len(cleaned.body.split()),
-            "dateline": cleaned.dateline,
+            "dateline": cleaned.dateline or doc.dateline,
             "credit": cleaned.credit,
             "duplicate_of": None,
             "story_id": None,
             "run_id": None,
+            "byline": byline_of(doc.byline) or cleaned.byline,
+            "item_uri": key[1],
+            "version": number,
+            "supersedes": supersedes,
+            "withdrawn": doc.withdrawn,
+            "raw_id": doc.raw_id,
         }
         for name, value in values.items():
             rows[name].append(value)

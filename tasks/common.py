@@ -24,6 +24,13 @@ class Document:
     url: str | None = None
     published_at: datetime | None = None
     origin: str = ""  # file (and line) it came from, for error messages
+    byline: str | None = None
+    item_uri: str | None = None  # the item's guid across versions (defaults to source_item_id)
+    version: int | None = None  # the version the source gave, None when it gives none
+    withdrawn: bool = False  # killed / canceled at the source
+    language: str | None = None  # language the source declared
+    dateline: str | None = None  # dateline or place the source declared
+    raw_id: str | None = None  # the raw row the document was read from
 
 
 @dataclass(slots=True)
@@ -43,6 +50,12 @@ class Batch:
 
     documents: list[Document] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    raw: pa.Table | None = None  # documents as received (raw table rows), None when not kept
+    skipped: int = 0  # files skipped because the raw archive already holds them
+    # stored versions per (source, item_uri): (version, article_id, body, title), oldest first
+    history: dict[tuple[str, str], list[tuple[int, str, str, str | None]]] = field(
+        default_factory=dict
+    )
 
 
 def stable_id(*parts: str, length: int = 16) -> str:

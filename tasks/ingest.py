@@ -1,147 +1,244 @@
-"""Ingest: read wire files (seed text form, JSON Lines) into documents or rejects."""
+"""Ingest: read inbox files safely, archive them as received, and parse them into documents."""
 
 from __future__ import annotations
 
-import json
-import re
+import hashlib
+import os
+import stat
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from prefect import task
 from prefect.tasks import exponential_backoff
 
-from tasks.common import Batch, Document, Reject
+from tasks.common import Batch, Document, Reject, stable_id
+from tasks.formats import FORMATS, SINGLE_ITEM, Origin, ParseError, detect, parse
+from tasks.formats.base import parse_date, safe_id, safe_text
+from warehouse import Warehouse
+from warehouse.schemas import RAW
 
 STAGE = "ingest"
-TEXT_SUFFIXES = {".txt", ".text"}
-JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
-SUPPORTED = TEXT_SUFFIXES | JSONL_SUFFIXES
-DATE_LINE = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})[ \t]*(?:\r?\n)?", re.IGNORECASE)
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 64 * 1024 * 1024  # feeds and JSON Lines files holding many items
+MAX_ITEM_FILE_BYTES = 8 * 1024 * 1024  # files holding one article
+BATCH_BYTES = 64 * 1024 * 1024  # bounds the bytes one batch holds in memory
+
+__all__ = ["chunk", "list_inputs", "parse_date", "read_documents"]
 
 
 def list_inputs(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand files and folders into a sorted list of input files (hidden files skipped)."""
+    """Expand files and folders into a sorted list of entries, hidden names skipped.
+
+    Symbolic links are listed but never followed, so ingest can reject them by name.
+    """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        else:
+        if not path.is_dir():
             found.append(path)
-    return found
+            continue
+        for folder, dirs, files in os.walk(path, followlinks=False):
+            here = Path(folder)
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            links = [d for d in dirs if (here / d).is_symlink()]
+            dirs[:] = [d for d in dirs if d not in links]
+            found.extend(here / name for name in files + links if not name.startswith("."))
+    return sorted(found, key=str)
 
 
 def source_for(path: Path, source: str | None) -> str:
     """Return the wire a file belongs to: the given name, else its folder's name."""
-    return source or path.parent.name or "unknown"
+    return source or safe_text(path.parent.name) or "unknown"
 
 
-def parse_date(value: object) -> datetime | None:
-    """Parse an ISO date or timestamp into an aware UTC datetime; None if absent or invalid."""
-    if value in (None, ""):
-        return None
-    text = str(value).strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(text[:10]), datetime.min.time())
-        except ValueError:
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
-def decode_text(data: bytes) -> str | None:
-    """Decode UTF-8 text; None for bytes that are not text."""
-    if b"\x00" in data:
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-
-
-def read_text_file(path: Path, source: str) -> Iterator[Document | Reject]:
-    """Read one article in the seed form: optional `date YYYY-MM-DD` line, then the body."""
-    item_id = path.stem
-    text = decode_text(path.read_bytes())
-    if text is None:
-        yield Reject(source, item_id, STAGE, "not_text", f"{path.name}: not UTF-8 text")
-        return
-    published_at = None
-    match = DATE_LINE.match(text)
-    if match:
-        published_at = parse_date(match.group(1))
-        text = text[match.end() :]
-    yield Document(
-        source, item_id, text, published_at=published_at, origin=f"{path.parent.name}/{path.name}"
-    )
-
-
-def read_jsonl_file(path: Path, source: str | None) -> Iterator[Document | Reject]:
-    """Read JSON Lines records {"id","source","title","published_at","url","body"}."""
-    with path.open("rb") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            fallback_id = f"{path.stem}:{number}"
-            wire = source or path.parent.name
-            try:
-                record = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                yield Reject(wire, fallback_id, STAGE, "bad_json", f"{path.name}:{number}: {err}")
-                continue
-            if not isinstance(record, dict):
-                yield Reject(
-                    wire, fallback_id, STAGE, "bad_json", f"{path.name}:{number}: not an object"
-                )
-                continue
-            body = record.get("body")
-            yield Document(
-                source=source or str(record.get("source") or path.parent.name),
-                source_item_id=str(record.get("id") or fallback_id),
-                body=body if isinstance(body, str) else None,
-                title=str(record["title"]) if record.get("title") else None,
-                url=str(record["url"]) if record.get("url") else None,
-                published_at=parse_date(record.get("published_at")),
-                origin=f"{path.parent.name}/{path.name}:{number}",
-            )
-
-
-def read_documents(files: Iterable[Path], source: str | None = None) -> Batch:
-    """Read files into documents; unreadable or unsupported files become rejects."""
-    batch = Batch()
+def chunk(files: list[Path], size: int, max_bytes: int = BATCH_BYTES) -> list[list[Path]]:
+    """Split files into batches of at most size files and about max_bytes bytes."""
+    batches: list[list[Path]] = []
+    current: list[Path] = []
+    used = 0
     for path in files:
+        try:
+            nbytes = min(path.lstat().st_size, MAX_FILE_BYTES)
+        except OSError:
+            nbytes = 0
+        if current and (len(current) >= size or used + nbytes > max_bytes):
+            batches.append(current)
+            current, used = [], 0
+        current.append(path)
+        used += nbytes
+    if current:
+        batches.append(current)
+    return batches or [[]]
+
+
+def read_bytes(path: Path, limit: int) -> bytes:
+    """Read a regular file without following links and without reading past limit bytes."""
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode):
+        raise ParseError("symlink", "symbolic link: links are not followed")
+    if not stat.S_ISREG(info.st_mode):
+        raise ParseError("not_regular_file", "not a regular file")
+    if info.st_size > limit:
+        raise ParseError("too_large", f"{info.st_size} bytes, limit {limit}")
+    # O_NOFOLLOW closes the gap between lstat and open; O_NONBLOCK keeps a swapped-in FIFO
+    # from hanging the run.
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ParseError("not_regular_file", "not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ParseError("too_large", f"more than {limit} bytes")
+    return data
+
+
+def origin_of(path: Path, source: str | None) -> Origin:
+    """Describe where a file came from, with names made safe to print and store."""
+    folder = safe_text(path.parent.name)
+    fallback = "item-" + stable_id(path.name, length=12)
+    return Origin(source, folder or "unknown", f"{folder}/{safe_text(path.name)}",
+                  safe_id(path.stem, fallback))  # fmt: skip
+
+
+def parse_safely(data: bytes, origin: Origin, fmt: str) -> Iterator[Document | Reject]:
+    """Parse a document; an unexpected parser failure rejects the rest instead of the run."""
+    try:
+        yield from parse(data, origin, fmt)
+    except Exception as err:  # a bug or a library failing on hostile input must not stop a run
+        yield origin.reject(origin.stem, "parse_error", f"{type(err).__name__}: {err}"[:300])
+
+
+def known_raw(warehouse: Warehouse | None, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Return the (source, content_hash) pairs the raw archive already holds."""
+    if warehouse is None or not keys:
+        return set()
+    hashes = sorted({digest for _, digest in keys})
+    stored = warehouse.read(
+        "raw", columns=["source", "content_hash"], filter=pc.field("content_hash").isin(hashes)
+    )
+    pairs = zip(stored["source"].to_pylist(), stored["content_hash"].to_pylist(), strict=True)
+    return set(pairs) & keys
+
+
+def read_documents(
+    files: Iterable[Path],
+    source: str | None = None,
+    fmt: str | None = None,
+    warehouse: Warehouse | None = None,
+    received_at: datetime | None = None,
+) -> Batch:
+    """Read files into documents and raw rows; skip files the raw archive holds; reject the bad."""
+    received_at = received_at or datetime.now(UTC)
+    batch = Batch()
+    received: list[tuple[Origin, str, bytes, str, str]] = []  # origin, wire, data, hash, format
+    for path in files:
+        origin = origin_of(path, source)
         wire = source_for(path, source)
-        suffix = path.suffix.lower()
-        if suffix not in SUPPORTED:
+        chosen = fmt if fmt and fmt != "auto" else detect(path.name, b"")
+        limit = MAX_ITEM_FILE_BYTES if chosen in SINGLE_ITEM else MAX_FILE_BYTES
+        try:
+            data = read_bytes(path, limit)
+        except ParseError as err:
+            batch.rejects.append(Reject(wire, origin.stem, STAGE, err.reason, origin.name))
+            continue
+        except OSError as err:
+            detail = f"{origin.name}: {err.strerror or type(err).__name__}"
+            reason = "symlink" if err.errno == 40 else "unreadable"  # ELOOP: link swapped in
+            batch.rejects.append(Reject(wire, origin.stem, STAGE, reason, detail))
+            continue
+        chosen = fmt if fmt and fmt != "auto" else detect(path.name, data)
+        if chosen is None:
             batch.rejects.append(
-                Reject(wire, path.name, STAGE, "unsupported_format", f"{path.name}: unknown suffix")
+                Reject(wire, origin.stem, STAGE, "unsupported_format", f"{origin.name}: unknown")
             )
             continue
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                batch.rejects.append(Reject(wire, path.name, STAGE, "too_large", str(path)))
-                continue
-            reader = (
-                read_text_file(path, wire)
-                if suffix in TEXT_SUFFIXES
-                else read_jsonl_file(path, source)
-            )
-            for item in reader:
-                (batch.documents if isinstance(item, Document) else batch.rejects).append(item)
-        except OSError as err:
-            batch.rejects.append(Reject(wire, path.name, STAGE, "unreadable", str(err)))
+        received.append((origin, wire, data, hashlib.sha256(data).hexdigest(), chosen))
+    keys = {(wire, digest) for _, wire, _, digest, _ in received}
+    skip = known_raw(warehouse, keys)
+    raw_rows: dict[str, list] = {name: [] for name in RAW.names}
+    seen: set[tuple[str, str]] = set()
+    for origin, wire, data, digest, chosen in received:
+        if (wire, digest) in skip or (wire, digest) in seen:
+            batch.skipped += 1
+            continue
+        seen.add((wire, digest))
+        raw_id = stable_id(wire, digest)
+        for name, value in (
+            ("raw_id", raw_id),
+            ("source", wire),
+            ("item_id", origin.stem),
+            ("path", origin.name),
+            ("format", chosen),
+            ("content_hash", digest),
+            ("size", len(data)),
+            ("received_at", received_at),
+            ("data", data),
+            ("run_id", None),
+        ):
+            raw_rows[name].append(value)
+        for item in parse_safely(data, origin, chosen):
+            if isinstance(item, Document):
+                item.raw_id = raw_id
+                batch.documents.append(item)
+            else:
+                batch.rejects.append(item)
+    batch.raw = pa.table(raw_rows, schema=RAW)
+    if warehouse is not None:
+        batch.history = stored_versions(warehouse, batch.documents)
     return batch
+
+
+def reparse(row: dict) -> list[Document | Reject]:
+    """Parse a stored raw row again, as if it had just arrived (re-extraction)."""
+    origin = Origin(None, row["source"], row["path"], row["item_id"])
+    items = list(parse_safely(row["data"], origin, row["format"]))
+    for item in items:
+        if isinstance(item, Document):
+            item.raw_id = row["raw_id"]
+    return items
+
+
+def stored_versions(
+    warehouse: Warehouse, documents: list[Document]
+) -> dict[tuple[str, str], list[tuple[int, str, str, str | None]]]:
+    """Return the stored versions of the batch's items, oldest first, keyed by (source, uri)."""
+    uris = sorted({d.item_uri or d.source_item_id for d in documents})
+    if not uris:
+        return {}
+    columns = ["article_id", "source", "source_item_id", "item_uri", "version"]
+    match = pc.field("source_item_id").isin(uris) | pc.field("item_uri").isin(uris)
+    stored = warehouse.read("articles", columns=columns, filter=match)
+    if stored.num_rows == 0:
+        return {}
+    wanted = {(d.source, d.item_uri or d.source_item_id) for d in documents}
+    kills = {(d.source, d.item_uri or d.source_item_id) for d in documents if d.withdrawn}
+    rows = [
+        r
+        for r in stored.to_pylist()
+        if (r["source"], r["item_uri"] or r["source_item_id"]) in wanted
+    ]
+    bodies: dict[str, tuple[str, str | None]] = {}
+    need = [
+        r["article_id"]
+        for r in rows
+        if (r["source"], r["item_uri"] or r["source_item_id"]) in kills
+    ]
+    if need:  # a kill without text carries the text of the version it withdraws
+        table = warehouse.read(
+            "articles", columns=["article_id", "body", "title"],
+            filter=pc.field("article_id").isin(need),
+        )  # fmt: skip
+        bodies = {r["article_id"]: (r["body"], r["title"]) for r in table.to_pylist()}
+    history: dict[tuple[str, str], list[tuple[int, str, str, str | None]]] = {}
+    for r in rows:
+        key = (r["source"], r["item_uri"] or r["source_item_id"])
+        body, title = bodies.get(r["article_id"], ("", None))
+        history.setdefault(key, []).append((r["version"] or 1, r["article_id"], body, title))
+    for versions in history.values():
+        versions.sort()
+    return history
 
 
 @task(
@@ -151,19 +248,23 @@ def read_documents(files: Iterable[Path], source: str | None = None) -> Batch:
     retry_delay_seconds=exponential_backoff(backoff_factor=1),
     retry_jitter_factor=0.5,
 )
-def ingest(files: list[Path], source: str | None, label: str) -> Batch:
+def ingest(
+    files: list[Path],
+    source: str | None,
+    label: str,
+    fmt: str | None = None,
+    warehouse_root: str | None = None,
+) -> Batch:
     """Read a batch of input files."""
-    return read_documents(files, source)
-
-
-def chunk(files: list[Path], size: int) -> list[list[Path]]:
-    """Split files into batches of at most size files."""
-    return [files[i : i + size] for i in range(0, len(files), size)] or [[]]
+    if fmt not in (None, *FORMATS):
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    warehouse = Warehouse(warehouse_root) if warehouse_root else None
+    return read_documents(files, source, fmt, warehouse)
 
 
 @task(name="discover", task_run_name="discover-inputs")
 def discover(paths: list[str], batch_files: int) -> list[list[Path]]:
-    """List the input files and split them into batches."""
+    """List the input files and split them into batches bounded in files and bytes."""
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")

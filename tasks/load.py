@@ -27,6 +27,7 @@ class Counts:
     stories_new: int = 0
     mentions: int = 0
     quotes: int = 0
+    documents_skipped: int = 0  # files the raw archive already held
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: Counts) -> None:
@@ -80,6 +81,8 @@ def commit_batch(
     rejects: list[Reject],
     documents_read: int,
     already_loaded: int,
+    raw: pa.Table | None = None,
+    skipped: int = 0,
 ) -> Counts:
     """Commit one batch's rows in a single atomic unit and return its counts."""
     reject_rows = new_rejects(warehouse, rejects_table(rejects, run_id))
@@ -93,6 +96,8 @@ def commit_batch(
     }
     if stories is not None:
         tables["stories"] = stories
+    if raw is not None:
+        tables["raw"] = with_run_id(raw, run_id)
     before = warehouse.read("stories", columns=["story_id"]).num_rows
     warehouse.commit(commit_id, tables)
     reasons: dict[str, int] = {}
@@ -108,6 +113,7 @@ def commit_batch(
         mentions=mentions.num_rows,
         quotes=quotes.num_rows,
         rejects_by_reason=reasons,
+        documents_skipped=skipped,
     )
 
 
@@ -172,6 +178,8 @@ def load(
     documents_read: int,
     already_loaded: int,
     label: str,
+    raw: pa.Table | None = None,
+    skipped: int = 0,
 ) -> Counts:
     """Commit a batch to the warehouse."""
     return commit_batch(
@@ -187,6 +195,8 @@ def load(
         rejects,
         documents_read,
         already_loaded,
+        raw,
+        skipped,
     )
 
 

@@ -44,6 +44,27 @@ ARTICLES = pa.schema(
         ("duplicate_of", pa.string()),
         ("story_id", pa.string()),
         ("run_id", pa.string()),
+        ("byline", pa.string()),
+        ("item_uri", pa.string()),
+        ("version", pa.int32()),
+        ("supersedes", pa.string()),
+        ("withdrawn", pa.bool_()),
+        ("raw_id", pa.string()),
+    ]
+)
+
+RAW = pa.schema(
+    [
+        ("raw_id", pa.string()),
+        ("source", pa.string()),
+        ("item_id", pa.string()),
+        ("path", pa.string()),
+        ("format", pa.string()),
+        ("content_hash", pa.string()),
+        ("size", pa.int64()),
+        ("received_at", TS),
+        ("data", pa.large_binary()),
+        ("run_id", pa.string()),
     ]
 )
 
@@ -151,6 +172,7 @@ RUNS = pa.schema(
         ("stories_new", pa.int32()),
         ("mentions", pa.int32()),
         ("quotes", pa.int32()),
+        ("documents_skipped", pa.int32()),
     ]
 )
 
@@ -164,6 +186,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("signatures", SIGNATURES, ("article_id",)),
         TableSpec("rejects", REJECTS, ("reject_id",)),
         TableSpec("runs", RUNS, ("run_id",)),
+        TableSpec("raw", RAW, ("raw_id",), ("received_at",)),
         TableSpec("stories", STORIES, ("story_id",), ("first_seen",), mutable=True),
     )
 }
