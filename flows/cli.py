@@ -36,6 +36,7 @@ def quiet_prefect() -> None:
     """Keep Prefect's start-up chatter off the terminal unless asked for."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
 eval_app = typer.Typer(help="Measure accuracy on labelled data.", no_args_is_help=True)
@@ -156,6 +157,26 @@ def compact(
             typer.echo(
                 f"  {name:<12} files {before} -> {report.files_after[name]}  ({rows} rows merged)"
             )
+
+
+@eval_app.command("entities")
+def eval_entities(
+    path: Annotated[Path, typer.Argument(help="A CoNLL-format file (WORD ... TAG, -DOCSTART-).")],
+    model: Annotated[
+        str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
+    ] = None,
+) -> None:
+    """Print entity-level precision, recall and F1 (PER, ORG, LOC) on a CoNLL file."""
+    from evals.entities import evaluate, report
+    from tasks.extract import ModelNotFound
+
+    if not path.exists():
+        fail(f"no such file: {path}")
+    try:
+        counts = evaluate(path, model)
+    except (FileNotFoundError, ModelNotFound) as err:
+        fail(str(err))
+    typer.echo(report(counts))
 
 
 def print_summary(report) -> None:

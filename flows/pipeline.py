@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prefect import flow, get_run_logger
+import pyarrow as pa
+from prefect import Flow, State, flow, get_run_logger
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.client.schemas.objects import FlowRun
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
+from flows.progress import Progress
 from tasks.clean import clean
+from tasks.common import Reject
 from tasks.dedup import dedup
+from tasks.entity_index import index_entities
 from tasks.extract import extract, model_name
 from tasks.ingest import discover, ingest
 from tasks.load import Counts, load, record, select_new
+from tasks.report import digest_run, markdown, table_rows
 from warehouse import Warehouse
 
 SAMPLE_INBOX = Path(__file__).resolve().parents[1] / "samples" / "inbox"
 DEFAULT_WAREHOUSE = "data/warehouse"
 BATCH_FILES = 500
+IN_FLIGHT = 2  # extraction batches submitted ahead of the single-writer load
 
 
 @dataclass(slots=True)
@@ -42,7 +57,29 @@ def run_name() -> str:
     return f"ingest-{source}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
 
 
-@flow(name="wiredesk-ingest", flow_run_name=run_name, log_prints=True)
+def current_run_id() -> str:
+    """Return this flow run's id, which also names its rows and files in the warehouse."""
+    return str(flow_run.id or f"local-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}")
+
+
+def record_failure(flow: Flow, run: FlowRun, state: State) -> None:
+    """Write why a run failed to its logs and to the runs table."""
+    from prefect.logging.loggers import flow_run_logger
+
+    reason = str(state.message or state.name)
+    flow_run_logger(run, flow).error("wiredesk run failed: %s", reason)
+    root = warehouse_root(run.parameters.get("warehouse"))
+    now = datetime.now(UTC)
+    with Warehouse(root).lock(wait_seconds=60):
+        record.fn(root, str(run.id), run.start_time or now, now, "failed", Counts(), reason)
+
+
+@flow(
+    name="wiredesk-ingest",
+    flow_run_name=run_name,
+    log_prints=True,
+    on_failure=[record_failure],
+)
 def ingest_flow(
     paths: list[str] | None = None,
     source: str | None = None,
@@ -57,35 +94,90 @@ def ingest_flow(
     root = warehouse_root(warehouse)
     model = model or model_name()
     started_at = datetime.now(UTC)
-    run_id = f"{started_at:%Y%m%dT%H%M%S}-{os.getpid()}"
+    run_id = current_run_id()
     total = Counts()
-    with Warehouse(root).lock():
+    with Warehouse(root).lock(wait_seconds=600):
         batches = discover([str(p) for p in paths or [SAMPLE_INBOX]], batch_files)
+        progress_id = create_progress_artifact(
+            0.0, key="wiredesk-progress", description="Batches loaded in this run"
+        )
+        bar = Progress(len(batches), sum(len(b) for b in batches))
+        # Extraction of the next batches runs ahead (threads here, workers on Dask) while
+        # batches are deduplicated and loaded one at a time, in order, by this process.
+        pending: deque[Pending] = deque()
         for number, files in enumerate(batches, start=1):
             label = f"{source or 'inbox'}-{number}of{len(batches)}"
             documents = ingest(files, source, label, fmt, root)
             articles, rejects = clean(documents, started_at, label)
-            fresh, already = select_new(articles, root, label)
-            mentions, quotes = extract(fresh, model, n_process, label)
-            placed, links, signatures, stories = dedup(fresh, mentions, quotes, root, label)
-            counts = load(
-                root,
-                f"{run_id}-{number:05d}",
-                run_id,
-                placed,
-                mentions,
-                quotes,
-                links,
-                signatures,
-                stories,
-                rejects,
-                len(documents.documents) + len(documents.rejects),
-                already,
-                label,
-                raw=documents.raw,
-                skipped=documents.skipped,
+            fresh, _ = select_new(articles, root, label)
+            future = extract.submit(fresh, model, n_process, label)
+            read = len(documents.documents) + len(documents.rejects)
+            pending.append(
+                Pending(
+                    number, label, read, articles, rejects, future, documents.raw, documents.skipped
+                )
             )
-            total.add(counts)
-            logger.info("batch %s: %s", label, counts)
+            while len(pending) >= IN_FLIGHT or (pending and number == len(batches)):
+                item = pending.popleft()
+                counts = finish_batch(root, run_id, item)
+                total.add(counts)
+                bar.advance(counts)
+                update_progress_artifact(progress_id, 100.0 * bar.done / bar.batches)
+                logger.info("batch %s: %s", item.label, counts)
+        bar.close()
         record(root, run_id, started_at, datetime.now(UTC), "completed", total)
+        publish_artifacts(root, run_id, total)
     return RunReport(run_id, root, total)
+
+
+@dataclass(slots=True)
+class Pending:
+    """A batch whose extraction was submitted and that waits for dedup and load."""
+
+    number: int
+    label: str
+    documents_read: int
+    articles: pa.Table
+    rejects: list[Reject]
+    extraction: PrefectFuture
+    raw: pa.Table | None = None  # the batch's documents as received, committed with it
+    skipped: int = 0  # files the raw archive already held
+
+
+def finish_batch(root: str, run_id: str, item: Pending) -> Counts:
+    """Deduplicate and load one extracted batch, after the batches before it are loaded."""
+    mentions, quotes = item.extraction.result()
+    # Checked again now: an earlier batch of this run may have loaded the same article.
+    fresh, already = select_new(item.articles, root, item.label)
+    placed, links, signatures, stories = dedup(fresh, mentions, quotes, root, item.label)
+    mentions, entities = index_entities(placed, mentions, root, item.label)
+    return load(
+        root,
+        f"{run_id}-{item.number:05d}",
+        run_id,
+        placed,
+        mentions,
+        quotes,
+        links,
+        signatures,
+        stories,
+        item.rejects,
+        item.documents_read,
+        already,
+        item.label,
+        entities=entities,
+        raw=item.raw,
+        skipped=item.skipped,
+    )
+
+
+def publish_artifacts(root: str, run_id: str, total: Counts) -> None:
+    """Publish the run's summary as markdown and table artifacts with stable keys."""
+    counts = {k: v for k, v in asdict(total).items() if isinstance(v, int)}
+    digest = digest_run(Warehouse(root), run_id, counts, total.rejects_by_reason)
+    create_markdown_artifact(
+        markdown(digest), key="wiredesk-run-summary", description="What this run added"
+    )
+    create_table_artifact(
+        table_rows(digest), key="wiredesk-run-counts", description="Counts per stage"
+    )

@@ -58,6 +58,11 @@ def split_new(warehouse: Warehouse, articles: pa.Table) -> tuple[pa.Table, int]:
     return fresh, articles.num_rows - fresh.num_rows
 
 
+def of_articles(table: pa.Table, articles: pa.Table) -> pa.Table:
+    """Return the rows of a child table that belong to the given articles."""
+    return table.filter(pc.is_in(table["article_id"], value_set=articles["article_id"]))
+
+
 def new_rejects(warehouse: Warehouse, rejects: pa.Table) -> pa.Table:
     """Return the rejects not recorded by an earlier run."""
     if rejects.num_rows == 0:
@@ -81,11 +86,13 @@ def commit_batch(
     rejects: list[Reject],
     documents_read: int,
     already_loaded: int,
+    entities: pa.Table | None = None,
     raw: pa.Table | None = None,
     skipped: int = 0,
 ) -> Counts:
     """Commit one batch's rows in a single atomic unit and return its counts."""
     reject_rows = new_rejects(warehouse, rejects_table(rejects, run_id))
+    mentions, quotes = of_articles(mentions, articles), of_articles(quotes, articles)
     tables = {
         "mentions": with_run_id(mentions, run_id),
         "quotes": with_run_id(quotes, run_id),
@@ -96,6 +103,8 @@ def commit_batch(
     }
     if stories is not None:
         tables["stories"] = stories
+    if entities is not None:
+        tables["entities"] = entities
     if raw is not None:
         tables["raw"] = with_run_id(raw, run_id)
     before = warehouse.read("stories", columns=["story_id"]).num_rows
@@ -124,6 +133,7 @@ def record_run(
     finished_at: datetime,
     status: str,
     counts: Counts,
+    error: str | None = None,
 ) -> None:
     """Commit the run's row to the runs table."""
     values = asdict(counts)
@@ -133,6 +143,7 @@ def record_run(
         "started_at": started_at,
         "finished_at": finished_at,
         "status": status,
+        "error": error,
         **values,
     }
     warehouse.commit(f"{run_id}-run", {"runs": pa.Table.from_pylist([row], schema=RUNS)})
@@ -178,6 +189,7 @@ def load(
     documents_read: int,
     already_loaded: int,
     label: str,
+    entities: pa.Table | None = None,
     raw: pa.Table | None = None,
     skipped: int = 0,
 ) -> Counts:
@@ -195,6 +207,7 @@ def load(
         rejects,
         documents_read,
         already_loaded,
+        entities,
         raw,
         skipped,
     )
@@ -208,6 +221,7 @@ def record(
     finished_at: datetime,
     status: str,
     counts: Counts,
+    error: str | None = None,
 ) -> None:
     """Record the run in the runs table."""
-    record_run(Warehouse(warehouse_root), run_id, started_at, finished_at, status, counts)
+    record_run(Warehouse(warehouse_root), run_id, started_at, finished_at, status, counts, error)

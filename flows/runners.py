@@ -1,0 +1,45 @@
+"""Task runners: threads on one machine, or an existing Dask cluster through prefect-dask."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+RUNNERS = ("threads", "dask")
+
+
+def share_api_with_workers() -> None:
+    """Point local worker processes at this process's Prefect API instead of their own."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:  # ephemeral mode: start the temporary server now so workers can reach it
+        from prefect.server.api.server import SubprocessASGIServer
+
+        server = SubprocessASGIServer()
+        server.start()
+        url = server.api_url
+    os.environ["PREFECT_API_URL"] = url  # inherited by the worker processes started next
+
+
+def make_task_runner(kind: str, dask_address: str | None = None) -> TaskRunner:
+    """Return the task runner for a kind: 'threads' (default) or 'dask'."""
+    if kind == "threads":
+        if dask_address:
+            raise ValueError("--dask-address needs --task-runner dask")
+        return ThreadPoolTaskRunner(max_workers=2)
+    if kind == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if dask_address:  # workers of a remote cluster need PREFECT_API_URL set themselves
+            return DaskTaskRunner(address=dask_address)
+        share_api_with_workers()
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+        # A local cluster of worker processes: each loads the spaCy pipeline once.
+        return DaskTaskRunner(
+            cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True}
+        )
+    raise ValueError(f"unknown task runner {kind!r}; choose one of {', '.join(RUNNERS)}")
