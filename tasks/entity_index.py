@@ -1,0 +1,232 @@
+"""Entity index: one entity_key per real-world name across articles and wires.
+
+Each mention's canonical name (already stripped of titles and expanded within its article by
+tasks/entities.py) is folded (case, accents, punctuation) and matched against the entities
+the warehouse already holds:
+
+1. the same folded name or alias within the same key class → that entity;
+2. else a multi-word name of the same label with as many words, sharing at least one word
+   exactly, every other word a close spelling (rapidfuzz ratio ≥ 80: Raisi/Raïssi/Raeisi) →
+   the closest such entity;
+3. else a new entity, keyed by a hash of its key class and folded name.
+
+A lone surname is matched only through an alias that points to exactly one entity, so two
+people who share a surname are never merged on the surname alone. Keys never change once
+written; the entities table is updated incrementally with each batch's new articles.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from prefect import task
+from rapidfuzz import fuzz
+
+from tasks.common import normalize_for_match, stable_id
+from warehouse import Warehouse
+from warehouse.schemas import ENTITIES
+
+PLACE_LIKE = {"ORG", "GPE", "LOC", "FAC"}  # "the Elysee said" is one name whatever the model says
+MIN_WORD_RATIO = 80.0
+MAX_ALIASES = 50
+
+
+def key_class(label: str) -> str:
+    """Return the class within which names are matched: people apart from places and bodies."""
+    return "NAMED" if label in PLACE_LIKE else label
+
+
+@dataclass(slots=True)
+class Entity:
+    """One entity as the index tracks it."""
+
+    entity_key: str
+    key_class: str
+    labels: Counter = field(default_factory=Counter)
+    aliases: Counter = field(default_factory=Counter)
+    articles: set[str] = field(default_factory=set)
+    n_articles: int = 0
+    sources: set[str] = field(default_factory=set)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    n_mentions: int = 0
+
+    def name(self) -> str:
+        """Return the display name: the most used multi-word alias, else the most used one."""
+        ranked = sorted(self.aliases.items(), key=lambda kv: (-(" " in kv[0]), -kv[1], kv[0]))
+        return ranked[0][0] if ranked else ""
+
+    def row(self) -> dict:
+        """Return the entity as a row of the entities table."""
+        top = sorted(self.aliases.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_ALIASES]
+        label = sorted(self.labels.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        return {
+            "entity_key": self.entity_key,
+            "label": label,
+            "name": self.name(),
+            "aliases": [a for a, _ in top],
+            "alias_counts": [n for _, n in top],
+            "n_mentions": self.n_mentions,
+            "n_articles": self.n_articles + len(self.articles),
+            "n_sources": len(self.sources),
+            "sources": sorted(self.sources),
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+        }
+
+
+class Index:
+    """Known entities with lookups by folded alias and by folded word."""
+
+    def __init__(self, stored: pa.Table) -> None:
+        self.entities: dict[str, Entity] = {}
+        self.by_alias: dict[tuple[str, str], set[str]] = {}
+        self.by_word: dict[tuple[str, str], set[str]] = {}
+        for row in stored.to_pylist():
+            entity = Entity(
+                row["entity_key"],
+                key_class(row["label"]),
+                Counter({row["label"]: row["n_mentions"] or 1}),
+                Counter(dict(zip(row["aliases"] or [], row["alias_counts"] or [], strict=True))),
+                n_articles=row["n_articles"] or 0,
+                sources=set(row["sources"] or []),
+                first_seen=row["first_seen"],
+                last_seen=row["last_seen"],
+                n_mentions=row["n_mentions"] or 0,
+            )
+            self.entities[entity.entity_key] = entity
+            for alias in entity.aliases:
+                self.remember(entity, alias)
+        self.touched: set[str] = set()
+
+    def remember(self, entity: Entity, name: str) -> None:
+        """Index a name of an entity by its folded form and its folded words."""
+        folded = normalize_for_match(name)
+        if not folded:
+            return
+        self.by_alias.setdefault((entity.key_class, folded), set()).add(entity.entity_key)
+        if " " in folded:
+            for word in folded.split():
+                self.by_word.setdefault((entity.key_class, word), set()).add(entity.entity_key)
+
+    def fuzzy(self, cls: str, folded: str) -> str | None:
+        """Return the entity whose multi-word name is a close spelling of this one, if any."""
+        words = folded.split()
+        if len(words) < 2:
+            return None
+        best: tuple[float, str] | None = None
+        candidates = set().union(*(self.by_word.get((cls, w), set()) for w in words))
+        for key in sorted(candidates):
+            for alias in self.entities[key].aliases:
+                other = normalize_for_match(alias).split()
+                if len(other) != len(words) or not set(other) & set(words):
+                    continue
+                ratios = [fuzz.ratio(a, b) for a, b in zip(words, other, strict=True)]
+                if min(ratios) >= MIN_WORD_RATIO:
+                    score = sum(ratios) / len(ratios)
+                    if best is None or score > best[0]:
+                        best = (score, key)
+        return best[1] if best else None
+
+    def resolve(self, label: str, canonical: str) -> str:
+        """Return the entity_key for a name, creating the entity when it is new."""
+        cls = key_class(label)
+        folded = normalize_for_match(canonical) or canonical.casefold()
+        keys = self.by_alias.get((cls, folded), set())
+        if len(keys) == 1:
+            return next(iter(keys))
+        if len(keys) > 1:  # an ambiguous short alias: the entity named exactly so, if any
+            exact = [
+                k for k in sorted(keys) if normalize_for_match(self.entities[k].name()) == folded
+            ]
+            if exact:
+                return exact[0]
+        found = self.fuzzy(cls, folded)
+        if found:
+            return found
+        key = stable_id(cls, folded)
+        if key not in self.entities:
+            self.entities[key] = Entity(key, cls)
+        return key
+
+    def add(
+        self, key: str, label: str, names: list[str], article: tuple[str, str, datetime]
+    ) -> None:
+        """Count one mention of an entity in an article (id, source, time)."""
+        entity = self.entities[key]
+        article_id, source, when = article
+        entity.labels[label] += 1
+        entity.n_mentions += 1
+        for name in names:
+            if name:
+                entity.aliases[name] += 1
+                self.remember(entity, name)
+        entity.articles.add(article_id)
+        if source:
+            entity.sources.add(source)
+        if when is not None:
+            entity.first_seen = min(entity.first_seen or when, when)
+            entity.last_seen = max(entity.last_seen or when, when)
+        self.touched.add(key)
+
+    def table(self) -> pa.Table:
+        """Return every entity as the entities table."""
+        rows = [self.entities[k].row() for k in sorted(self.entities)]
+        return pa.Table.from_pylist([r for r in rows if r["n_mentions"]], schema=ENTITIES)
+
+
+def strip_article(text: str) -> str:
+    """Return a mention's text without a leading article and possessive ending."""
+    words = text.split()
+    if len(words) > 1 and words[0].lower() in {"the", "a", "an"}:
+        words = words[1:]
+    name = " ".join(words)
+    for ending in ("'s", "’s", "'", "’"):
+        if name.endswith(ending) and len(name) > len(ending):
+            return name[: -len(ending)]
+    return name
+
+
+def index_mentions(
+    mentions: pa.Table, articles: pa.Table, stored: pa.Table
+) -> tuple[pa.Table, pa.Table | None]:
+    """Return the mentions with entity_key set and the updated entities table (None if none)."""
+    # Only the articles this batch loads count; the load drops the other articles' mentions.
+    mentions = mentions.filter(pc.is_in(mentions["article_id"], value_set=articles["article_id"]))
+    if mentions.num_rows == 0:
+        return mentions, None
+    when = pc.coalesce(articles["published_at"], articles["ingested_at"]).to_pylist()
+    info = {
+        a: (a, s, w)
+        for a, s, w in zip(
+            articles["article_id"].to_pylist(), articles["source"].to_pylist(), when, strict=True
+        )
+    }
+    index = Index(stored)
+    rows = mentions.to_pylist()
+    # Full names first, so that a bare surname can find the person its article named in full.
+    order = sorted(range(len(rows)), key=lambda i: (" " not in (rows[i]["canonical"] or ""), i))
+    keys: list[str | None] = [None] * len(rows)
+    for i in order:
+        row = rows[i]
+        canonical = row["canonical"] or row["text"]
+        key = index.resolve(row["label"], canonical)
+        keys[i] = key
+        article = info.get(row["article_id"])
+        if article is not None:
+            index.add(key, row["label"], [canonical, strip_article(row["text"])], article)
+    position = mentions.schema.get_field_index("entity_key")
+    keyed = mentions.set_column(position, "entity_key", pa.array(keys, pa.string()))
+    return keyed, index.table()
+
+
+@task(name="entities", task_run_name="entities-{label}")
+def index_entities(
+    articles: pa.Table, mentions: pa.Table, warehouse_root: str, label: str
+) -> tuple[pa.Table, pa.Table | None]:
+    """Give a batch's mentions their entity_key and fold them into the entities table."""
+    return index_mentions(mentions, articles, Warehouse(warehouse_root).read("entities"))

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import spacy
+from spacy.tokens import Doc, Span
+
+from tasks.entities import (
+    fix_labels,
+    line_ids,
+    propagate,
+    restore_word,
+    shouting_lines,
+    trim,
+    truecase_component,
+)
+
+
+def mentions(nlp, text: str) -> list[tuple[str, str, str]]:
+    doc = nlp(text)
+    for m in doc._.wd_mentions:
+        assert text[m.start_char : m.end_char] == m.text
+    return [(m.text, m.label, m.canonical) for m in doc._.wd_mentions]
+
+
+def blank_doc(words: list[str], ents: list[tuple[int, int, str]]) -> tuple[Doc, list[Span]]:
+    doc = Doc(spacy.blank("en").vocab, words=words)
+    return doc, [Span(doc, s, e, label=label) for s, e, label in ents]
+
+
+def test_short_forms_titles_possessives_and_articles(nlp):
+    found = mentions(
+        nlp,
+        "French President Emmanuel Macron met White House spokesman John Kirby in Paris. "
+        "Macron said the talks went well, and Kirby agreed with him. "
+        "The talks were held at the White House's request.",
+    )
+    canonical = {text: name for text, _, name in found}
+    assert canonical["Macron"] == "Emmanuel Macron"
+    assert canonical["Kirby"] == "John Kirby"
+    assert "White House" in {name for _, label, name in found if label == "ORG"}
+    assert all(
+        not name.lower().startswith(("the ", "president", "spokesman"))
+        for name in canonical.values()
+    )
+
+
+def test_a_surname_run_into_the_full_name_is_collapsed(nlp):
+    found = mentions(nlp, "Kirby John Kirby said that Russia was importing materials from Iran.")
+    assert ("PERSON", "John Kirby") in {(label, name) for _, label, name in found}
+
+
+def test_news_agencies_are_organisations_even_when_the_model_misses_them(nlp):
+    found = mentions(nlp, "Three people were hurt near the airport, Tanjug said, citing AP.")
+    orgs = {text for text, label, _ in found if label == "ORG"}
+    assert {"Tanjug", "AP"} <= orgs
+
+
+def test_all_caps_headline_is_read_as_running_text_with_original_offsets(nlp):
+    text = (
+        "SOCCER - SHEARER NAMED AS ENGLAND CAPTAIN\n"
+        "LONDON 1996-08-30\n"
+        "The new England coach has named Alan Shearer as captain, and Shearer said he was proud."
+    )
+    doc = nlp(text)
+    assert doc.text == text  # the original words come back after the model ran
+    headline = [m for m in doc._.wd_mentions if m.end_char < text.index("\n")]
+    assert ("SHEARER", "PERSON", "Alan Shearer") in {
+        (m.text, m.label, m.canonical) for m in headline
+    }
+    assert ("ENGLAND", "GPE") in {(m.text, m.label) for m in headline}
+
+
+def test_case_restoration_keeps_length_and_uses_the_article_own_spelling(nlp):
+    doc = nlp.make_doc("MITCHELL BEATS BAILEY IN THE FINAL\nDennis Mitchell beat Donovan Bailey.")
+    assert shouting_lines(doc, line_ids(doc)) == {0}
+    restored = truecase_component(doc)
+    assert len(restored.text) == len(doc.text)
+    assert restored.text.startswith("Mitchell Beats Bailey in the Final\n")
+    assert restore_word("NFL", {}) == "NFL" and restore_word("THE", {}) == "the"
+    plain = nlp.make_doc("Dennis Mitchell beat Donovan Bailey in the final.")
+    assert truecase_component(plain) is plain  # nothing to restore, nothing copied
+
+
+def test_one_label_per_name_in_an_article_the_majority_wins():
+    words = ["Tarango", "lost", ".", "Tarango", "said", "no", ".", "Tarango", "left"]
+    doc, spans = blank_doc(words, [(0, 1, "PERSON"), (3, 4, "ORG"), (7, 8, "PERSON")])
+    assert [s.label_ for s in fix_labels(doc, spans)] == ["PERSON"] * 3
+
+
+def test_a_short_form_of_a_person_is_a_person_and_a_big_city_is_not():
+    words = ["Ebrahim", "Raisi", "spoke", ".", "Raisi", "said", "drones", "hit", "Kyiv"]
+    doc, spans = blank_doc(words, [(0, 2, "PERSON"), (4, 5, "GPE"), (8, 9, "PERSON")])
+    assert [(s.text, s.label_) for s in fix_labels(doc, spans)] == [
+        ("Ebrahim Raisi", "PERSON"),
+        ("Raisi", "PERSON"),
+        ("Kyiv", "GPE"),
+    ]
+
+
+def test_later_bare_mentions_of_a_found_name_are_added():
+    words = ["Lebed", "met", "rebels", "and", "Lebed", "took", "the", "plan", "to", "Moscow"]
+    doc, spans = blank_doc(words, [(0, 1, "PERSON"), (9, 10, "GPE")])
+    found = propagate(doc, spans, [])
+    assert ("Lebed", 4, "PERSON") in {(s.text, s.start, s.label_) for s in found}
+
+
+def test_spans_lose_articles_possessives_and_what_follows_a_bracket():
+    words = ["The", "National", "League", "for", "Democracy", "(", "NLD", ")", "'s", "rally"]
+    _, (span,) = blank_doc(words, [(0, 7, "ORG")])
+    assert trim(span).text == "National League for Democracy"
+    _, (span,) = blank_doc(["the", "White", "House", "'s"], [(0, 4, "ORG")])
+    assert trim(span).text == "White House"
