@@ -17,8 +17,9 @@ WITHDRAWN = {"canceled", "cancelled"}
 
 
 def is_ninjs(record: dict[str, Any]) -> bool:
-    """Return True when a JSON object looks like an IPTC ninjs item."""
-    return "uri" in record and bool(NINJS_KEYS & record.keys())
+    """Return True when a JSON object looks like an IPTC ninjs item (even one missing its uri)."""
+    found = len(NINJS_KEYS & record.keys())
+    return found >= 2 or ("uri" in record and found >= 1)
 
 
 def parse_version(value: object) -> int | None:
