@@ -1,0 +1,74 @@
+"""Reading made easy: pandas per table, and `wiredesk sql` over DuckDB views."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tests.warehouse.test_store import articles, rejects
+from warehouse import TABLES, Warehouse, warehouse
+from warehouse.query import connect
+
+runner = CliRunner()
+
+
+def filled(root) -> Warehouse:
+    wh = Warehouse(root)
+    wh.commit("c1", {"rejects": rejects("x", "y"), "articles": articles(3, None)})
+    wh.commit("c2", {"articles": articles(2, datetime(2024, 5, 1, tzinfo=UTC))})
+    return wh
+
+
+def test_warehouse_returns_a_dataframe_per_table_with_declared_columns(tmp_path):
+    filled(tmp_path)
+    frames = warehouse(tmp_path)
+    assert set(frames) == set(TABLES)
+    assert len(frames["articles"]) == 5 and len(frames["quotes"]) == 0
+    assert list(frames["rejects"].columns) == TABLES["rejects"].schema.names
+    assert isinstance(frames["runs"], pd.DataFrame)
+
+
+def test_sql_views_cover_every_table_even_empty_ones(tmp_path):
+    filled(tmp_path)
+    with connect(tmp_path) as con:
+        assert con.sql("select count(*) from quotes").fetchone() == (0,)
+        months = con.sql("select month, count(*) from articles group by 1 order by 1").fetchall()
+    assert months == [("2024-05", 2), ("2026-01", 3)]
+
+
+def test_sql_command_prints_a_table_and_writes_csv_and_parquet(tmp_path):
+    filled(tmp_path)
+    query = "select reject_id, reason from rejects order by 1"
+    result = runner.invoke(app, ["sql", query, "--warehouse", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["reject_id", "reason"] and lines[1].split() == ["x", "empty_body"]
+    out = tmp_path / "out" / "r.csv"
+    result = runner.invoke(app, ["sql", query, "-w", str(tmp_path), "--out", str(out)])
+    assert result.exit_code == 0 and pd.read_csv(out)["reject_id"].tolist() == ["x", "y"]
+    out = tmp_path / "out" / "r.parquet"
+    result = runner.invoke(app, ["sql", query, "-w", str(tmp_path), "--out", str(out)])
+    assert result.exit_code == 0 and pq.read_table(out).num_rows == 2
+
+
+def test_sql_command_reports_a_bad_query_in_one_line(tmp_path):
+    filled(tmp_path)
+    result = runner.invoke(app, ["sql", "select * from nope", "-w", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "nope" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_compact_command_reports_what_it_merged(tmp_path):
+    wh = filled(tmp_path)
+    more = articles(4, datetime(2024, 5, 9, tzinfo=UTC)).slice(2)  # a2, a3 in 2024-05 again
+    wh.commit("c3", {"articles": more})
+    result = runner.invoke(app, ["compact", "--warehouse", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "articles     files 3 -> 2  (4 rows merged)" in result.output
+    assert "rejects" not in result.output  # a single file: nothing to merge
+    result = runner.invoke(app, ["compact", "--warehouse", str(tmp_path)])
+    assert "nothing to compact" in result.output
