@@ -39,6 +39,16 @@ def quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Sources file [env WIREDESK_CONFIG; default ./wiredesk.toml]. "
+        "`run --source NAME` without PATH runs that configured source.",
+    ),
+]
+
 eval_app = typer.Typer(help="Measure accuracy on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
@@ -75,6 +85,7 @@ def run(
         str | None,
         typer.Option(help="Dask scheduler, e.g. tcp://10.0.0.5:8786 [default: a local cluster]."),
     ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Ingest files through the pipeline into the warehouse and print what each stage did."""
     quiet_prefect()
@@ -85,6 +96,16 @@ def run(
     from tasks.extract import ModelNotFound
     from warehouse import WarehouseError
 
+    fmt = None
+    if source and not paths:  # a configured source brings its own paths and format
+        from flows.config import ConfigError, resolve
+
+        try:
+            configured = resolve(source, config)
+        except ConfigError as err:
+            fail(str(err))
+        if configured is not None:
+            paths, fmt = [configured.path], configured.format
     missing = [str(p) for p in paths or [] if not p.exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}")
@@ -98,12 +119,30 @@ def run(
                 model=model,
                 batch_files=batch_files,
                 n_process=n_process,
+                fmt=fmt,
             )
     except (FileNotFoundError, ModelNotFound, WarehouseError, ValueError) as err:
         fail(str(err))
     except Exception as err:
         fail(f"{type(err).__name__}: {err}")
     print_summary(report)
+
+
+@app.command()
+def sources(config: ConfigOption = None) -> None:
+    """List the sources of the config file: name, kind, format, schedule and path."""
+    from flows.config import ConfigError, config_path, load_config
+
+    try:
+        path = config_path(config)
+        if path is None:
+            fail("no config: pass --config, set WIREDESK_CONFIG or create ./wiredesk.toml")
+        found = load_config(path)
+    except ConfigError as err:
+        fail(str(err))
+    typer.echo(f"{len(found)} sources in {path}")
+    for s in found.values():
+        typer.echo(f"  {s.name:<16} {s.kind:<7} {s.format:<7} {s.schedule or '-':<14} {s.path}")
 
 
 @app.command()
@@ -185,7 +224,8 @@ def print_summary(report) -> None:
     reasons = ", ".join(f"{r}={n}" for r, n in sorted(c.rejects_by_reason.items())) or "none"
     lines = [
         f"run {report.run_id} -> {report.warehouse}",
-        f"  ingest   documents read      {c.documents_read}",
+        f"  ingest   documents read      {c.documents_read}  (already received: "
+        f"{c.documents_skipped})",
         f"  clean    rejects             {c.rejects} ({reasons})",
         f"  load     articles loaded     {c.articles_loaded}  (already loaded: {c.already_loaded})",
         f"  dedup    duplicates          {c.duplicates}",
