@@ -218,6 +218,26 @@ def eval_entities(
     typer.echo(report(counts))
 
 
+@eval_app.command("stories")
+def eval_stories(
+    path: Annotated[Path, typer.Argument(help='A JSON Lines file of {"id","story","text"}.')],
+    model: Annotated[
+        str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
+    ] = None,
+) -> None:
+    """Print B-cubed precision, recall, F1 and adjusted Rand of story ids against gold."""
+    from evals.stories import evaluate, report
+    from tasks.extract import ModelNotFound
+
+    if not path.exists():
+        fail(f"no such file: {path}")
+    try:
+        scores = evaluate(path, model)
+    except (KeyError, ValueError, ModelNotFound) as err:
+        fail(f"{type(err).__name__}: {err}")
+    typer.echo(report(scores))
+
+
 def print_summary(report) -> None:
     """Print a short summary per stage."""
     c = report.counts

@@ -37,7 +37,7 @@ from warehouse.schemas import LINKS, SIGNATURES, STORIES
 
 # -- near copies --
 NUM_PERM = 128  # one-permutation MinHash bins
-BANDS, ROWS = 32, 4  # LSH: candidate at Jaccard ~0.2 with probability ~5 %, at 0.4 ~56 %
+BANDS, ROWS = 64, 2  # LSH: a candidate at Jaccard 0.25 with probability ~98 %
 SHINGLE_WORDS = 4
 NEAR_COPY_JACCARD = 0.5
 NEAR_COPY_CONTAINMENT = 0.8  # the shorter text mostly inside the longer: trimmed copies
@@ -72,7 +72,9 @@ STORY_LABELS = {
 QUOTE_MIN_WORDS = 5
 TITLE_CHARS = 120
 
-NON_WORD_ASCII = re.compile(r"[^0-9a-z_\s]+")
+PUNCT_TO_SPACE = str.maketrans(
+    {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
+)
 SPACES = re.compile(r"\s+")
 TOKEN = re.compile(r"\w+")
 MASK64 = 0xFFFFFFFFFFFFFFFF
@@ -83,11 +85,16 @@ BAND_SALT = _RNG.integers(1, 1 << 63, BANDS, dtype=np.uint64)
 FILL_STEP = np.uint32(0x9E3779B1)
 
 
-def fold(text: str) -> str:
-    """Return text folded for matching (same result as normalize_for_match, fast for ASCII)."""
+def fold_words(text: str) -> list[str]:
+    """Return the words of text folded for matching (as normalize_for_match, fast for ASCII)."""
     if text.isascii():
-        return SPACES.sub(" ", NON_WORD_ASCII.sub(" ", text.lower())).strip()
-    return normalize_for_match(text)
+        return text.lower().translate(PUNCT_TO_SPACE).split()
+    return normalize_for_match(text).split()
+
+
+def fold(text: str) -> str:
+    """Return text folded for matching."""
+    return " ".join(fold_words(text))
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
@@ -105,29 +112,38 @@ def shingle_hashes(bodies: list[str]) -> tuple[np.ndarray, np.ndarray]:
     words: list[str] = []
     lengths = np.empty(len(bodies), np.int64)
     for i, body in enumerate(bodies):
-        split = fold(body).split() or [""]
+        split = fold_words(body) or [""]
         lengths[i] = len(split)
         words.extend(split)
-    word_hash = pd.util.hash_array(np.array(words, dtype=object), categorize=False)
+    # Hash each distinct word once: Arrow finds them, pandas hashes them stably (SipHash).
+    encoded = pa.array(words, pa.string()).dictionary_encode()
+    distinct = pd.util.hash_array(
+        np.array(encoded.dictionary.to_pylist(), dtype=object), categorize=False
+    )
+    word_hash = distinct[encoded.indices.to_numpy()]
     total = len(word_hash)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    windows = total - SHINGLE_WORDS + 1
-    combined = np.zeros(max(windows, 0), np.uint64)
+    windows = max(total - SHINGLE_WORDS + 1, 0)
+    combined = np.zeros(windows, np.uint64)
     with np.errstate(over="ignore"):
         for k in range(SHINGLE_WORDS):
-            combined += word_hash[k : k + max(windows, 0)] * SHINGLE_MULT[k]
-    counts = np.maximum(lengths - SHINGLE_WORDS + 1, 1)
-    # A shingle starts at every word that has SHINGLE_WORDS words of its body ahead of it;
-    # a body shorter than that is one shingle, the hash of its words.
-    pieces = []
-    for start, length in zip(starts.tolist(), lengths.tolist(), strict=True):
-        if length >= SHINGLE_WORDS:
-            pieces.append(combined[start : start + length - SHINGLE_WORDS + 1])
-        else:
-            with np.errstate(over="ignore"):
-                short = word_hash[start : start + length] * SHINGLE_MULT[:length]
-            pieces.append(np.array([short.sum(dtype=np.uint64)], np.uint64))
-    return mix64(np.concatenate(pieces)), counts
+            combined += word_hash[k : k + windows] * SHINGLE_MULT[k]
+    # A shingle starts at every word with SHINGLE_WORDS words of its own body ahead of it.
+    ends = np.repeat(starts + lengths - SHINGLE_WORDS, lengths)[:windows]
+    keep = np.arange(windows) <= ends
+    counts = np.maximum(lengths - SHINGLE_WORDS + 1, 0)
+    hashes = combined[keep]
+    short = np.flatnonzero(counts == 0)
+    if len(short):  # a body shorter than a shingle is one shingle: the hash of its words
+        extra = np.empty(len(short), np.uint64)
+        with np.errstate(over="ignore"):
+            for n, i in enumerate(short.tolist()):
+                part = word_hash[starts[i] : starts[i] + lengths[i]]
+                extra[n] = (part * SHINGLE_MULT[: len(part)]).sum(dtype=np.uint64)
+        at = np.cumsum(counts)[short]
+        hashes = np.insert(hashes, at, extra)
+        counts[short] = 1
+    return mix64(hashes), counts
 
 
 def minhash_signatures(bodies: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -141,7 +141,7 @@ SIGNATURES = pa.schema(
         ("body_hash", pa.string()),
         ("n_shingles", pa.int32()),
         ("minhash", pa.list_(pa.uint32())),  # one-permutation MinHash, 128 bins
-        ("lsh_bands", pa.list_(pa.uint64())),  # 32 band keys of 4 bins
+        ("lsh_bands", pa.list_(pa.uint64())),  # 64 band keys of 2 bins
         ("terms", pa.list_(pa.uint32())),  # story vector: hashed word/entity/quote features
         ("term_weights", pa.list_(pa.float32())),  # 1 + log(count); IDF is applied when read
         ("run_id", pa.string()),
