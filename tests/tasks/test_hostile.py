@@ -205,12 +205,15 @@ def test_ten_thousand_small_files_stream_in_bounded_batches(tmp_path):
     loaded = 0
     peaks = []
     started = time.monotonic()
-    for files_of_batch in batches:
-        tracemalloc.start()
+    for number, files_of_batch in enumerate(batches):
+        traced = number in (0, len(batches) - 1)  # tracing is slow: first and last batch only
+        if traced:
+            tracemalloc.start()
         batch = read_documents(files_of_batch)
         articles, rejects = clean_documents(batch, NOW)
-        peaks.append(tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
+        if traced:
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
         loaded += articles.num_rows
         assert rejects == []
     assert loaded == 10_000
