@@ -17,7 +17,7 @@ TAG_HINT = re.compile(
     re.IGNORECASE,
 )
 PARSER = html.HTMLParser(
-    remove_comments=True, remove_pis=True, no_network=True, default_doctype=False
+    remove_comments=True, remove_pis=True, no_network=True, default_doctype=False, encoding="utf-8"
 )
 
 

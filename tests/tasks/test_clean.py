@@ -68,3 +68,61 @@ def test_detect_language():
         == "fr"
     )
     assert detect_language("12345") == "und"
+
+
+def test_dateline_forms():
+    for text, dateline, credit in [
+        ("PARIS, June 10 (AFP) - The talks ended.", "PARIS, June 10 (AFP)", "AFP"),
+        ("PARIS (Reuters) — The talks ended.", "PARIS (Reuters)", "Reuters"),
+        ("GLASGOW - The talks ended.", "GLASGOW", None),
+        ("SÃO PAULO, 10 June 2026 - The talks ended.", "SÃO PAULO, 10 June 2026", None),
+        ("Brandt - the union leader - spoke.", None, None),  # a name, not a place in capitals
+    ]:
+        cleaned = clean_body(text, title="T")
+        assert (cleaned.dateline, cleaned.credit) == (dateline, credit), text
+
+
+def test_byline_reporting_line_and_boilerplate_are_split_off():
+    text = (
+        "Bridge closes\n\nBy Jane Roe\n\nThe bridge closed on Monday.\n\nAdvertisement\n\n"
+        "It reopens in May.\n\nFollow us on Twitter\n\n(Reporting by Ann Lee; Editing by Bo Chan)"
+    )
+    cleaned = clean_body(text)
+    assert cleaned.title == "Bridge closes" and cleaned.byline == "Jane Roe"
+    assert cleaned.body == "The bridge closed on Monday.\n\nIt reopens in May."
+    assert clean_body("It happened.\n\n(Reporting by Ann Lee)", title="T").byline == "Ann Lee"
+
+
+def test_markup_and_mojibake_are_repaired():
+    cleaned = clean_body("<p>The cafÃ© said â€œyesâ€\x9d.</p><script>x()</script><p>Two.</p>", "T")
+    assert cleaned.body == "The café said “yes”.\n\nTwo."
+
+
+def test_languages_by_script_and_declared_code():
+    assert detect_language("Министр заявил, что забастовка закончилась.") == "ru"
+    assert detect_language("大臣は本日、ストライキが終わったと述べた。") == "ja"
+    assert (
+        detect_language("De minister zei dat de staking niet voorbij is en dat het tijd is.")
+        == "nl"
+    )
+    docs = [
+        Document(
+            "w", "1", "Le ministre a dit que la grève est finie pour les dockers.", language="fr"
+        ),
+        Document("w", "2", "The strike is over, the minister said on Monday."),
+    ]
+    table, _ = clean_documents(Batch(docs), NOW)
+    assert table["language"].to_pylist() == ["fr", "en"]
+
+
+def test_future_and_ancient_dates_are_dropped_but_the_article_kept():
+    body = "The strike is over, the minister said on Monday."
+    docs = [
+        Document("w", "1", body, published_at=datetime(2999, 1, 1, tzinfo=UTC)),
+        Document("w", "2", body + " More.", published_at=datetime(1800, 1, 1, tzinfo=UTC)),
+        Document("w", "3", body + " Again.", published_at=datetime(2026, 3, 5, 20, tzinfo=UTC)),
+    ]
+    table, rejects = clean_documents(Batch(docs), NOW)
+    assert rejects == []
+    assert table["published_at"].to_pylist()[:2] == [None, None]
+    assert table["published_at"][2].as_py() == datetime(2026, 3, 5, 20, tzinfo=UTC)

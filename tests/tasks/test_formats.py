@@ -112,6 +112,9 @@ def test_every_sample_format_reaches_the_tables(tmp_path):
             f"select body from read_parquet('{tmp_path}/wh/articles/**/*.parquet')"
         ).fetchall()
     )
+    # Non-ASCII text inside HTML bodies survives markup removal (no Latin-1 misreading).
+    assert "“We heard the complaints and we have found the crews,”" in bodies
+    assert "“The bridge is safe, but it needs work before the spring floods,”" in bodies
     for junk in ("track()", "trackPageView", "window.ads", "Subscribe", "Home |", "<p>"):
         assert junk not in bodies
 
