@@ -146,6 +146,69 @@ def sources(config: ConfigOption = None) -> None:
 
 
 @app.command()
+def serve(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Sources to serve [default: every source].")
+    ] = None,
+    config: ConfigOption = None,
+    warehouse: WarehouseOption = None,
+    model: Annotated[
+        str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
+    ] = None,
+    task_runner: Annotated[
+        str, typer.Option(help="Where extraction batches run: 'threads' or 'dask'.")
+    ] = "threads",
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler, e.g. tcp://10.0.0.5:8786 [default: a local cluster]."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="Most flow runs this process runs at once.")
+    ] = None,
+) -> None:
+    """Run each source on its schedule against the Prefect server at PREFECT_API_URL."""
+    quiet_prefect()
+    from flows.config import ConfigError, config_path, load_config
+    from flows.serve import DASK_ENV, RUNNER_ENV, ServeError, api_url, choose_sources
+
+    try:
+        url = api_url()  # first: ephemeral mode has no scheduler, so serving it is pointless
+        path = config_path(config)
+        if path is None:
+            fail("no config: pass --config, set WIREDESK_CONFIG or create ./wiredesk.toml")
+        chosen = choose_sources(load_config(path), names)
+        # Served runs start in fresh processes that read their task runner from here; building
+        # the deployments below checks these values.
+        os.environ[RUNNER_ENV] = task_runner
+        if dask_address:
+            os.environ[DASK_ENV] = dask_address
+        from flows.serve import build_deployments, describe, serve_deployments
+
+        deployments = build_deployments(chosen, warehouse, model)
+    except (ConfigError, ServeError, ValueError) as err:
+        fail(str(err).splitlines()[0])
+    typer.echo(f"serving {len(deployments)} deployments from {path} on {url} (cron times UTC)")
+    typer.echo(describe(deployments))
+    typer.echo("stop with Ctrl-C; schedules are paused when serving stops")
+    serve_deployments(deployments, limit)
+
+
+@app.command()
+def server(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the API and UI.")] = 4200,
+) -> None:
+    """Start the Prefect server and UI here (runs until Ctrl-C)."""
+    from flows.serve import server_command
+
+    argv, env = server_command(host, port)
+    typer.echo(f"Prefect UI on http://{host}:{port}; in other shells run")
+    typer.echo(f"  export PREFECT_API_URL=http://{host}:{port}/api")
+    sys.stdout.flush()
+    os.execve(argv[0], argv, env)  # hand the terminal and Ctrl-C to the server itself
+
+
+@app.command()
 def sql(
     query: Annotated[
         str,

@@ -1,0 +1,173 @@
+"""Scheduled operation: one Prefect deployment per configured source, served or deployed."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flows.config import Source
+
+if TYPE_CHECKING:  # the flow and Prefect's deployment classes load on first use: see __getattr__
+    from prefect import Flow
+    from prefect.deployments.runner import RunnerDeployment
+
+RUNNER_ENV = "WIREDESK_TASK_RUNNER"
+DASK_ENV = "WIREDESK_DASK_ADDRESS"
+DEFAULT_PORT = 4200
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+CRON_HELP = "cron times are UTC"
+
+
+class ServeError(RuntimeError):
+    """Serving cannot start; the message is the one-line reason."""
+
+
+def served_flow() -> Flow:
+    """Return the ingest flow with the task runner the serving process was told to use."""
+    from flows.pipeline import ingest_flow
+    from flows.runners import make_task_runner
+
+    kind = os.environ.get(RUNNER_ENV, "threads")
+    return ingest_flow.with_options(task_runner=make_task_runner(kind, os.environ.get(DASK_ENV)))
+
+
+# Served runs execute in a fresh process that loads `scheduled_ingest` by this entrypoint, so
+# the task runner chosen on the `wiredesk serve` command line reaches them by the environment.
+ENTRYPOINT = f"{__name__}.scheduled_ingest"
+
+
+def __getattr__(name: str) -> Flow:
+    """Build `scheduled_ingest` on first use, so that importing this module stays cheap."""
+    if name != "scheduled_ingest":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    flow = globals()[name] = served_flow()
+    return flow
+
+
+def interval(value: str) -> timedelta:
+    """Return the timedelta of an interval such as 90s, 15m, 1h or 1d."""
+    match = re.fullmatch(r"(\d+)([smhd])", value)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"not an interval: {value!r} (use e.g. 90s, 15m, 1h, 1d)")
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+def schedule_options(schedule: str | None) -> dict[str, object]:
+    """Return the to_deployment keyword for a source's schedule: cron, interval or none."""
+    if not schedule:
+        return {}
+    if re.fullmatch(r"\d+[smhd]", schedule):
+        return {"interval": interval(schedule)}
+    return {"cron": schedule}
+
+
+def deployment_parameters(
+    source: Source, warehouse: str | None = None, model: str | None = None
+) -> dict[str, object]:
+    """Return the flow parameters one source's runs use."""
+    from flows.pipeline import warehouse_root
+
+    # Absolute, so runs do not depend on the directory the serving process was started in.
+    params: dict[str, object] = {
+        "paths": [str(source.path)],
+        "source": source.name,
+        "fmt": source.format,
+        "warehouse": str(Path(warehouse_root(warehouse)).resolve()),
+    }
+    if model:
+        params["model"] = model
+    return params
+
+
+def build_deployments(
+    sources: Iterable[Source],
+    warehouse: str | None = None,
+    model: str | None = None,
+    flow: Flow | None = None,
+) -> list[RunnerDeployment]:
+    """Build one deployment per source: its schedule, parameters, tags and no overlapping runs."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.types.entrypoint import EntrypointType
+
+    served = flow is None
+    flow = flow or sys.modules[__name__].scheduled_ingest
+    deployments = []
+    for source in sources:
+        deployment = flow.to_deployment(
+            name=source.name,
+            description=f"Ingest the {source.kind} {source.path} ({source.format}) as "
+            f"{source.name!r}" + (f" on {source.schedule!r}" if source.schedule else ""),
+            parameters=deployment_parameters(source, warehouse, model),
+            tags=["wiredesk", f"source:{source.name}"],
+            # One run per source at a time; a tick that finds the previous run still going is
+            # cancelled rather than queued, so a slow run never builds a backlog. Runs of
+            # different sources overlap freely: the warehouse lock serialises their writers.
+            concurrency_limit=ConcurrencyLimitConfig(
+                limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
+            ),
+            entrypoint_type=EntrypointType.MODULE_PATH,
+            **schedule_options(source.schedule),
+        )
+        if served:
+            deployment.entrypoint = ENTRYPOINT
+        deployments.append(deployment)
+    return deployments
+
+
+def api_url() -> str:
+    """Return the Prefect API URL in use, or raise ServeError when there is none."""
+    from prefect.settings import get_current_settings
+
+    url = os.environ.get("PREFECT_API_URL") or get_current_settings().api.url
+    if not url:
+        raise ServeError(
+            "PREFECT_API_URL is not set: schedules need a running Prefect server "
+            "(start one with `wiredesk server`, then export "
+            f"PREFECT_API_URL=http://127.0.0.1:{DEFAULT_PORT}/api)"
+        )
+    return url
+
+
+def choose_sources(sources: dict[str, Source], names: list[str] | None) -> list[Source]:
+    """Return the named sources (all when no names are given), or raise ServeError."""
+    if not sources:
+        raise ServeError("the config lists no sources")
+    unknown = [n for n in names or [] if n not in sources]
+    if unknown:
+        raise ServeError(f"no source {', '.join(unknown)} (sources: {', '.join(sorted(sources))})")
+    return [sources[n] for n in names] if names else list(sources.values())
+
+
+def describe(deployments: list[RunnerDeployment]) -> str:
+    """Return one line per deployment: its full name, schedule and paths."""
+    lines = []
+    for d in deployments:
+        schedules = [s.schedule for s in d.schedules or []]
+        when = ", ".join(
+            f"cron {s.cron} UTC" if hasattr(s, "cron") else f"every {s.interval}" for s in schedules
+        )
+        where = ", ".join(d.parameters["paths"])
+        lines.append(f"  {d.flow_name}/{d.name:<16} {when or 'on demand':<24} {where}")
+    return "\n".join(lines)
+
+
+def serve_deployments(deployments: list[RunnerDeployment], limit: int | None = None) -> None:
+    """Register the deployments with the Prefect server and run their scheduled runs here."""
+    from prefect import serve
+
+    serve(*deployments, limit=limit, print_starting_message=False)
+
+
+def server_command(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> tuple[list[str], dict]:
+    """Return the argv and environment that start the Prefect server and UI."""
+    env = dict(os.environ)
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The UI asks the API at this address; Prefect assumes port 4200 unless told otherwise.
+    env["PREFECT_UI_API_URL"] = f"http://{host}:{port}/api"
+    argv = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)]
+    return argv, env
