@@ -47,7 +47,18 @@ BATCHES = 3
 ROWS = 6  # rows per table per batch
 COMPACT_AFTER = 1  # compact once batch 1 is committed, so compaction is killed too
 # Kill-point kinds picked first, so even a short run covers mid-file and the commit point.
-PRIORITY = ("mid-file", "file-renamed", "symlink-staged", "swapped", "link", "file-written")
+PRIORITY = (
+    "mid-file",
+    "file-renamed",
+    "symlink-staged",
+    "swapped",
+    "link",
+    "file-written",
+    "collect",
+    "snapshot-built",
+    "table-link",
+    "snapshot-folder",
+)
 
 
 def commit_id(batch: int) -> str:
@@ -110,6 +121,8 @@ def workload(root: Path, report=None) -> None:
             report(commit_id(batch))
         if batch == COMPACT_AFTER:
             compact(root, target_bytes=1 << 30)
+            if report:
+                report("compact")
 
 
 def expected_rows(table: str, commits: list[str]) -> list[str]:
@@ -196,34 +209,43 @@ def leftovers(root: Path) -> list[str]:
 
 
 def reference(root: Path) -> tuple[dict[str, list[str]], list[str]]:
-    """Run the workload without crashing; return its tables and the label of each operation."""
+    """Run the workload without crashing; return its tables and each operation's label."""
     store.step_log = []
-    start = store.steps
+    phases: list[tuple[int, str]] = []  # (operations done, what had just finished)
     try:
-        workload(root)
+        workload(root, report=lambda done: phases.append((len(store.step_log), done)))
         labels = list(store.step_log)
     finally:
         store.step_log = None
-    assert store.steps - start == len(labels)
-    return {t: read_duckdb(root, t) for t in TABLES}, labels
+    names = [commit_id(b) for b in range(BATCHES)]
+    names.insert(COMPACT_AFTER + 1, "compact")
+    described = []
+    for i, label in enumerate(labels):
+        phase = next((n for (end, _), n in zip(phases, names, strict=True) if i < end), "end")
+        described.append(f"{label} in {'compaction' if phase == 'compact' else 'commit ' + phase}")
+    return {t: read_duckdb(root, t) for t in TABLES}, described
 
 
 def kill_points(labels: list[str], points: int) -> list[int]:
     """Pick distinct 1-based operation numbers: one of each priority kind, then evenly spread."""
     chosen: list[int] = []
     for kind in PRIORITY:
-        hits = [i + 1 for i, label in enumerate(labels) if label == kind]
+        hits = [i + 1 for i, label in enumerate(labels) if label.split()[0] == kind]
         if hits and len(chosen) < points:
             chosen.append(hits[len(hits) // 2])
     total = len(labels)
     want = min(points, total)
-    k = 0
-    while len(chosen) < want:
-        k += 1
-        spread = {1 + round(i * (total - 1) / max(1, want - 1 + k)) for i in range(want + k)}
-        for step in sorted(spread):
-            if len(chosen) < want and step not in chosen:
-                chosen.append(step)
+    remaining = want - len(chosen)
+    for i in range(remaining):  # evenly over the whole load, nudged past points already taken
+        step = 1 + round(i * (total - 1) / max(1, remaining - 1))
+        for offset in range(total):
+            for candidate in (step + offset, step - offset):
+                if 1 <= candidate <= total and candidate not in chosen:
+                    chosen.append(candidate)
+                    break
+            else:
+                continue
+            break
     return sorted(chosen)
 
 
@@ -237,7 +259,7 @@ def run_worker(root: Path, failpoint: int) -> tuple[int, list[str]]:
         text=True,
         timeout=120,
     )
-    done = [line.split()[1] for line in child.stdout.splitlines() if line.startswith("done ")]
+    done = [line.split()[1] for line in child.stdout.splitlines() if line.startswith("done b")]
     if child.returncode not in (0, -signal.SIGKILL):
         raise AssertionError(f"worker failed ({child.returncode}): {child.stderr[-2000:]}")
     return child.returncode, done
@@ -267,7 +289,7 @@ def crash_test(points: int, workdir: Path | None = None, echo=print) -> int:
             for table in TABLES:
                 assert read_duckdb(root, table) == final[table], f"{table} differs after re-run"
             echo(
-                f"  {n:2d}. killed at operation {step:4d} ({labels[step - 1]:<14}) "
+                f"  {n:2d}. killed at operation {step:3d} ({labels[step - 1]:<29}) "
                 f"holding {len(commits)} commits: readers exact, re-run equals a clean run"
             )
             shutil.rmtree(root)

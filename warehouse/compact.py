@@ -71,6 +71,8 @@ def compact(root: str | Path, target_bytes: int = TARGET_BYTES) -> CompactReport
     Readers never see a row twice or miss one: the merged files and the files they replace
     live in different snapshots, and readers move from one snapshot to the next in one rename.
     """
+    if not Path(root).is_dir():
+        raise WarehouseError(f"no warehouse at {root}")
     warehouse = Warehouse(root)
     with warehouse.lock(), _COMMIT_MUTEX:
         base = warehouse.current()

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from warehouse.schemas import TABLES
-from warehouse.store import Snapshot, Warehouse
+from warehouse.store import Snapshot, Warehouse, WarehouseError
 
 DEFAULT_ROOT = "data/warehouse"
 
@@ -53,7 +53,10 @@ def create_views(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
 @contextmanager
 def connect(root: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open an in-memory DuckDB with a view per table, pinned to one snapshot while open."""
-    with Warehouse(default_root(root)).snapshot() as snap:
+    folder = default_root(root)
+    if not folder.is_dir():  # a mistyped path should not look like an empty warehouse
+        raise WarehouseError(f"no warehouse at {folder}")
+    with Warehouse(folder).snapshot() as snap:
         con = duckdb.connect()
         try:
             create_views(con, snap)

@@ -60,6 +60,8 @@ def test_sql_command_reports_a_bad_query_in_one_line(tmp_path):
     result = runner.invoke(app, ["sql", "select * from nope", "-w", str(tmp_path)])
     assert result.exit_code == 1
     assert "nope" in result.output and len(result.output.strip().splitlines()) == 1
+    result = runner.invoke(app, ["sql", "select 1", "-w", str(tmp_path / "typo")])
+    assert result.exit_code == 1 and "no warehouse at" in result.output
 
 
 def test_compact_command_reports_what_it_merged(tmp_path):
