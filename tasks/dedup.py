@@ -32,6 +32,7 @@ from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 
 from tasks.common import normalize_for_match
+from tasks.staging import CACHED, BatchSpec, Staged, stage
 from warehouse import Warehouse
 from warehouse.schemas import LINKS, SIGNATURES, STORIES
 
@@ -44,6 +45,7 @@ NEAR_COPY_CONTAINMENT = 0.8  # the shorter text mostly inside the longer: trimme
 MIN_CONTAINMENT_SHINGLES = 20  # containment of a very short text proves little
 MAX_BUCKET = 200  # band buckets larger than this are boilerplate, not evidence
 EMPTY = np.uint32(0xFFFFFFFF)
+SIGNATURE_CHUNK = 2000  # bodies hashed together
 
 # -- same story --
 STORY_WINDOW = timedelta(hours=72)
@@ -148,6 +150,12 @@ def shingle_hashes(bodies: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def minhash_signatures(bodies: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Return one-permutation MinHash signatures (n, NUM_PERM) uint32 and shingle counts."""
+    if len(bodies) > SIGNATURE_CHUNK:  # bound the memory of the shingle arrays
+        parts = [
+            minhash_signatures(bodies[i : i + SIGNATURE_CHUNK])
+            for i in range(0, len(bodies), SIGNATURE_CHUNK)
+        ]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     hashes, counts = shingle_hashes(bodies)
     doc = np.repeat(np.arange(len(bodies), dtype=np.int64), counts)
     bins = (hashes >> np.uint64(57)).astype(np.int64)  # top 7 bits: the bin (NUM_PERM = 128)
@@ -200,21 +208,26 @@ def candidate_pairs(keys: np.ndarray) -> np.ndarray:
     rows = np.repeat(np.arange(len(keys), dtype=np.int64), keys.shape[1])
     order = np.argsort(flat, kind="stable")
     flat, rows = flat[order], rows[order]
-    boundaries = np.flatnonzero(np.diff(flat)) + 1
-    starts = np.concatenate(([0], boundaries))
+    starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
     sizes = np.diff(np.concatenate((starts, [len(flat)])))
-    pairs = []
-    for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
-        if size > MAX_BUCKET:
-            continue
-        members = np.unique(rows[start : start + size])
-        if len(members) < 2:
-            continue
-        i, j = np.triu_indices(len(members), 1)
-        pairs.append(np.stack((members[i], members[j]), axis=1))
-    if not pairs:
+    # Boilerplate buckets are no evidence; drop them before pairing.
+    keep = np.repeat((sizes > 1) & (sizes <= MAX_BUCKET), sizes)
+    flat, rows = flat[keep], rows[keep]
+    found = []
+    for distance in range(1, MAX_BUCKET):  # pair each entry with the ones after it in its bucket
+        if distance >= len(flat):
+            break
+        same = flat[distance:] == flat[:-distance]
+        if not same.any():
+            break
+        i, j = rows[:-distance][same], rows[distance:][same]
+        found.append(np.stack((np.minimum(i, j), np.maximum(i, j)), axis=1))
+    if not found:
         return np.empty((0, 2), np.int64)
-    return np.unique(np.concatenate(pairs), axis=0)
+    pairs = np.concatenate(found)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    code = np.unique(pairs[:, 0] * len(keys) + pairs[:, 1])
+    return np.stack((code // len(keys), code % len(keys)), axis=1)
 
 
 # -- story vectors --
@@ -727,13 +740,14 @@ def update_stories(stories: pa.Table, articles: pa.Table) -> pa.Table:
     return table.sort_by([("first_seen", "ascending"), ("story_id", "ascending")])
 
 
-@task(name="dedup", task_run_name="dedup-{label}")
-def dedup(
-    articles: pa.Table, mentions: pa.Table, quotes: pa.Table, warehouse_root: str, label: str
-) -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
-    """Place a batch of new articles; return (articles, links, signatures, stories)."""
+@task(name="dedup", task_run_name="dedup-{spec.label}", **CACHED)
+def dedup(spec: BatchSpec, selected: Staged, extracted: Staged, warehouse_root: str) -> Staged:
+    """Place a batch of new articles in stories; stage articles, links, signatures, stories."""
+    articles = selected.table("articles")
+    mentions, quotes = extracted.table("mentions"), extracted.table("quotes")
     warehouse = Warehouse(warehouse_root)
     pool = pool_from_signatures(recent_signatures(warehouse, articles))
     placed, links, signatures = deduplicate_articles(articles, mentions, quotes, pool)
     stories = update_stories(warehouse.read("stories"), placed)
-    return placed, links, signatures, stories
+    tables = {"articles": placed, "links": links, "signatures": signatures, "stories": stories}
+    return stage(spec, "dedup", tables)
