@@ -301,6 +301,28 @@ def eval_stories(
     typer.echo(report(scores))
 
 
+@eval_app.command("quotes")
+def eval_quotes(
+    path: Annotated[
+        Path, typer.Argument(help="A PolNeAR-format folder (text/*.txt, attributions/*.ann).")
+    ],
+    model: Annotated[
+        str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
+    ] = None,
+) -> None:
+    """Print quote precision, recall, F1 (overlap 0.3, 0.8), speaker and cue accuracy."""
+    from evals.quotes import evaluate, report
+    from tasks.extract import ModelNotFound
+
+    if not path.is_dir():
+        fail(f"no such folder: {path}")
+    try:
+        counts = evaluate(path, model)
+    except (FileNotFoundError, ModelNotFound) as err:
+        fail(str(err))
+    typer.echo(report(counts))
+
+
 def print_summary(report) -> None:
     """Print a short summary per stage."""
     c = report.counts

@@ -1,9 +1,43 @@
-"""Quotes: quoted and reported speech with speaker and cue, as a registered spaCy component."""
+"""Quotes: quoted and reported speech with speaker and cue, as a registered spaCy component.
+
+The component reads the shared parse (dependency labels and word forms only: the pipeline has
+no tagger or lemmatizer) and the entity component's ``doc._.wd_mentions``. It finds:
+
+- marked quotes: text between “…”, "…", ‘…’ or «…» marks, with nested marks kept inside the
+  outer quote, a quote interrupted by its attribution (“A,” he said, “B.”) kept as one quote,
+  and the news convention of a paragraph that opens a quote without closing it (the quote runs
+  on, into the next paragraph when that one opens with a mark). Stray or unbalanced marks never
+  raise: a closer without an opener is ignored, an opener without a closer ends at the
+  paragraph's end.
+- reported speech: a cue word (speech verbs, and the beliefs, intentions and findings news
+  attributes: "wants", "plans", "polls show") with a subject and a content clause, including
+  "according to X" and "X said" after the content. A quoted fragment inside such a clause is a
+  ``partial`` quote that shares the clause's cue and speaker.
+
+Speakers are resolved through the entity mentions (titles stripped, short names expanded);
+pronouns and bare "he added" resolve to the nearest earlier speaker, else the nearest earlier
+person (or organisation, for "it"/"they").
+
+quote_key design: one quote must share its key with the same words carried by another wire,
+even when one is a fragment of the other or they differ by a word or two. A key computed from one
+quote alone cannot express "fragment of", so keys are assigned in two steps. ``quote_key`` is the
+per-quote default: a hash of the folded words without the most common function words, so case,
+punctuation, quote marks and small words ("by", "the") never split a key. ``assign_keys`` then
+clusters a whole extraction batch: two quotes join when the shorter one has at least
+``MIN_KEY_WORDS`` distinctive words and all but at most ``MAX_KEY_GAP`` of its words occur in
+order in the longer one (so a couple of shared common words never link quotes); each cluster takes
+the smallest default key among its members, which is deterministic for a given batch and stable
+across runs whenever the same quotes meet again.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_right
+from collections import defaultdict
+from difflib import SequenceMatcher
+from itertools import pairwise
 from typing import NamedTuple
 
 import pyarrow as pa
@@ -14,106 +48,93 @@ from tasks.common import normalize_for_match
 from warehouse.schemas import QUOTES
 
 COMPONENT = "wiredesk_quotes"
-OPENERS = {"“": "”", '"': '"', "«": "»"}
-CUES = {
-    "say",
-    "says",
-    "said",
-    "saying",
-    "tell",
-    "tells",
-    "told",
-    "add",
-    "adds",
-    "added",
-    "warn",
-    "warns",
-    "warned",
-    "stress",
-    "stresses",
-    "stressed",
-    "urge",
-    "urges",
-    "urged",
-    "ask",
-    "asks",
-    "asked",
-    "state",
-    "states",
-    "stated",
-    "reiterate",
-    "reiterates",
-    "reiterated",
-    "insist",
-    "insists",
-    "insisted",
-    "note",
-    "notes",
-    "noted",
-    "explain",
-    "explains",
-    "explained",
-    "claim",
-    "claims",
-    "claimed",
-    "announce",
-    "announces",
-    "announced",
-    "declare",
-    "declares",
-    "declared",
-    "call",
-    "calls",
-    "called",
-    "write",
-    "writes",
-    "wrote",
-    "report",
-    "reports",
-    "reported",
-    "argue",
-    "argues",
-    "argued",
-    "recall",
-    "recalls",
-    "recalled",
-    "reply",
-    "replied",
-    "acknowledge",
-    "acknowledged",
-    "admit",
-    "admitted",
-    "confirm",
-    "confirmed",
-    "deny",
-    "denied",
-    "describe",
-    "described",
-    "quoted",
-    "tweeted",
-    "posted",
-    "vowed",
-    "pledged",
-    "promised",
-    "predicted",
-    "suggested",
-    "highlighted",
-    "demanded",
-    "threatened",
-    "cautioned",
-    "estimates",
-    "estimated",
-    "accuses",
-    "accused",
-    "dismissed",
-    "denounces",
-    "denounced",
-    "urging",
+
+# Speech verbs: they introduce direct quotes as well as reported speech.
+SPEECH_VERBS = (
+    "say tell add warn stress urge ask state reiterate insist note explain claim announce "
+    "declare write report argue recall reply respond acknowledge admit confirm deny describe "
+    "tweet post vow pledge promise predict suggest highlight demand threaten caution estimate "
+    "accuse dismiss denounce call cite agree echo allege assert contend maintain complain "
+    "concede emphasize emphasise observe remark comment mention testify disclose reveal "
+    "indicate signal propose recommend counter joke boast lament blame criticize criticise "
+    "praise question wonder conclude forecast charge assure guarantee speculate shout chant "
+    "yell scream whisper continue quip retort interject muse scoff plead lash predict "
+    "announce"
+)
+# Beliefs, intentions and findings: PolNeAR counts them as attributions, but they do not
+# introduce a quotation.
+BELIEF_VERBS = (
+    "believe think expect hope fear worry want plan intend seek feel know show find learn "
+    "doubt suspect consider hold see decide refuse vow pledge"
+)
+# Verbs of stance and finding whose direct object is the attributed content ("called the report
+# “outrageous”", "the poll showed a slimmer lead", "criticised the decision").
+OBJECT_VERBS = (
+    "call describe dismiss denounce criticize criticise praise accuse blame cite show find want "
+    "propose recommend announce demand seek support oppose reject welcome condemn deny "
+    "acknowledge admit confirm predict promise pledge question mention highlight emphasize "
+    "emphasise stress reveal estimate applaud endorse prefer defend back favor favour slam "
+    "blast attack label hail tout decry bemoan lament"
+)
+IRREGULAR = {
+    "say": ("said",),
+    "tell": ("told",),
+    "write": ("wrote", "written"),
+    "think": ("thought",),
+    "feel": ("felt",),
+    "know": ("knew", "known"),
+    "show": ("shown",),
+    "find": ("found",),
+    "learn": ("learnt",),
+    "hold": ("held",),
+    "see": ("saw", "seen"),
+    "seek": ("sought",),
+    "lash": ("lashed",),
 }
+
+
+def verb_forms(verbs: str) -> set[str]:
+    """Return the word forms of base verbs: base, -s, -ed, -ing and irregular pasts."""
+    out: set[str] = set()
+    for v in verbs.split():
+        stem = v[:-1] if v.endswith("e") else v
+        third = v + "es" if v.endswith(("s", "sh", "ch", "x", "o")) else v + "s"
+        past = v + "d" if v.endswith("e") else v + "ed"
+        if v.endswith("y") and v[-2] not in "aeiou":
+            third, past = v[:-1] + "ies", v[:-1] + "ied"
+        out |= {v, third, past, stem + "ing", *IRREGULAR.get(v, ())}
+    return out
+
+
+SPEECH = verb_forms(SPEECH_VERBS)
+BELIEF = verb_forms(BELIEF_VERBS) - SPEECH
+STANCE = verb_forms(OBJECT_VERBS) - SPEECH - BELIEF
+CUES = SPEECH | BELIEF | STANCE
 SUBJECTS = {"nsubj", "nsubjpass"}
-PERSON_PRONOUNS = {"he", "she", "him", "her"}
+CONTENT_DEPS = {"ccomp"}
+# Verbs whose infinitive complement is the attributed content ("wants to", "urged X to").
+XCOMP_CUES = verb_forms("want plan intend seek hope expect urge ask call vow pledge promise refuse")
+OBJECT_CUES = verb_forms(OBJECT_VERBS)
+# Verbs of saying whose content may follow without a clean clause in the parse.
+SAY_CUES = verb_forms("say tell add note argue claim insist warn explain")
+PERSON_PRONOUNS = {"he", "she", "i"}
 GROUP_PRONOUNS = {"they", "it", "we"}
-MIN_INDIRECT_WORDS = 4
+MIN_INDIRECT_WORDS = 3
+OPENERS = {"“": "”", '"': '"', "«": "»", "‘": "’"}
+CLOSERS = {"”", '"', "»", "’"}
+PUNCT_EDGE = " \t\n,;:—–-"
+MAX_GAP_WORDS = 16
+MIN_UNCUED_WORDS = 6  # shorter marked text without a cue is a title or scare quote
+# Function words left out of the per-quote key and not counted as distinctive words.
+FUNCTION_WORDS = (
+    "a an the and or but of to in on at by for with from as is are was were be been being "
+    "it its this that these those he she they we i you his her their our my your them us "
+    "will would can could should may might must shall do does did has have had not no so "
+    "there here than then also just very all any some"
+)
+STOPWORDS = frozenset(FUNCTION_WORDS.split())
+MIN_KEY_WORDS = 3
+MAX_KEY_GAP = 2
 
 
 class Quote(NamedTuple):
@@ -134,6 +155,23 @@ class Quote(NamedTuple):
     quote_key: str
 
 
+class Marked(NamedTuple):
+    """A quote delimited by marks: content range and the ranges actually inside marks."""
+
+    start: int
+    end: int
+    parts: tuple[tuple[int, int], ...]
+
+
+class Attribution(NamedTuple):
+    """A cue with its speaker span and the content it introduces."""
+
+    cue: tuple[int, int]
+    speaker: Span | None
+    start: int
+    end: int
+
+
 def ensure_extension() -> None:
     """Declare the Doc extensions the component reads and fills."""
     for name in ("wd_quotes", "wd_mentions"):
@@ -141,34 +179,154 @@ def ensure_extension() -> None:
             Doc.set_extension(name, default=None)
 
 
+def key_words(text: str) -> list[str]:
+    """Return the folded words of a quote."""
+    return normalize_for_match(text).split()
+
+
 def quote_key(text: str) -> str:
-    """Return a key shared by quotes with the same words."""
-    return hashlib.sha1(normalize_for_match(text).encode("utf-8")).hexdigest()[:16]
+    """Return the default key of a quote: a hash of its folded words without function words."""
+    words = [w for w in key_words(text) if w not in STOPWORDS] or key_words(text)
+    return hashlib.sha1(" ".join(words).encode("utf-8")).hexdigest()[:16]
 
 
-def find_marked_spans(text: str) -> list[tuple[int, int]]:
-    """Return (start, end) of text between quotation marks (marks excluded), per paragraph."""
-    spans: list[tuple[int, int]] = []
-    offset = 0
-    for paragraph in text.split("\n\n"):
-        i = 0
-        while i < len(paragraph):
-            closer = OPENERS.get(paragraph[i])
-            if closer is None:
+def same_words(short: list[str], long: list[str]) -> bool:
+    """Return whether the shorter quote's words occur as one run of the longer, up to a word or two.
+
+    The run may miss or add at most MAX_KEY_GAP words, and must hold MIN_KEY_WORDS distinctive
+    words: a couple of common words never make two quotes one.
+    """
+    if len(short) > len(long):
+        short, long = long, short
+    if sum(w not in STOPWORDS for w in short) < MIN_KEY_WORDS:
+        return False
+    matcher = SequenceMatcher(None, short, long, autojunk=False)
+    blocks = [b for b in matcher.get_matching_blocks() if b.size]
+    if not blocks:
+        return False
+    shared = [w for a, _, n in blocks for w in short[a : a + n]]
+    run = blocks[-1].b + blocks[-1].size - blocks[0].b  # words of the longer the match spans
+    distinct = sum(w not in STOPWORDS for w in shared)
+    return (
+        len(short) - len(shared) <= MAX_KEY_GAP
+        and run - len(shared) <= MAX_KEY_GAP
+        and distinct >= MIN_KEY_WORDS
+    )
+
+
+def assign_keys(texts: list[str]) -> list[str]:
+    """Return a key per quote text, shared by quotes with the same words (clustered)."""
+    words = [key_words(t) for t in texts]
+    keys = [quote_key(t) for t in texts]
+    parent = list(range(len(texts)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    # Block on distinctive word pairs so only quotes sharing some wording are compared.
+    blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, ws in enumerate(words):
+        distinct = [w for w in ws if w not in STOPWORDS]
+        for pair in set(pairwise(distinct)):
+            blocks[pair].append(i)
+    seen: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        if len(members) > 200:  # a pair this common is not evidence of the same quote
+            continue
+        for x, i in enumerate(members):
+            for j in members[x + 1 :]:
+                if (i, j) in seen or find(i) == find(j) or keys[i] == keys[j]:
+                    continue
+                seen.add((i, j))
+                if same_words(words[i], words[j]):
+                    parent[find(i)] = find(j)
+    for i in range(len(texts)):  # identical default keys are one quote already
+        for j in range(i):
+            if keys[i] == keys[j]:
+                parent[find(i)] = find(j)
+                break
+    best: dict[int, str] = {}
+    for i, k in enumerate(keys):
+        root = find(i)
+        best[root] = min(best.get(root, k), k)
+    return [best[find(i)] for i in range(len(texts))]
+
+
+def is_opening(text: str, i: int) -> bool:
+    """Return whether a straight or single mark at i opens a quote (no word character before)."""
+    return i == 0 or not (text[i - 1].isalnum() or text[i - 1] in ".,;:!?")
+
+
+def scan_paragraph(par: str) -> list[tuple[int, int, bool]]:
+    """Return top-level (start, end, closed) content ranges in one paragraph; never raises."""
+    spans: list[tuple[int, int, bool]] = []
+    i = 0
+    while i < len(par):
+        ch = par[i]
+        if ch not in OPENERS or (ch in "'\"‘" and not is_opening(par, i)):
+            i += 1
+            continue
+        closer = OPENERS[ch]
+        j = i + 1
+        end = -1
+        while j < len(par):
+            c = par[j]
+            if c == closer and (ch != "‘" or j + 1 == len(par) or not par[j + 1].isalpha()):
+                end = j
+                break
+            if ch == "‘" and c in '“"':  # a single quote never spans a double one
+                break
+            j += 1
+        if end == -1:
+            if ch == "‘":  # an unclosed single mark is an apostrophe or stray: skip it
                 i += 1
                 continue
-            end = paragraph.find(closer, i + 1)
-            if end == -1:  # news convention: the quote runs to the paragraph's end
-                end = len(paragraph)
-            if end - i > 1:
-                spans.append((offset + i + 1, offset + end))
-            i = end + 1
-        offset += len(paragraph) + 2
+            spans.append((i + 1, len(par.rstrip()), False))
+            break
+        if end - i > 1:
+            spans.append((i + 1, end, True))
+        i = end + 1
     return spans
 
 
+def find_marked(text: str) -> list[Marked]:
+    """Return quotes delimited by marks, joining paragraphs a quote runs over."""
+    raw: list[tuple[int, int, bool, int]] = []  # start, end, closed, paragraph number
+    offset = 0
+    for number, par in enumerate(re.split(r"(\n\s*\n)", text)):
+        if number % 2 == 0:
+            for s, e, closed in scan_paragraph(par):
+                raw.append((offset + s, offset + e, closed, number // 2))
+        offset += len(par)
+    out: list[Marked] = []
+    open_from: Marked | None = None
+    last_par = -1
+    for s, e, closed, par in raw:
+        starts_par = s - 1 == 0 or text[s - 2] == "\n"
+        if open_from is not None and par == last_par + 1 and starts_par:
+            merged = Marked(open_from.start, e, (*open_from.parts, (s, e)))
+            out[-1] = merged
+        else:
+            out.append(Marked(s, e, ((s, e),)))
+        open_from = None if closed else out[-1]
+        last_par = par
+    return out
+
+
+def strip_range(text: str, start: int, end: int) -> tuple[int, int]:
+    """Return a content range without surrounding spaces and clause punctuation."""
+    while start < end and text[start] in PUNCT_EDGE:
+        start += 1
+    while end > start and text[end - 1] in PUNCT_EDGE + ".":
+        end -= 1
+    return start, end
+
+
 def noun_phrase(token: Token) -> Span:
-    """Return the span of a subject: the token with its compounds, modifiers and determiners."""
+    """Return the span of a subject: the token with its modifiers, compounds and appositions."""
     doc = token.doc
     left = token.left_edge.i
     right = token.i
@@ -177,40 +335,80 @@ def noun_phrase(token: Token) -> Span:
             child.dep_ == "prep" and child.text == "of"
         ):
             right = max(right, child.right_edge.i)
+    while right > left and doc[right].is_punct:
+        right -= 1
+    for i in range(right, left, -1):  # never run back over a paragraph break
+        if "\n" in doc[i - 1].text_with_ws or doc[i - 1].is_space:
+            left = i
+            break
     return doc[left : right + 1]
 
 
 class Resolver:
-    """Resolve speaker spans to names, remembering the last speaker for pronouns."""
+    """Resolve speaker spans to names, remembering the last speakers for pronouns."""
 
     def __init__(self, doc: Doc) -> None:
+        self.doc = doc
         self.mentions = doc._.wd_mentions or []
         self.last_person: str | None = None
         self.last_group: str | None = None
+        self.titles = self.person_titles()
 
-    def entity_in(self, start: int, end: int) -> tuple[str, str] | None:
-        """Return (canonical, label) of the best entity within a character range."""
-        inside = [m for m in self.mentions if m[0] >= start and m[1] <= end]
-        for label in ("PERSON", "ORG", "GPE", "NORP"):
-            for m in inside:
-                if m[3] == label:
+    def person_titles(self) -> list[tuple[int, set[str], str]]:
+        """Return (position, title words, name) for people introduced with a title.
+
+        "White House national security spokesman John Kirby" lets a later "the White House
+        spokesman" resolve to John Kirby.
+        """
+        out = []
+        for m in self.mentions:
+            if m[3] != "PERSON":
+                continue
+            span = self.doc.char_span(m[0], m[1], alignment_mode="expand")
+            if span is None or not len(span):
+                continue
+            left = span.root.left_edge.i
+            words = {t.lower_ for t in self.doc[left : span.start] if t.is_alpha}
+            words -= {"the", "a", "an"}
+            if words:
+                out.append((m[0], words, m[4]))
+        return out
+
+    def entity_at_root(self, span: Span) -> tuple[str, str] | None:
+        """Return (canonical, label) of the entity holding the head of a speaker span."""
+        root = span.root
+        for m in self.mentions:
+            if m[0] <= root.idx < m[1] and m[3] in {"PERSON", "ORG", "GPE", "NORP", "FAC"}:
+                return m[4], m[3]
+        for label in ("PERSON", "ORG"):  # "Kirby, the spokesman": the name sits in an appositive
+            for m in self.mentions:
+                if span.start_char <= m[0] and m[1] <= span.end_char and m[3] == label:
                     return m[4], label
         return None
 
-    def person_before(self, position: int) -> str | None:
-        """Return the canonical name of the last person mentioned before a position."""
-        people = [m for m in self.mentions if m[3] == "PERSON" and m[1] <= position]
-        return people[-1][4] if people else None
+    def titled_person(self, span: Span) -> str | None:
+        """Return the person last introduced with a title that covers the span's words."""
+        words = {t.lower_ for t in span if t.is_alpha} - {"the", "a", "an"}
+        if not words or span.root.lower_ not in words:
+            return None
+        found = [n for pos, title, n in self.titles if pos < span.start_char and words <= title]
+        return found[-1] if found else None
+
+    def before(self, position: int, labels: set[str]) -> str | None:
+        """Return the canonical name of the last entity of some labels before a position."""
+        found = [m for m in self.mentions if m[3] in labels and m[1] <= position]
+        return found[-1][4] if found else None
 
     def resolve(self, span: Span) -> tuple[str | None, float]:
-        """Return the speaker's name and a confidence for a subject span."""
+        """Return the speaker's name and a confidence for a speaker span."""
         lower = span.text.lower()
         if lower in PERSON_PRONOUNS:
-            name = self.last_person or self.person_before(span.start_char)
-            return name, 0.6 if name else 0.2
+            name = self.last_person or self.before(span.start_char, {"PERSON"})
+            return name, 0.7 if name else 0.3
         if lower in GROUP_PRONOUNS:
-            return self.last_group, 0.4 if self.last_group else 0.2
-        found = self.entity_in(span.start_char, span.end_char)
+            name = self.last_group or self.before(span.start_char, {"ORG", "GPE"})
+            return name, 0.5 if name else 0.3
+        found = self.entity_at_root(span)
         if found:
             name, label = found
             if label == "PERSON":
@@ -218,91 +416,284 @@ class Resolver:
             else:
                 self.last_group = name
             return name, 0.9
+        person = self.titled_person(span)
+        if person:
+            self.last_person = person
+            return person, 0.75
         name = re.sub(r"^(?:the|a|an)\s+", "", span.text, flags=re.IGNORECASE)
         self.last_group = name
         return name, 0.6
 
 
-def find_attribution(sent: Span, start: int, end: int) -> tuple[Token | None, Span | None]:
-    """Return the cue verb and speaker span nearest a quote within its sentence."""
-    best: tuple[int, Token, Span | None] | None = None
-    for token in sent:
-        if start <= token.idx < end or token.lower_ not in CUES:
+def speaker_of(cue: Token) -> Span | None:
+    """Return the speaker span of a cue verb from the parse."""
+    if cue.lower_ == "quoted":  # "AFP quoted Kirby as saying"
+        objects = [c for c in cue.children if c.dep_ == "dobj"]
+        if objects:
+            return noun_phrase(objects[0])
+    subjects = [c for c in cue.children if c.dep_ in SUBJECTS]
+    if subjects:
+        if subjects[0].lower_ in {"who", "that", "which"} and cue.head.dep_ != "ROOT":
+            return noun_phrase(cue.head)  # "Kirby, who said ..."
+        return noun_phrase(subjects[0])
+    agents = [c for c in cue.children if c.dep_ == "agent"]
+    if agents:
+        objects = [c for c in agents[0].children if c.dep_ == "pobj"]
+        if objects:
+            return noun_phrase(objects[0])
+    head = cue.head
+    if cue.dep_ == "pcomp" and head.head.lower_ == "quoted":  # "quoted Kirby as saying"
+        return speaker_of(head.head)
+    if cue.dep_ in {"conj", "advcl", "xcomp"} and head is not cue:
+        return speaker_of(head) if head.lower_ != cue.lower_ else None  # "..., adding"
+    if cue.dep_ in {"acl", "relcl"} and head is not cue:
+        return noun_phrase(head)
+    return None
+
+
+def according_to(token: Token) -> tuple[tuple[int, int], Span] | None:
+    """Return the cue range and source span of "according to X"."""
+    if token.lower_ != "according" or token.i + 1 >= len(token.doc):
+        return None
+    to = token.nbor()
+    if to.lower_ != "to":
+        return None
+    objects = [c for c in to.children if c.dep_ == "pobj"] or [
+        c for c in token.children if c.dep_ == "pobj"
+    ]
+    if not objects:
+        return None
+    return (token.idx, to.idx + len(to.text)), noun_phrase(objects[0])
+
+
+def content_of(cue: Token) -> tuple[int, int] | None:
+    """Return the content range a cue verb introduces: its clause complement."""
+    doc = cue.doc
+    clauses = [c for c in cue.children if c.dep_ in CONTENT_DEPS]
+    if not clauses and cue.lower_ in XCOMP_CUES:
+        clauses = [c for c in cue.children if c.dep_ == "xcomp"]
+        objects = [c for c in cue.children if c.dep_ == "dobj"]
+        if clauses and objects and objects[0].i < clauses[0].i:  # "urged Tehran to end"
+            return strip_range(doc.text, objects[0].left_edge.idx, span_end(clauses[0]))
+    if not clauses and cue.lower_ in OBJECT_CUES:
+        objects = [c for c in cue.children if c.dep_ == "dobj"]
+        if not objects and cue.lower_.startswith("call"):  # "called for", "called on"
+            objects = [c for c in cue.rights if c.dep_ == "prep" and c.lower_ in {"for", "on"}]
+            objects = [o for c in objects for o in c.children if o.dep_ == "pobj"]
+        if objects:
+            tail = [c for c in cue.rights if c.dep_ in {"oprd", "xcomp", "ccomp"}]
+            tail += [
+                c
+                for c in cue.rights
+                if c.dep_ == "advcl" and any(a.dep_ == "aux" and a.lower_ == "to" for a in c.lefts)
+            ]
+            tail += [c for c in cue.rights if c.dep_ == "prep" and c.lower_ == "as"]
+            end = max(span_end(t) for t in [objects[0], *tail])
+            return strip_range(doc.text, objects[0].left_edge.idx, end)
+    if not clauses:
+        if cue.dep_ == "parataxis":  # "The talks will resume, he said."
+            head = cue.head
+            left = head.left_edge.idx if cue.i > head.i else span_end(cue)
+            right = cue.left_edge.idx if cue.i > head.i else span_end(head)
+            return strip_range(doc.text, left, right)
+        if cue.lower_ in SAY_CUES and cue.i + 1 < cue.sent.end:  # a parse without the clause
+            rest = [t for t in cue.rights if t.dep_ not in {"dative", "dobj", "npadvmod", "punct"}]
+            if rest and rest[0].dep_ not in {"prep", "advmod", "cc", "conj"}:
+                end = cue.sent.end_char
+                return strip_range(doc.text, rest[0].left_edge.idx, end)
+        return None
+    clause = clauses[0]
+    return strip_range(doc.text, clause.left_edge.idx, span_end(clause))
+
+
+def span_end(token: Token) -> int:
+    """Return the end character of a token's subtree."""
+    last = token.right_edge
+    return last.idx + len(last.text)
+
+
+def sentence_content(sent: Span, cue_start: int, cue_end: int, source: Span) -> tuple[int, int]:
+    """Return a sentence's content around an "according to X" phrase."""
+    text = sent.doc.text
+    if cue_start <= sent.start_char + 1:  # "According to X, content."
+        return strip_range(text, source.end_char, sent.end_char)
+    return strip_range(text, sent.start_char, cue_start)
+
+
+def headline_attribution(doc: Doc) -> Attribution | None:
+    """Return the attribution of a headline "Speaker: content" in the first paragraph."""
+    first = doc.text.split("\n", 1)[0]
+    head, colon, rest = first.partition(": ")
+    if not colon or not head[:1].isupper() or len(head.split()) > 6 or len(rest.split()) < 3:
+        return None
+    speaker = doc.char_span(0, len(head), alignment_mode="contract")
+    if speaker is None or not len(speaker):
+        return None
+    start, end = strip_range(doc.text, len(head) + 1, len(first))
+    return Attribution((len(head), len(head) + 1), speaker, start, end)
+
+
+def clip_to_paragraph(text: str, anchor: int, start: int, end: int) -> tuple[int, int]:
+    """Return a content range cut to the paragraph of its cue (the parse may run across one)."""
+    par_start = text.rfind("\n\n", 0, anchor)
+    par_end = text.find("\n\n", anchor)
+    start = max(start, par_start + 2 if par_start != -1 else 0)
+    end = min(end, par_end if par_end != -1 else len(text))
+    return strip_range(text, start, end) if start < end else (start, start)
+
+
+def find_attributions(doc: Doc) -> list[Attribution]:
+    """Return every cue with a speaker and content in the document."""
+    headline = headline_attribution(doc)
+    found = [headline] if headline else []
+    for token in doc:
+        acc = according_to(token)
+        if acc is not None:
+            cue, source = acc
+            start, end = sentence_content(token.sent, cue[0], cue[1], source)
+            if end - start > 0:
+                found.append(Attribution(cue, source, start, end))
             continue
-        speaker = None
-        subjects = [c for c in token.children if c.dep_ in SUBJECTS]
-        if token.lower_ in {"quoted"}:
-            subjects = [c for c in token.children if c.dep_ == "dobj"] or subjects
-        if subjects:
-            speaker = noun_phrase(subjects[0])
-        elif token.dep_ in {"acl", "advcl", "xcomp"} and token.head.dep_ in SUBJECTS:
-            speaker = noun_phrase(token.head)
+        if not is_cue(token, CUES):
+            continue
+        content = content_of(token)
+        if content is None:
+            continue
+        start, end = clip_to_paragraph(doc.text, token.idx, *content)
+        if len(doc.text[start:end].split()) < MIN_INDIRECT_WORDS:
+            continue
+        cue = (token.idx, token.idx + len(token.text))
+        speaker = speaker_of(token)
         if speaker is not None and start <= speaker.start_char < end:
             speaker = None
-        distance = token.idx - end if token.idx >= end else start - token.idx
-        rank = distance if speaker is not None else distance + 10_000
+        if speaker is None and token.lower_ in BELIEF:
+            continue  # "the plan seems" without a holder is rarely attribution
+        found.append(Attribution(cue, speaker, start, end))
+    return found
+
+
+def is_cue(token: Token, words: set[str]) -> bool:
+    """Return whether a token is a cue verb: a listed word form, not part of a name."""
+    return (
+        token.lower_ in words
+        and not token.ent_type_
+        and token.dep_ not in {"amod", "compound", "nmod"}
+        and not (token.is_title and token.i > token.sent.start)  # "United States"
+    )
+
+
+def token_at(doc: Doc, position: int) -> Token:
+    """Return the token at or just before a character position."""
+    i = bisect_right([t.idx for t in doc], position) - 1
+    return doc[max(0, i)]
+
+
+def inside(parts: tuple[tuple[int, int], ...], position: int) -> bool:
+    """Return whether a position lies within the marked parts of a quote."""
+    return any(s <= position < e for s, e in parts)
+
+
+def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | None:
+    """Return the nearest speech cue (and speaker) of a marked quote, in or beside its sentences."""
+    if not len(doc):
+        return None
+    first, last = token_at(doc, quote.start), token_at(doc, quote.end - 1)
+    sents = []
+    for tok in (first, last):
+        if tok.sent not in sents:
+            sents.append(tok.sent)
+    after = last.i + 2
+    if after < len(doc) and doc[after].sent not in sents:
+        sents.append(doc[after].sent)  # "“A.” he said." parsed as its own sentence
+    lo = min(s.start for s in sents)
+    hi = max(s.end for s in sents)
+    best: tuple[int, tuple[int, int], Span | None] | None = None
+    for token in doc[lo:hi]:
+        if inside(quote.parts, token.idx):
+            continue
+        if token.idx >= quote.end and "\n" in doc.text[quote.end : token.idx]:
+            continue
+        acc = according_to(token)
+        if acc is not None:
+            cue, speaker = acc
+        elif is_cue(token, SPEECH):
+            cue, speaker = (token.idx, token.idx + len(token.text)), speaker_of(token)
+        else:
+            continue
+        if speaker is not None and inside(quote.parts, speaker.start_char):
+            speaker = None
+        distance = token.idx - quote.end if token.idx >= quote.end else quote.start - token.idx
+        rank = distance + (0 if speaker is not None else 1_000)
         if best is None or rank < best[0]:
-            best = (rank, token, speaker)
-    for token in sent:  # "according to X"
-        if (
-            token.lower_ == "according"
-            and token.i + 1 < len(token.doc)
-            and token.nbor().lower_ == "to"
-        ):
-            objects = [c for c in token.nbor().children if c.dep_ == "pobj"]
-            outside = not (start <= token.idx < end)
-            if objects and outside and (best is None or best[2] is None):
-                best = (0, token, noun_phrase(objects[0]))
-    return (best[1], best[2]) if best else (None, None)
+            best = (rank, cue, speaker)
+    if best is None:
+        colon = doc.text[: max(0, quote.start - 1)].rstrip()
+        if colon.endswith(":") and first.sent.start > 0:  # "Kirby said:\n\n“...”"
+            prev = doc[first.sent.start - 1].sent
+            for token in prev:
+                if token.lower_ in SPEECH:
+                    return (token.idx, token.idx + len(token.text)), speaker_of(token)
+        return None
+    return best[1], best[2]
 
 
-def quote_type(doc: Doc, start: int, end: int) -> str:
+def join_interrupted(doc: Doc, quotes: list[Marked]) -> list[Marked]:
+    """Join “A,” he said, “B.”: two marked quotes split only by a short attribution."""
+    out: list[Marked] = []
+    for q in quotes:
+        if out:
+            prev = out[-1]
+            gap = doc.text[prev.end + 1 : q.start - 1]
+            words = re.findall(r"[\w’']+", gap)
+            if (
+                "\n" not in gap
+                and 0 < len(words) <= MAX_GAP_WORDS
+                and any(w.lower() in SPEECH for w in words)
+                and re.search(r"[,.:;]\s*$", gap)  # the attribution ends where the quote resumes
+                and not any(c in gap for c in '“”"')
+            ):
+                out[-1] = Marked(prev.start, q.end, prev.parts + q.parts)
+                continue
+        out.append(q)
+    return out
+
+
+def join_continued(doc: Doc, quotes: list[Marked]) -> list[Marked]:
+    """Join a paragraph of quotation without its own cue to the quote ending the paragraph before.
+
+    News runs one speaker's quotation over several paragraphs, attributing it once; the joined
+    quote keeps the first part's cue and speaker.
+    """
+    out: list[Marked] = []
+    for q in quotes:
+        if out and out[-1].end < q.start:
+            prev = out[-1]
+            between = doc.text[prev.end : q.start]
+            par_end = doc.text.find("\n", q.start)
+            par_end = len(doc.text) if par_end == -1 else par_end
+            rest = doc.text[q.end : par_end]
+            starts_par = re.fullmatch(r"[^\n]{0,60}\n\s*\n\s*\W?", between) is not None
+            own_cue = re.search(r"[\w’']+", rest) is not None
+            if (
+                starts_par
+                and not own_cue
+                and marked_cue(doc, q) is None
+                and marked_cue(doc, prev) is not None
+            ):
+                out[-1] = Marked(prev.start, q.end, prev.parts + q.parts)
+                continue
+        out.append(q)
+    return out
+
+
+def quote_type(doc: Doc, quote: Marked) -> str:
     """Return 'direct' for a quoted clause or sentence, 'partial' for a quoted fragment."""
-    text = doc.text[start:end].strip()
-    before = doc.text[max(0, start - 3) : start - 1].rstrip()
+    text = doc.text[quote.start : quote.end].strip()
+    before = doc.text[: max(0, quote.start - 1)].rstrip()
     at_sentence_start = not before or before[-1] in ".:,\n!?"
     if text[:1].isupper() and at_sentence_start and len(text.split()) >= 3:
         return "direct"
     return "partial"
-
-
-def marked_quotes(doc: Doc, resolver: Resolver) -> list[Quote]:
-    """Return quotes delimited by quotation marks."""
-    quotes = []
-    for start, end in find_marked_spans(doc.text):
-        span = doc.char_span(start, end, alignment_mode="expand")
-        if span is None or not span.text.strip():
-            continue
-        sent = span[0].sent
-        cue, speaker = find_attribution(sent, start, end)
-        if cue is None and span[-1].sent != sent:
-            cue, speaker = find_attribution(span[-1].sent, start, end)
-        quotes.append(
-            build_quote(doc, resolver, start, end, quote_type(doc, start, end), cue, speaker)
-        )
-    return quotes
-
-
-def reported_quotes(doc: Doc, resolver: Resolver, taken: list[tuple[int, int]]) -> list[Quote]:
-    """Return reported speech without marks: a speech verb with a subject and a clause."""
-    quotes = []
-    for token in doc:
-        if token.lower_ not in CUES:
-            continue
-        subjects = [c for c in token.children if c.dep_ in SUBJECTS]
-        clauses = [c for c in token.children if c.dep_ == "ccomp"]
-        if not subjects or not clauses:
-            continue
-        content = doc[clauses[0].left_edge.i : clauses[0].right_edge.i + 1]
-        if len(content) < MIN_INDIRECT_WORDS:
-            continue
-        start, end = content.start_char, content.end_char
-        if any(s < end and start < e for s, e in taken):
-            continue
-        quotes.append(
-            build_quote(doc, resolver, start, end, "indirect", token, noun_phrase(subjects[0]))
-        )
-    return quotes
 
 
 def build_quote(
@@ -311,14 +702,17 @@ def build_quote(
     start: int,
     end: int,
     kind: str,
-    cue: Token | None,
+    cue: tuple[int, int] | None,
     speaker: Span | None,
+    base: float,
 ) -> Quote:
     """Assemble a Quote, resolving its speaker."""
-    text = doc.text[start:end]
     name, confidence = resolver.resolve(speaker) if speaker is not None else (None, 0.3)
-    if cue is None:
-        confidence = min(confidence, 0.3)
+    if speaker is None and cue is None and kind != "indirect":
+        name = resolver.last_person  # a paragraph of quotation continues the last speaker
+        confidence = 0.3 if name else 0.1
+    confidence *= base if cue is not None else 0.5
+    text = doc.text[start:end]
     return Quote(
         start,
         end,
@@ -328,31 +722,81 @@ def build_quote(
         speaker.text if speaker is not None else None,
         speaker.start_char if speaker is not None else None,
         speaker.end_char if speaker is not None else None,
-        cue.text if cue is not None else None,
-        cue.idx if cue is not None else None,
-        cue.idx + len(cue.text) if cue is not None else None,
-        round(confidence, 2),
+        doc.text[cue[0] : cue[1]] if cue is not None else None,
+        cue[0] if cue is not None else None,
+        cue[1] if cue is not None else None,
+        round(min(1.0, max(0.0, confidence)), 2),
         quote_key(text),
     )
+
+
+def covered(start: int, end: int, marked: list[Marked]) -> bool:
+    """Return whether a clause is a marked quote itself (it starts at or inside the marks).
+
+    A clause that starts before a quote and contains it is reported speech with a partial quote
+    ("said that the plan “will fail”"): it stays, and the quote becomes its fragment.
+    """
+    return any(q.start - 2 <= start < q.end and end <= q.end + 2 for q in marked)
+
+
+def extract_quotes(doc: Doc) -> list[Quote]:
+    """Return direct, partial and reported quotes of a parsed document in text order."""
+    resolver = Resolver(doc)
+    marked = join_continued(doc, join_interrupted(doc, find_marked(doc.text)))
+    reported = [a for a in find_attributions(doc) if not covered(a.start, a.end, marked)]
+    items: list[tuple[int, Marked | Attribution]] = [(q.start, q) for q in marked]
+    items += [(a.start, a) for a in reported]
+    # Resolve in text order of the cue, so "he added" sees the speakers before it.
+    quotes: list[Quote] = []
+    for _, item in sorted(items, key=lambda x: x[0]):
+        if isinstance(item, Attribution):
+            quotes.append(
+                build_quote(
+                    doc, resolver, item.start, item.end, "indirect", item.cue, item.speaker, 1.0
+                )
+            )
+            continue
+        assert isinstance(item, Marked)
+        hosts = [a for a in reported if a.start <= item.start and item.end <= a.end]
+        # The innermost clause holds the words' own speaker: in "X called on Iran “to end
+        # support”, the Elysee said" the fragment is X's.
+        host = min(hosts, key=lambda a: a.end - a.start) if hosts else None
+        if host is not None:
+            cue, speaker, base = host.cue, host.speaker, 0.9
+        else:
+            found = marked_cue(doc, item)
+            cue, speaker = found if found else (None, None)
+            base = 1.0
+        start, end = item.start, item.end
+        if start >= end or not doc.text[start:end].strip():
+            continue
+        if cue is None and len(doc.text[start:end].split()) < MIN_UNCUED_WORDS:
+            continue
+        quotes.append(
+            build_quote(doc, resolver, start, end, quote_type(doc, item), cue, speaker, base)
+        )
+    return sorted(quotes, key=lambda q: (q.start_char, q.end_char))
 
 
 @Language.component(COMPONENT, requires=["token.dep", "doc.ents"], assigns=["doc._.wd_quotes"])
 def quote_component(doc: Doc) -> Doc:
     """Set doc._.wd_quotes: direct, partial and reported quotes in text order."""
     ensure_extension()
-    resolver = Resolver(doc)
-    marked = marked_quotes(doc, resolver)
-    reported = reported_quotes(doc, resolver, [(q.start_char, q.end_char) for q in marked])
-    doc._.wd_quotes = sorted(marked + reported, key=lambda q: q.start_char)
+    doc._.wd_quotes = extract_quotes(doc)
     return doc
 
 
 def quotes_table(article_ids: list[str], quotes: list[list[Quote]]) -> pa.Table:
-    """Return quote rows for articles in the quotes schema."""
+    """Return quote rows for articles in the quotes schema, with keys clustered over the batch."""
     rows: dict[str, list] = {name: [] for name in QUOTES.names}
+    flat = [Quote(*q) for found in quotes for q in found]
+    # Only quoted words are clustered: reported speech is a paraphrase and keeps its own key.
+    marked = [i for i, q in enumerate(flat) if q.quote_type != "indirect"]
+    clustered = dict(zip(marked, assign_keys([flat[i].text for i in marked]), strict=True))
+    keys = iter(clustered.get(i, q.quote_key) for i, q in enumerate(flat))
     for article_id, found in zip(article_ids, quotes, strict=True):
         for idx, q in enumerate(found):
-            q = Quote(*q)
+            q = Quote(*q)._replace(quote_key=next(keys))
             rows["article_id"].append(article_id)
             rows["quote_idx"].append(idx)
             rows["run_id"].append(None)

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import pytest
+
+from tasks.quotes import Quote, assign_keys, find_marked, quote_key, quotes_table, same_words
+
+
+def quotes(nlp, text: str) -> list[Quote]:
+    doc = nlp(text)
+    found = doc._.wd_quotes
+    for q in found:
+        assert text[q.start_char : q.end_char] == q.text
+        assert 0.0 <= q.confidence <= 1.0
+        if q.speaker_start is not None:
+            assert text[q.speaker_start : q.speaker_end] == q.speaker_text
+        if q.cue_start is not None:
+            assert text[q.cue_start : q.cue_end] == q.cue
+    return found
+
+
+def one(found: list[Quote], starts: str) -> Quote:
+    hits = [q for q in found if q.text.startswith(starts)]
+    assert hits, [q.text for q in found]
+    return hits[0]
+
+
+def test_direct_quote_with_speaker_after(nlp):
+    q = one(quotes(nlp, "“The bridge will reopen in May,” said Anna Lindqvist."), "The bridge")
+    assert (q.quote_type, q.speaker, q.cue) == ("direct", "Anna Lindqvist", "said")
+
+
+def test_straight_and_single_marks(nlp):
+    found = quotes(nlp, 'Mayor Tom Haldane said: "We have enough money for the works."')
+    assert one(found, "We have enough").speaker == "Tom Haldane"
+    found = quotes(nlp, "Ruth Adler said the plan was ‘a serious mistake for the region’.")
+    assert any(q.text.startswith("a serious mistake") for q in found)
+
+
+def test_interrupted_quote_is_one_quote(nlp):
+    text = "“The talks failed,” Jonas Berg said, “and they will not resume this year.”"
+    q = one(quotes(nlp, text), "The talks failed")
+    assert q.text.endswith("resume this year.")
+    assert (q.speaker, q.cue) == ("Jonas Berg", "said")
+
+
+def test_quote_running_over_paragraphs(nlp):
+    text = (
+        "Finance minister Lena Holm spoke on Monday.\n\n"
+        "“We will cut the deficit by half,” Holm said. “It will take three years.\n\n"
+        "“Nobody should expect new taxes before the election.”"
+    )
+    q = one(quotes(nlp, text), "We will cut")
+    assert q.text.endswith("before the election.")
+    assert q.speaker == "Lena Holm"
+
+
+def test_unbalanced_and_stray_marks_never_raise(nlp):
+    for text in ("He said ” nothing “", "“", "”“”", "‘ ’ ' \" « »", "“Only an opening mark"):
+        quotes(nlp, text)
+    spans = find_marked("“It runs on\n\nnext paragraph")
+    assert spans and spans[0].end == len("“It runs on")
+
+
+def test_nested_quote_stays_inside(nlp):
+    text = "“They called it ‘a disaster’ from the start,” Mark Ode said."
+    found = quotes(nlp, text)
+    q = one(found, "They called it")
+    assert q.speaker == "Mark Ode" and "‘a disaster’" in q.text
+    assert not any(x.text == "a disaster" for x in found)
+
+
+def test_partial_quote_in_reported_speech(nlp):
+    text = "Prime Minister Sara Lund on Friday called on the union “to return to the table” soon."
+    found = quotes(nlp, text)
+    partial = one(found, "to return to the table")
+    assert (partial.quote_type, partial.speaker, partial.cue) == ("partial", "Sara Lund", "called")
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "cue", "content"),
+    [
+        ("Petra Kolb said that the factory would close in June.", "Petra Kolb", "said", "that"),
+        ("The factory will close in June, Petra Kolb said.", "Petra Kolb", "said", "The factory"),
+        (
+            "According to Petra Kolb, the factory will close in June.",
+            "Petra Kolb",
+            "According to",
+            "the factory",
+        ),
+        (
+            "Petra Kolb told reporters the factory would close in June.",
+            "Petra Kolb",
+            "told",
+            "the factory",
+        ),
+        ("Petra Kolb warned that the factory could close in June.", "Petra Kolb", "warned", "that"),
+    ],
+)
+def test_indirect_speech(nlp, text, speaker, cue, content):
+    found = [q for q in quotes(nlp, text) if q.quote_type == "indirect"]
+    assert found, text
+    assert (found[0].speaker, found[0].cue) == (speaker, cue)
+    assert found[0].text.startswith(content) and "close in June" in found[0].text
+
+
+def test_beliefs_and_findings_count_as_attributions(nlp):
+    found = quotes(nlp, "The senator wants to raise the minimum wage next year.")
+    assert one(found, "to raise").cue == "wants"
+    found = quotes(nlp, "A new poll shows a narrow lead for the governor.")
+    assert one(found, "a narrow lead").cue == "shows"
+
+
+def test_pronoun_resolves_to_the_last_speaker(nlp):
+    text = (
+        "“The port is safe,” said harbour chief Ida Ness. Officials met on Monday.\n\n"
+        "“We expect more ships next year,” she added."
+    )
+    q = one(quotes(nlp, text), "We expect")
+    assert (q.speaker_text, q.speaker, q.cue) == ("she", "Ida Ness", "added")
+
+
+def test_titles_stripped_and_short_names_expanded(nlp):
+    text = (
+        "Finnish President Aino Virtanen visited Oslo.\n\n"
+        "“Our countries share a border and a future,” Virtanen said."
+    )
+    assert one(quotes(nlp, text), "Our countries").speaker == "Aino Virtanen"
+
+
+def test_title_alone_resolves_to_the_titled_person(nlp):
+    text = (
+        "Harbour authority spokesman Erik Dahl spoke on Monday.\n\n"
+        "The harbour authority spokesman said that the ferry would sail again next week."
+    )
+    q = one(quotes(nlp, text), "that the ferry")
+    assert q.speaker == "Erik Dahl"
+
+
+def test_scare_quotes_without_speaker_are_not_quotes(nlp):
+    assert quotes(nlp, "The band played “Blue Moon” at the gala in Bergen.") == []
+
+
+def test_quote_key_folds_marks_case_and_small_words():
+    assert quote_key("Could be fully operational by early next year.") == quote_key(
+        "could be FULLY operational early next year"
+    )
+
+
+def test_keys_join_fragments_and_near_copies_but_not_common_words():
+    texts = [
+        "could be fully operational by early next year.",
+        "The drone plant could be fully operational early next year, officials warned",
+        "we will see what happens next year",
+        "the plant could be fully closed down by the end of the month",
+        "next year",
+    ]
+    keys = assign_keys(texts)
+    assert keys[0] == keys[1]
+    assert len({keys[0], keys[2], keys[3], keys[4]}) == 4
+    assert not same_words(["next", "year"], ["see", "what", "happens", "next", "year"])
+
+
+def test_quotes_table_shares_keys_across_articles():
+    def q(text: str, kind: str) -> Quote:
+        return Quote(
+            0, len(text), text, kind, None, None, None, None, None, None, None, 0.5, quote_key(text)
+        )
+
+    table = quotes_table(
+        ["a1", "a2"],
+        [
+            [q("could be fully operational by early next year", "partial")],
+            [q("which could be fully operational early next year, he said", "direct")],
+        ],
+    )
+    keys = table["quote_key"].to_pylist()
+    assert keys[0] == keys[1] and table.num_rows == 2
