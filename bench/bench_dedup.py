@@ -108,7 +108,7 @@ def measure(name: str, arg: int) -> dict:
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--story-sizes", type=int, nargs="*", default=[10_000])
     parser.add_argument("--warehouses", type=int, nargs="*", default=[10_000, 100_000])
     args = parser.parse_args()
