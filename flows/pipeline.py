@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
 from prefect import Flow, State, flow, get_run_logger
 from prefect.artifacts import (
     create_markdown_artifact,
@@ -22,13 +21,13 @@ from prefect.runtime import flow_run
 
 from flows.progress import Progress
 from tasks.clean import clean
-from tasks.common import Reject
 from tasks.dedup import dedup
 from tasks.entity_index import index_entities
 from tasks.extract import extract, model_name
 from tasks.ingest import discover, ingest
 from tasks.load import Counts, load, record, select_new
 from tasks.report import digest_run, markdown, table_rows
+from tasks.staging import BatchSpec, Staged, clear_staging
 from warehouse import Warehouse
 
 SAMPLE_INBOX = Path(__file__).resolve().parents[1] / "samples" / "inbox"
@@ -97,35 +96,30 @@ def ingest_flow(
     run_id = current_run_id()
     total = Counts()
     with Warehouse(root).lock(wait_seconds=600):
-        batches = discover([str(p) for p in paths or [SAMPLE_INBOX]], batch_files)
+        specs = discover([str(p) for p in paths or [SAMPLE_INBOX]], batch_files, root, source, fmt)
         progress_id = create_progress_artifact(
             0.0, key="wiredesk-progress", description="Batches loaded in this run"
         )
-        bar = Progress(len(batches), sum(len(b) for b in batches))
+        bar = Progress(len(specs), sum(len(s.files) for s in specs))
         # Extraction of the next batches runs ahead (threads here, workers on Dask) while
         # batches are deduplicated and loaded one at a time, in order, by this process.
         pending: deque[Pending] = deque()
-        for number, files in enumerate(batches, start=1):
-            label = f"{source or 'inbox'}-{number}of{len(batches)}"
-            documents = ingest(files, source, label, fmt, root)
-            articles, rejects = clean(documents, started_at, label)
-            fresh, _ = select_new(articles, root, label)
-            future = extract.submit(fresh, model, n_process, label)
-            read = len(documents.documents) + len(documents.rejects)
-            pending.append(
-                Pending(
-                    number, label, read, articles, rejects, future, documents.raw, documents.skipped
-                )
-            )
-            while len(pending) >= IN_FLIGHT or (pending and number == len(batches)):
+        for spec in specs:
+            ingested = ingest(spec, source, fmt, root)
+            cleaned = clean(spec, ingested)
+            selected = select_new(spec, cleaned, root)
+            extraction = extract.submit(spec, selected, model, n_process)
+            pending.append(Pending(spec, ingested, cleaned, selected, extraction))
+            while len(pending) >= IN_FLIGHT or (pending and spec is specs[-1]):
                 item = pending.popleft()
                 counts = finish_batch(root, run_id, item)
                 total.add(counts)
                 bar.advance(counts)
                 update_progress_artifact(progress_id, 100.0 * bar.done / bar.batches)
-                logger.info("batch %s: %s", item.label, counts)
+                logger.info("batch %s: %s", item.spec.label, counts)
         bar.close()
         record(root, run_id, started_at, datetime.now(UTC), "completed", total)
+        clear_staging(specs)
         publish_artifacts(root, run_id, total)
     return RunReport(run_id, root, total)
 
@@ -134,40 +128,28 @@ def ingest_flow(
 class Pending:
     """A batch whose extraction was submitted and that waits for dedup and load."""
 
-    number: int
-    label: str
-    documents_read: int
-    articles: pa.Table
-    rejects: list[Reject]
-    extraction: PrefectFuture
-    raw: pa.Table | None = None  # the batch's documents as received, committed with it
-    skipped: int = 0  # files the raw archive already held
+    spec: BatchSpec
+    ingested: Staged
+    cleaned: Staged
+    selected: Staged
+    extraction: PrefectFuture[Staged]
 
 
 def finish_batch(root: str, run_id: str, item: Pending) -> Counts:
     """Deduplicate and load one extracted batch, after the batches before it are loaded."""
-    mentions, quotes = item.extraction.result()
-    # Checked again now: an earlier batch of this run may have loaded the same article.
-    fresh, already = select_new(item.articles, root, item.label)
-    placed, links, signatures, stories = dedup(fresh, mentions, quotes, root, item.label)
-    mentions, entities = index_entities(placed, mentions, root, item.label)
+    extracted = item.extraction.result()
+    deduped = dedup(item.spec, item.selected, extracted, root)
+    indexed = index_entities(item.spec, deduped, extracted, root)
     return load(
-        root,
-        f"{run_id}-{item.number:05d}",
+        item.spec,
         run_id,
-        placed,
-        mentions,
-        quotes,
-        links,
-        signatures,
-        stories,
-        item.rejects,
-        item.documents_read,
-        already,
-        item.label,
-        entities=entities,
-        raw=item.raw,
-        skipped=item.skipped,
+        root,
+        item.ingested,
+        item.cleaned,
+        item.selected,
+        deduped,
+        indexed,
+        extracted,
     )
 
 

@@ -15,6 +15,7 @@ from prefect import task
 
 from tasks.common import Batch, Document, Reject, normalize_for_match, stable_id
 from tasks.formats.markup import html_to_text, looks_like_html
+from tasks.staging import CACHED, BatchSpec, Staged, batch_from, rejects_to_table, stage
 from warehouse.schemas import ARTICLES
 
 STAGE = "clean"
@@ -380,7 +381,8 @@ def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list
     return pa.table(rows, schema=ARTICLES), rejects
 
 
-@task(name="clean", task_run_name="clean-{label}")
-def clean(batch: Batch, ingested_at: datetime, label: str) -> tuple[pa.Table, list[Reject]]:
-    """Clean a batch of documents."""
-    return clean_documents(batch, ingested_at)
+@task(name="clean", task_run_name="clean-{spec.label}", **CACHED)
+def clean(spec: BatchSpec, ingested: Staged) -> Staged:
+    """Clean a batch of documents into article rows and rejects."""
+    articles, rejects = clean_documents(batch_from(ingested), spec.received_at)
+    return stage(spec, "clean", {"articles": articles, "rejects": rejects_to_table(rejects)})

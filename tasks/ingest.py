@@ -17,6 +17,7 @@ from prefect.tasks import exponential_backoff
 from tasks.common import Batch, Document, Reject, stable_id
 from tasks.formats import FORMATS, SINGLE_ITEM, Origin, ParseError, detect, parse
 from tasks.formats.base import parse_date, safe_id, safe_text
+from tasks.staging import CACHED, BatchSpec, Staged, batch_tables, plan, stage
 from warehouse import Warehouse
 from warehouse.schemas import RAW
 
@@ -243,29 +244,32 @@ def stored_versions(
 
 @task(
     name="ingest",
-    task_run_name="ingest-{label}",
+    task_run_name="ingest-{spec.label}",
     retries=2,
     retry_delay_seconds=exponential_backoff(backoff_factor=1),
     retry_jitter_factor=0.5,
+    **CACHED,
 )
 def ingest(
-    files: list[Path],
-    source: str | None,
-    label: str,
-    fmt: str | None = None,
-    warehouse_root: str | None = None,
-) -> Batch:
-    """Read a batch of input files."""
-    if fmt not in (None, *FORMATS):
-        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    warehouse = Warehouse(warehouse_root) if warehouse_root else None
-    return read_documents(files, source, fmt, warehouse)
+    spec: BatchSpec, source: str | None, fmt: str | None, warehouse_root: str
+) -> Staged:
+    """Read a batch of input files and stage its documents."""
+    files = [Path(f) for f in spec.files]
+    batch = read_documents(files, source, fmt, Warehouse(warehouse_root), spec.received_at)
+    read = len(batch.documents) + len(batch.rejects)
+    return stage(spec, "ingest", batch_tables(batch), skipped=batch.skipped, read=read)
 
 
 @task(name="discover", task_run_name="discover-inputs")
-def discover(paths: list[str], batch_files: int) -> list[list[Path]]:
+def discover(
+    paths: list[str], batch_files: int, warehouse_root: str, source: str | None, fmt: str | None
+) -> list[BatchSpec]:
     """List the input files and split them into batches bounded in files and bytes."""
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
-    return chunk(list_inputs(paths), batch_files)
+    if fmt not in (None, *FORMATS):
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    batches = chunk(list_inputs(paths), batch_files)
+    options = (source or "", fmt or "")
+    return plan(warehouse_root, batches, options, source or "inbox")

@@ -8,9 +8,11 @@ from datetime import datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import task
+from prefect.cache_policies import INPUTS, TASK_SOURCE
 from prefect.tasks import exponential_backoff
 
 from tasks.common import Reject, rejects_table
+from tasks.staging import CACHED, BatchSpec, Staged, rejects_from_table, stage
 from warehouse import Warehouse
 from warehouse.schemas import RUNS
 
@@ -73,56 +75,60 @@ def new_rejects(warehouse: Warehouse, rejects: pa.Table) -> pa.Table:
     return rejects.filter(pc.invert(pc.is_in(rejects["reject_id"], value_set=stored["reject_id"])))
 
 
-def commit_batch(
-    warehouse: Warehouse,
-    commit_id: str,
-    run_id: str,
-    articles: pa.Table,
-    mentions: pa.Table,
-    quotes: pa.Table,
-    links: pa.Table,
-    signatures: pa.Table,
-    stories: pa.Table | None,
-    rejects: list[Reject],
-    documents_read: int,
-    already_loaded: int,
-    entities: pa.Table | None = None,
-    raw: pa.Table | None = None,
-    skipped: int = 0,
-) -> Counts:
+@dataclass(slots=True)
+class BatchRows:
+    """Everything one batch adds to the warehouse."""
+
+    articles: pa.Table
+    mentions: pa.Table
+    quotes: pa.Table
+    links: pa.Table
+    signatures: pa.Table
+    rejects: list[Reject]
+    stories: pa.Table | None = None
+    entities: pa.Table | None = None
+    raw: pa.Table | None = None
+    documents_read: int = 0
+    already_loaded: int = 0
+    skipped: int = 0
+
+
+def commit_batch(warehouse: Warehouse, commit_id: str, run_id: str, rows: BatchRows) -> Counts:
     """Commit one batch's rows in a single atomic unit and return its counts."""
-    reject_rows = new_rejects(warehouse, rejects_table(rejects, run_id))
-    mentions, quotes = of_articles(mentions, articles), of_articles(quotes, articles)
+    # Checked again at commit time: an earlier batch of this run may have loaded an article.
+    articles, already = split_new(warehouse, rows.articles)
+    reject_rows = new_rejects(warehouse, rejects_table(rows.rejects, run_id))
     tables = {
-        "mentions": with_run_id(mentions, run_id),
-        "quotes": with_run_id(quotes, run_id),
-        "links": with_run_id(links, run_id),
-        "signatures": with_run_id(signatures, run_id),
-        "rejects": reject_rows,
-        "articles": with_run_id(articles, run_id),
+        name: with_run_id(of_articles(table, articles), run_id)
+        for name, table in (
+            ("mentions", rows.mentions),
+            ("quotes", rows.quotes),
+            ("links", rows.links),
+            ("signatures", rows.signatures),
+        )
     }
-    if stories is not None:
-        tables["stories"] = stories
-    if entities is not None:
-        tables["entities"] = entities
-    if raw is not None:
-        tables["raw"] = with_run_id(raw, run_id)
+    tables |= {"rejects": reject_rows, "articles": with_run_id(articles, run_id)}
+    for name, table in (("stories", rows.stories), ("entities", rows.entities)):
+        if table is not None:
+            tables[name] = table
+    if rows.raw is not None:
+        tables["raw"] = with_run_id(rows.raw, run_id)
     before = warehouse.read("stories", columns=["story_id"]).num_rows
     warehouse.commit(commit_id, tables)
     reasons: dict[str, int] = {}
     for reason in reject_rows["reason"].to_pylist():
         reasons[reason] = reasons.get(reason, 0) + 1
     return Counts(
-        documents_read=documents_read,
+        documents_read=rows.documents_read,
         articles_loaded=articles.num_rows,
-        already_loaded=already_loaded,
+        already_loaded=rows.already_loaded + already,
         rejects=reject_rows.num_rows,
-        duplicates=articles["duplicate_of"].drop_null().__len__(),
-        stories_new=(stories.num_rows - before) if stories is not None else 0,
-        mentions=mentions.num_rows,
-        quotes=quotes.num_rows,
+        duplicates=len(articles["duplicate_of"].drop_null()),
+        stories_new=(rows.stories.num_rows - before) if rows.stories is not None else 0,
+        mentions=tables["mentions"].num_rows,
+        quotes=tables["quotes"].num_rows,
         rejects_by_reason=reasons,
-        documents_skipped=skipped,
+        documents_skipped=rows.skipped,
     )
 
 
@@ -168,49 +174,49 @@ def _retryable(state) -> bool:
     return False
 
 
-@task(name="select-new", task_run_name="select-new-{label}", **IO_RETRIES)
-def select_new(articles: pa.Table, warehouse_root: str, label: str) -> tuple[pa.Table, int]:
+@task(name="select-new", task_run_name="select-new-{spec.label}", **IO_RETRIES, **CACHED)
+def select_new(spec: BatchSpec, cleaned: Staged, warehouse_root: str) -> Staged:
     """Drop articles the warehouse already holds."""
-    return split_new(Warehouse(warehouse_root), articles)
+    fresh, already = split_new(Warehouse(warehouse_root), cleaned.table("articles"))
+    return stage(spec, "select", {"articles": fresh}, already=already)
 
 
-@task(name="load", task_run_name="load-{label}", **IO_RETRIES)
+@task(
+    name="load",
+    task_run_name="load-{spec.label}",
+    **IO_RETRIES,
+    # The run id names the rows, not what they are: a resumed run reuses a finished load.
+    cache_policy=(INPUTS - "run_id") + TASK_SOURCE,
+    persist_result=True,
+)
 def load(
-    warehouse_root: str,
-    commit_id: str,
+    spec: BatchSpec,
     run_id: str,
-    articles: pa.Table,
-    mentions: pa.Table,
-    quotes: pa.Table,
-    links: pa.Table,
-    signatures: pa.Table,
-    stories: pa.Table | None,
-    rejects: list[Reject],
-    documents_read: int,
-    already_loaded: int,
-    label: str,
-    entities: pa.Table | None = None,
-    raw: pa.Table | None = None,
-    skipped: int = 0,
+    warehouse_root: str,
+    ingested: Staged,
+    cleaned: Staged,
+    selected: Staged,
+    deduped: Staged,
+    indexed: Staged,
+    extracted: Staged,
 ) -> Counts:
     """Commit a batch to the warehouse."""
-    return commit_batch(
-        Warehouse(warehouse_root),
-        commit_id,
-        run_id,
-        articles,
-        mentions,
-        quotes,
-        links,
-        signatures,
-        stories,
-        rejects,
-        documents_read,
-        already_loaded,
-        entities,
-        raw,
-        skipped,
+    rows = BatchRows(
+        articles=deduped.table("articles"),
+        mentions=indexed.table("mentions"),
+        quotes=extracted.table("quotes"),
+        links=deduped.table("links"),
+        signatures=deduped.table("signatures"),
+        rejects=rejects_from_table(cleaned.table("rejects")),
+        stories=deduped.optional("stories"),
+        entities=indexed.optional("entities"),
+        raw=ingested.optional("raw"),
+        documents_read=ingested.count("read"),
+        already_loaded=selected.count("already"),
+        skipped=ingested.count("skipped"),
     )
+    commit_id = f"{run_id}-{spec.number:05d}"
+    return commit_batch(Warehouse(warehouse_root), commit_id, run_id, rows)
 
 
 @task(name="record-run", task_run_name="record-run-{run_id}", **IO_RETRIES)

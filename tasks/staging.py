@@ -1,0 +1,236 @@
+"""Staging: stages hand each other a batch through Parquet files keyed by the batch.
+
+A batch's key covers its files (path, size, modification time), the run options and a token
+written once into the batch's work folder. Tasks take and return small references to staged
+files, so Prefect can cache them by input (INPUTS + TASK_SOURCE, results persisted): re-running a
+failed flow run finds the same folder and token, reuses every stage that finished and redoes
+the rest. A completed run deletes its work folders, so a later run over the same input starts
+afresh (and finds the articles already loaded).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from prefect import task
+from prefect.cache_policies import INPUTS, TASK_SOURCE
+
+from tasks.common import Batch, Document, Reject
+from warehouse.schemas import REJECTS, TS
+
+WORK = "_work"
+STALE_AFTER_SECONDS = 7 * 24 * 3600
+# Task options for a stage whose output is a pure function of its inputs and code.
+CACHED = {"cache_policy": INPUTS + TASK_SOURCE, "persist_result": True}
+
+DOCUMENTS = pa.schema(
+    [
+        ("source", pa.string()),
+        ("source_item_id", pa.string()),
+        ("body", pa.string()),
+        ("title", pa.string()),
+        ("url", pa.string()),
+        ("published_at", TS),
+        ("origin", pa.string()),
+        ("byline", pa.string()),
+        ("item_uri", pa.string()),
+        ("version", pa.int64()),
+        ("withdrawn", pa.bool_()),
+        ("language", pa.string()),
+        ("dateline", pa.string()),
+        ("raw_id", pa.string()),
+    ]
+)
+HISTORY = pa.schema(
+    [
+        ("source", pa.string()),
+        ("item_uri", pa.string()),
+        ("version", pa.int64()),
+        ("article_id", pa.string()),
+        ("body", pa.string()),
+        ("title", pa.string()),
+    ]
+)
+assert DOCUMENTS.names == [f.name for f in fields(Document)], "DOCUMENTS must mirror Document"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSpec:
+    """One batch of input files, its label for the UI and its staging folder."""
+
+    number: int
+    total: int
+    label: str
+    files: tuple[str, ...]
+    key: str
+    workdir: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """Parquet files a stage wrote for the next one, and its small counts."""
+
+    paths: tuple[tuple[str, str], ...]
+    counts: tuple[tuple[str, int], ...] = ()
+
+    def table(self, name: str) -> pa.Table:
+        """Read one staged table."""
+        return pq.read_table(dict(self.paths)[name])
+
+    def optional(self, name: str) -> pa.Table | None:
+        """Read a staged table the stage may not have written."""
+        path = dict(self.paths).get(name)
+        return pq.read_table(path) if path else None
+
+    def count(self, name: str) -> int:
+        """Return one of the stage's counts."""
+        return dict(self.counts)[name]
+
+
+def fingerprint(files: list[Path], options: tuple[str, ...]) -> str:
+    """Hash what a batch's output depends on: its files as they are now, and the options."""
+    digest = hashlib.sha256("\x1f".join(options).encode())
+    for path in files:
+        try:
+            stat = path.lstat()
+            digest.update(f"{path}\x1f{stat.st_size}\x1f{stat.st_mtime_ns}\n".encode())
+        except OSError:
+            digest.update(f"{path}\x1fmissing\n".encode())
+    return digest.hexdigest()[:24]
+
+
+def plan(
+    root: str, batches: list[list[Path]], options: tuple[str, ...], source: str
+) -> list[BatchSpec]:
+    """Give every batch its staging folder and key, reusing a folder a failed run left."""
+    sweep_stale(root)
+    specs = []
+    for number, files in enumerate(batches, start=1):
+        folder = Path(root) / WORK / fingerprint(files, options)
+        folder.mkdir(parents=True, exist_ok=True)
+        token_file = folder / "TOKEN"
+        if not token_file.exists():
+            _write_atomic(token_file, f"{uuid.uuid4().hex} {datetime.now(UTC).isoformat()}")
+        token, received = token_file.read_text().split()
+        specs.append(
+            BatchSpec(
+                number=number,
+                total=len(batches),
+                label=f"{source}-{number}of{len(batches)}",
+                files=tuple(str(f) for f in files),
+                key=f"{folder.name}-{token}",
+                workdir=str(folder),
+                received_at=datetime.fromisoformat(received),
+            )
+        )
+    return specs
+
+
+def stage(spec: BatchSpec, step: str, tables: dict[str, pa.Table | None], **counts: int) -> Staged:
+    """Write a stage's tables into the batch's folder (atomically) and return references."""
+    paths = []
+    for name, table in tables.items():
+        if table is None:
+            continue
+        path = Path(spec.workdir) / f"{step}.{name}.parquet"
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+        paths.append((name, str(path)))
+    return Staged(tuple(paths), tuple(sorted(counts.items())))
+
+
+def clear(specs: list[BatchSpec]) -> None:
+    """Delete the staging folders of batches that are fully loaded."""
+    for spec in specs:
+        shutil.rmtree(spec.workdir, ignore_errors=True)
+
+
+@task(name="clear-staging", task_run_name="clear-staging")
+def clear_staging(specs: list[BatchSpec]) -> None:
+    """Delete the run's staged batches once every one is loaded."""
+    clear(specs)
+
+
+def sweep_stale(root: str) -> None:
+    """Delete staging folders that failed runs left and nobody re-ran for a week."""
+    work = Path(root) / WORK
+    if not work.exists():
+        return
+    cutoff = time.time() - STALE_AFTER_SECONDS
+    for folder in work.iterdir():
+        if folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def batch_tables(batch: Batch) -> dict[str, pa.Table | None]:
+    """Return an ingested batch as tables: documents, rejects, raw rows, stored versions."""
+    documents = pa.Table.from_pylist(
+        [{f.name: getattr(d, f.name) for f in fields(Document)} for d in batch.documents],
+        schema=DOCUMENTS,
+    )
+    history = pa.Table.from_pylist(
+        [
+            {
+                "source": source,
+                "item_uri": uri,
+                "version": v,
+                "article_id": a,
+                "body": b,
+                "title": t,
+            }
+            for (source, uri), versions in batch.history.items()
+            for v, a, b, t in versions
+        ],
+        schema=HISTORY,
+    )
+    return {
+        "documents": documents,
+        "rejects": rejects_to_table(batch.rejects),
+        "raw": batch.raw,
+        "history": history,
+    }
+
+
+def batch_from(staged: Staged) -> Batch:
+    """Rebuild an ingested batch from its staged tables."""
+    batch = Batch(
+        documents=[Document(**row) for row in staged.table("documents").to_pylist()],
+        rejects=rejects_from_table(staged.table("rejects")),
+        raw=staged.optional("raw"),
+        skipped=staged.count("skipped"),
+    )
+    for row in staged.table("history").to_pylist():
+        versions = batch.history.setdefault((row["source"], row["item_uri"]), [])
+        versions.append((row["version"], row["article_id"], row["body"], row["title"]))
+    return batch
+
+
+def rejects_to_table(rejects: list[Reject]) -> pa.Table:
+    """Return rejects as staged rows (the rejects table's columns, ids not yet set)."""
+    names = [f.name for f in fields(Reject)]
+    return pa.Table.from_pylist(
+        [{n: getattr(r, n) for n in names} for r in rejects],
+        schema=pa.schema([REJECTS.field(n) for n in names]),
+    )
+
+
+def rejects_from_table(table: pa.Table) -> list[Reject]:
+    """Rebuild rejects from staged rows."""
+    return [Reject(**row) for row in table.to_pylist()]
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
