@@ -52,6 +52,7 @@ BOILERPLATE = re.compile(
     r"|this (?:story|article) (?:was|has been) (?:corrected|updated)\b.*|view comments)\Z",
     re.IGNORECASE,
 )
+GENERIC_CREDITS = {"agencies", "agency", "wires", "wire services", "agency reports", "reports"}
 BOILERPLATE_MAX_WORDS = 20
 HEADLINE_MAX_WORDS = 16
 MIN_LETTER_SHARE = 0.5
@@ -143,11 +144,13 @@ def match_dateline(body: str) -> re.Match[str] | None:
 
 
 def find_credit(body: str, dateline_agency: str | None, inputs: str | None = None) -> str | None:
-    """Return the wire an article credits: dateline agency, 'with inputs from', 'X quoted'."""
-    if dateline_agency or inputs:
-        return (dateline_agency or inputs or "").strip()
+    """Return the wire an article credits: dateline agency, 'X quoted', 'with inputs from'."""
+    if dateline_agency:
+        return dateline_agency.strip()
     match = QUOTED_AS.search(body)
-    return match.group("who") if match else None
+    if match and (inputs is None or inputs.lower() in GENERIC_CREDITS):
+        return match.group("who")  # names the wire that "agencies" leaves unnamed
+    return inputs.strip() if inputs else None
 
 
 def split_tail(paragraphs: list[str]) -> tuple[list[str], str | None, str | None]:

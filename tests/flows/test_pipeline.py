@@ -125,6 +125,10 @@ def test_seeds_are_one_story_of_two_articles_with_speakers(prefect_harness, tmp_
         tmp_path, "select count(*), count(distinct story_id), count(duplicate_of) from articles"
     ) == [(2, 1, 0)]
     assert sql(tmp_path, "select relation from links") == [("same_story",)]
+    assert sql(tmp_path, "select source_item_id, credit from articles order by 1") == [
+        ("000_a0228c27b5a27831", None),
+        ("002_0dd5c0da990a13a2", "AFP"),
+    ]
     names = {
         r[0]
         for r in sql(tmp_path, "select distinct canonical from mentions where label = 'PERSON'")

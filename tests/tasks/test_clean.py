@@ -126,3 +126,12 @@ def test_future_and_ancient_dates_are_dropped_but_the_article_kept():
     assert rejects == []
     assert table["published_at"].to_pylist()[:2] == [None, None]
     assert table["published_at"][2].as_py() == datetime(2026, 3, 5, 20, tzinfo=UTC)
+
+
+def test_named_wire_wins_over_generic_inputs_credit():
+    text = (
+        "The minister spoke on Friday.\n\n"
+        '"We will act," AFP quoted the minister as saying.\n\n(With inputs from agencies)'
+    )
+    assert clean_body(text, title="T").credit == "AFP"
+    assert clean_body("It happened.\n\n(With inputs from Reuters)", title="T").credit == "Reuters"
