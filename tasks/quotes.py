@@ -56,9 +56,9 @@ SPEECH_VERBS = (
     "tweet post vow pledge promise predict suggest highlight demand threaten caution estimate "
     "accuse dismiss denounce call cite agree echo allege assert contend maintain complain "
     "concede emphasize emphasise observe remark comment mention testify disclose reveal "
-    "indicate signal propose recommend counter joke boast lament blame criticize criticise "
+    "indicate signal propose recommend joke boast lament blame criticize criticise "
     "praise question wonder conclude forecast charge assure guarantee speculate shout chant "
-    "yell scream whisper continue quip retort interject muse scoff plead lash predict "
+    "yell scream whisper continue quip retort interject muse scoff plead lash "
     "announce"
 )
 # Beliefs, intentions and findings: PolNeAR counts them as attributions, but they do not
@@ -118,6 +118,8 @@ OBJECT_CUES = verb_forms(OBJECT_VERBS)
 # Verbs of saying whose content may follow without a clean clause in the parse.
 SAY_CUES = verb_forms("say tell add note argue claim insist warn explain")
 PERSON_PRONOUNS = {"he", "she", "i"}
+RELATIVES = {"who", "which", "that"}
+NOT_SUBJECTS = {"n’t", "n't", "what"}
 GROUP_PRONOUNS = {"they", "it", "we"}
 MIN_INDIRECT_WORDS = 3
 OPENERS = {"“": "”", '"': '"', "«": "»", "‘": "’"}
@@ -402,6 +404,9 @@ class Resolver:
     def resolve(self, span: Span) -> tuple[str | None, float]:
         """Return the speaker's name and a confidence for a speaker span."""
         lower = span.text.lower()
+        root = span.root
+        if lower in RELATIVES and root.head.dep_ == "relcl" and root.head.head is not root.head:
+            return self.resolve(noun_phrase(root.head.head))  # "Kirby, who said"
         if lower in PERSON_PRONOUNS:
             name = self.last_person or self.before(span.start_char, {"PERSON"})
             return name, 0.7 if name else 0.3
@@ -425,17 +430,28 @@ class Resolver:
         return name, 0.6
 
 
+def after_break(speaker: Span, cue: Token) -> Span:
+    """Return the words before the cue in its paragraph when the parse took a subject from the one
+    before (a time stamp "4:40 p.m." over "Rubio says")."""
+    doc = cue.doc
+    if speaker.end <= cue.i and "\n" in doc.text[speaker.end_char : cue.idx]:
+        start = max(t.i for t in doc[speaker.end : cue.i] if "\n" in t.text_with_ws) + 1
+        if 0 < cue.i - start <= 8:
+            return doc[start : cue.i]
+    return speaker
+
+
 def speaker_of(cue: Token) -> Span | None:
     """Return the speaker span of a cue verb from the parse."""
     if cue.lower_ == "quoted":  # "AFP quoted Kirby as saying"
         objects = [c for c in cue.children if c.dep_ == "dobj"]
         if objects:
             return noun_phrase(objects[0])
-    subjects = [c for c in cue.children if c.dep_ in SUBJECTS]
+    subjects = [c for c in cue.children if c.dep_ in SUBJECTS and c.lower_ not in NOT_SUBJECTS]
     if subjects:
-        if subjects[0].lower_ in {"who", "that", "which"} and cue.head.dep_ != "ROOT":
-            return noun_phrase(cue.head)  # "Kirby, who said ..."
-        return noun_phrase(subjects[0])
+        if subjects[0].lower_ in RELATIVES:  # "Kirby, who said ...": the resolver follows it
+            return cue.doc[subjects[0].i : subjects[0].i + 1]
+        return after_break(noun_phrase(subjects[0]), cue)
     agents = [c for c in cue.children if c.dep_ == "agent"]
     if agents:
         objects = [c for c in agents[0].children if c.dep_ == "pobj"]
@@ -502,7 +518,12 @@ def content_of(cue: Token) -> tuple[int, int] | None:
                 end = cue.sent.end_char
                 return strip_range(doc.text, rest[0].left_edge.idx, end)
         return None
-    clause = clauses[0]
+    # With a clause on each side ("In a statement after X resigned, Y said Z"), the content
+    # follows a cue whose subject comes first, and precedes an inverted one ("Z, said Y").
+    subject_first = any(c.dep_ in SUBJECTS and c.i < cue.i for c in cue.children)
+    after = [c for c in clauses if c.i > cue.i]
+    before = [c for c in clauses if c.i < cue.i]
+    clause = after[0] if after and (subject_first or not before) else before[-1]
     return strip_range(doc.text, clause.left_edge.idx, span_end(clause))
 
 
@@ -645,9 +666,11 @@ def join_interrupted(doc: Doc, quotes: list[Marked]) -> list[Marked]:
             prev = out[-1]
             gap = doc.text[prev.end + 1 : q.start - 1]
             words = re.findall(r"[\w’']+", gap)
+            # "“A,” he said": a quote ending on a comma resumes after a longer attribution
+            interrupted = doc.text[prev.start : prev.end].rstrip().endswith(",")
             if (
                 "\n" not in gap
-                and 0 < len(words) <= MAX_GAP_WORDS
+                and 0 < len(words) <= (MAX_GAP_WORDS if not interrupted else 2 * MAX_GAP_WORDS)
                 and any(w.lower() in SPEECH for w in words)
                 and re.search(r"[,.:;]\s*$", gap)  # the attribution ends where the quote resumes
                 and not any(c in gap for c in '“”"')
@@ -739,11 +762,24 @@ def covered(start: int, end: int, marked: list[Marked]) -> bool:
     return any(q.start - 2 <= start < q.end and end <= q.end + 2 for q in marked)
 
 
+def close_over(text: str, attribution: Attribution, marked: list[Marked]) -> Attribution:
+    """Return an attribution whose content ends with the quote it opens, closing mark included."""
+    for q in marked:
+        if attribution.start <= q.start < attribution.end < q.end + 2 <= len(text) + 1:
+            end = q.end + 1 if q.end < len(text) and text[q.end] in CLOSERS else q.end
+            return attribution._replace(end=max(attribution.end, end))
+    return attribution
+
+
 def extract_quotes(doc: Doc) -> list[Quote]:
     """Return direct, partial and reported quotes of a parsed document in text order."""
     resolver = Resolver(doc)
     marked = join_continued(doc, join_interrupted(doc, find_marked(doc.text)))
-    reported = [a for a in find_attributions(doc) if not covered(a.start, a.end, marked)]
+    reported = [
+        close_over(doc.text, a, marked)
+        for a in find_attributions(doc)
+        if not covered(a.start, a.end, marked)
+    ]
     items: list[tuple[int, Marked | Attribution]] = [(q.start, q) for q in marked]
     items += [(a.start, a) for a in reported]
     # Resolve in text order of the cue, so "he added" sees the speakers before it.
