@@ -83,6 +83,11 @@ AGENCIES = {
     "SANA",
 }
 AGENCY_WORDS = {tuple(a.split()) for a in AGENCIES}
+# Agencies by first word, longest first: a token that starts no agency name costs one dict lookup.
+AGENCY_STARTS = {
+    first: sorted((w for w in AGENCY_WORDS if w[0] == first), key=lambda w: (-len(w), w))
+    for first in {w[0] for w in AGENCY_WORDS}
+}
 TITLES = {
     "president",
     "prime",
@@ -341,10 +346,11 @@ def add_agencies(doc: Doc, spans: list[Span]) -> list[Span]:
             s = Span(doc, s.start, s.end, label="ORG")
         out.append(s)
     taken = covered(out, len(doc))
-    for i in range(len(doc)):
-        for words in AGENCY_WORDS:
+    texts = [t.text for t in doc]  # one pass over the tokens; slicing a Doc per name is slow
+    for i, text in enumerate(texts):
+        for words in AGENCY_STARTS.get(text, ()):
             j = i + len(words)
-            if j <= len(doc) and not any(taken[i:j]) and tuple(t.text for t in doc[i:j]) == words:
+            if j <= len(texts) and not any(taken[i:j]) and tuple(texts[i:j]) == words:
                 out.append(Span(doc, i, j, label="ORG"))
                 taken[i:j] = [True] * len(words)
     return out
@@ -399,10 +405,15 @@ def propagate(doc: Doc, spans: list[Span], others: list[Span]) -> list[Span]:
     read = doc.user_data.get(RESTORED_WORDS) or [t.text for t in doc]
     names = [capitalised(w) and w.isalpha() for w in read]
     out = list(spans)
+    lowers = [t.lower_ for t in doc]
+    firsts = {k[0] for k in known}  # most tokens start no known name: skip them at once
     i = 0
     while i < len(doc):
+        if lowers[i] not in firsts:
+            i += 1
+            continue
         for n in range(min(longest, len(doc) - i), 0, -1):
-            words = tuple(t.lower_ for t in doc[i : i + n])
+            words = tuple(lowers[i : i + n])
             label = known.get(words)
             if (
                 label
