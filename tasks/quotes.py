@@ -259,7 +259,7 @@ def assign_keys(texts: list[str]) -> list[str]:
 
 def is_opening(text: str, i: int) -> bool:
     """Return whether a straight or single mark at i opens a quote (no word character before)."""
-    return i == 0 or not (text[i - 1].isalnum() or text[i - 1] in ".,;:!?")
+    return i == 0 or not (text[i - 1].isalnum() or text[i - 1] in ".,;:!?=")  # "=": markup
 
 
 def scan_paragraph(par: str) -> list[tuple[int, int, bool]]:
@@ -647,6 +647,15 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
         rank = distance + (0 if speaker is not None else 1_000)
         if best is None or rank < best[0]:
             best = (rank, cue, speaker)
+    if best is None and doc.text[quote.start : quote.end].rstrip()[-1:] in {",", "!", "?"}:
+        # "“Denver,” he answered": the verb right after a quote ending on a comma is its cue,
+        # listed or not.
+        for token in doc[last.i + 1 : min(len(doc), last.i + 8)]:
+            if "\n" in doc.text[quote.end : token.idx]:
+                break
+            subjects = [c for c in token.children if c.dep_ in SUBJECTS]
+            if subjects and not inside(quote.parts, subjects[0].idx):
+                return (token.idx, token.idx + len(token.text)), speaker_of(token)
     if best is None:
         colon = doc.text[: max(0, quote.start - 1)].rstrip()
         if colon.endswith(":") and first.sent.start > 0:  # "Kirby said:\n\n“...”"
@@ -707,6 +716,14 @@ def join_continued(doc: Doc, quotes: list[Marked]) -> list[Marked]:
                 continue
         out.append(q)
     return out
+
+
+def is_title(text: str) -> bool:
+    """Return whether marked text reads as a title or name (“Fox News Sunday”), not speech."""
+    words = text.strip(" ,.").split()
+    if not words or len(words) > 5:
+        return False
+    return all(w[:1].isupper() or w[:1].isdigit() or w.lower() in STOPWORDS for w in words)
 
 
 def quote_type(doc: Doc, quote: Marked) -> str:
@@ -807,6 +824,8 @@ def extract_quotes(doc: Doc) -> list[Quote]:
         if start >= end or not doc.text[start:end].strip():
             continue
         if cue is None and len(doc.text[start:end].split()) < MIN_UNCUED_WORDS:
+            continue
+        if host is None and is_title(doc.text[start:end]):
             continue
         quotes.append(
             build_quote(doc, resolver, start, end, quote_type(doc, item), cue, speaker, base)

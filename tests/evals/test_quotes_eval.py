@@ -79,10 +79,10 @@ def test_polnear_dev_floors(nlp):
     scores = {(s, t): c.scores() for s, by_t in result.items() for t, c in by_t.items()}
     # Floors just under the measured figures (README "Quote extraction"), so accuracy never
     # silently drops.
-    assert scores[("direct", 0.3)]["f1"] >= 0.76
-    assert scores[("direct", 0.8)]["f1"] >= 0.65
-    assert scores[("direct", 0.3)]["speaker"] >= 0.81
-    assert scores[("all", 0.3)]["f1"] >= 0.66
-    assert scores[("all", 0.8)]["f1"] >= 0.56
-    assert scores[("all", 0.3)]["speaker"] >= 0.82
-    assert scores[("all", 0.3)]["cue"] >= 0.69
+    assert scores[("direct", 0.3)]["f1"] >= 0.82  # measured 0.830
+    assert scores[("direct", 0.8)]["f1"] >= 0.72  # 0.732
+    assert scores[("direct", 0.3)]["speaker"] >= 0.83  # 0.839
+    assert scores[("all", 0.3)]["f1"] >= 0.68  # 0.692
+    assert scores[("all", 0.8)]["f1"] >= 0.59  # 0.600
+    assert scores[("all", 0.3)]["speaker"] >= 0.84  # 0.851
+    assert scores[("all", 0.3)]["cue"] >= 0.70  # 0.714
