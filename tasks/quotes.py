@@ -600,6 +600,7 @@ def is_cue(token: Token, words: set[str]) -> bool:
         and not token.ent_type_
         and token.dep_ not in {"amod", "compound", "nmod"}
         and not (token.is_title and token.i > token.sent.start)  # "United States"
+        and not (token.is_upper and len(token) > 1)  # a capitalised headline word
     )
 
 
