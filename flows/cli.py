@@ -77,7 +77,9 @@ def run(
         str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
     ] = None,
     batch_files: Annotated[int, typer.Option(help="Files per batch.")] = 500,
-    n_process: Annotated[int, typer.Option(help="spaCy worker processes.")] = 1,
+    n_process: Annotated[
+        int, typer.Option(help="spaCy worker processes [default 0: one per core].")
+    ] = 0,
     task_runner: Annotated[
         str, typer.Option(help="Where extraction batches run: 'threads' or 'dask'.")
     ] = "threads",

