@@ -730,8 +730,9 @@ def is_title(text: str) -> bool:
 def quote_type(doc: Doc, quote: Marked) -> str:
     """Return 'direct' for a quoted clause or sentence, 'partial' for a quoted fragment."""
     text = doc.text[quote.start : quote.end].strip()
-    before = doc.text[: max(0, quote.start - 1)].rstrip()
-    at_sentence_start = not before or before[-1] in ".:,\n!?"
+    raw = doc.text[: max(0, quote.start - 1)]
+    before = raw.rstrip()
+    at_sentence_start = not before or "\n" in raw[len(before) :] or before[-1] in ".:,!?"
     if text[:1].isupper() and at_sentence_start and len(text.split()) >= 3:
         return "direct"
     return "partial"

@@ -54,6 +54,11 @@ def test_quote_running_over_paragraphs(nlp):
     assert q.speaker == "Lena Holm"
 
 
+def test_quote_opening_a_paragraph_is_direct(nlp):
+    text = "“The port is safe.”\n\n“Ships will come back next year,” he added."
+    assert one(quotes(nlp, text), "Ships will").quote_type == "direct"
+
+
 def test_unbalanced_and_stray_marks_never_raise(nlp):
     for text in ("He said ” nothing “", "“", "”“”", "‘ ’ ' \" « »", "“Only an opening mark"):
         quotes(nlp, text)
