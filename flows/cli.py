@@ -263,44 +263,43 @@ def compact(
             )
 
 
-@eval_app.command("entities")
-def eval_entities(
-    path: Annotated[Path, typer.Argument(help="A CoNLL-format file (WORD ... TAG, -DOCSTART-).")],
-    model: Annotated[
-        str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
-    ] = None,
-) -> None:
-    """Print entity-level precision, recall and F1 (PER, ORG, LOC) on a CoNLL file."""
-    from evals.entities import evaluate, report
+ModelOption = Annotated[
+    str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
+]
+
+
+def run_eval(kind: str, path: Path, model: str | None) -> None:
+    """Run one evaluation module's evaluate() on a path and print its report()."""
+    import importlib
+
     from tasks.extract import ModelNotFound
 
     if not path.exists():
-        fail(f"no such file: {path}")
+        fail(f"no such file or folder: {path}")
+    module = importlib.import_module(f"evals.{kind}")
     try:
-        counts = evaluate(path, model)
-    except (FileNotFoundError, ModelNotFound) as err:
-        fail(str(err))
-    typer.echo(report(counts))
+        result = module.evaluate(path, model)
+    except (FileNotFoundError, KeyError, ValueError, ModelNotFound) as err:
+        fail(f"{type(err).__name__}: {err}")
+    typer.echo(module.report(result))
+
+
+@eval_app.command("entities")
+def eval_entities(
+    path: Annotated[Path, typer.Argument(help="A CoNLL-format file (WORD ... TAG, -DOCSTART-).")],
+    model: ModelOption = None,
+) -> None:
+    """Print entity-level precision, recall and F1 (PER, ORG, LOC) on a CoNLL file."""
+    run_eval("entities", path, model)
 
 
 @eval_app.command("stories")
 def eval_stories(
     path: Annotated[Path, typer.Argument(help='A JSON Lines file of {"id","story","text"}.')],
-    model: Annotated[
-        str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
-    ] = None,
+    model: ModelOption = None,
 ) -> None:
     """Print B-cubed precision, recall, F1 and adjusted Rand of story ids against gold."""
-    from evals.stories import evaluate, report
-    from tasks.extract import ModelNotFound
-
-    if not path.exists():
-        fail(f"no such file: {path}")
-    try:
-        scores = evaluate(path, model)
-    except (KeyError, ValueError, ModelNotFound) as err:
-        fail(f"{type(err).__name__}: {err}")
-    typer.echo(report(scores))
+    run_eval("stories", path, model)
 
 
 @eval_app.command("quotes")
@@ -308,21 +307,10 @@ def eval_quotes(
     path: Annotated[
         Path, typer.Argument(help="A PolNeAR-format folder (text/*.txt, attributions/*.ann).")
     ],
-    model: Annotated[
-        str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
-    ] = None,
+    model: ModelOption = None,
 ) -> None:
     """Print quote precision, recall, F1 (overlap 0.3, 0.8), speaker and cue accuracy."""
-    from evals.quotes import evaluate, report
-    from tasks.extract import ModelNotFound
-
-    if not path.is_dir():
-        fail(f"no such folder: {path}")
-    try:
-        counts = evaluate(path, model)
-    except (FileNotFoundError, ModelNotFound) as err:
-        fail(str(err))
-    typer.echo(report(counts))
+    run_eval("quotes", path, model)
 
 
 def print_summary(report) -> None:

@@ -69,7 +69,7 @@ def test_cli_prints_scores_on_a_small_folder(tmp_path, nlp):
 
 def test_cli_missing_folder_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(app, ["eval", "quotes", str(tmp_path / "nope")])
-    assert result.exit_code == 1 and "no such folder" in result.output
+    assert result.exit_code == 1 and "no such file or folder" in result.output
 
 
 def test_polnear_dev_floors(nlp):
