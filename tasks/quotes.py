@@ -48,6 +48,8 @@ from tasks.common import normalize_for_match
 from warehouse.schemas import QUOTES
 
 COMPONENT = "wiredesk_quotes"
+TEXT_KEY = "wd_text"  # doc.user_data caches: the text and token offsets, read many times per doc
+OFFSETS_KEY = "wd_offsets"
 
 # Speech verbs: they introduce direct quotes as well as reported speech.
 SPEECH_VERBS = (
@@ -122,6 +124,7 @@ RELATIVES = {"who", "which", "that"}
 NOT_SUBJECTS = {"n’t", "n't", "what"}
 GROUP_PRONOUNS = {"they", "it", "we"}
 MIN_INDIRECT_WORDS = 3
+QUOTE_MARK = re.compile("[“”\"«»]")
 OPENERS = {"“": "”", '"': '"', "«": "»", "‘": "’"}
 CLOSERS = {"”", '"', "»", "’"}
 PUNCT_EDGE = " \t\n,;:—–-"
@@ -172,6 +175,14 @@ class Attribution(NamedTuple):
     speaker: Span | None
     start: int
     end: int
+
+
+def text_of(doc: Doc) -> str:
+    """Return the doc's text, built once per doc (spaCy joins every token on each doc.text)."""
+    text = doc.user_data.get(TEXT_KEY)
+    if text is None:
+        text = doc.user_data[TEXT_KEY] = doc.text
+    return text
 
 
 def ensure_extension() -> None:
@@ -434,7 +445,7 @@ def after_break(speaker: Span, cue: Token) -> Span:
     """Return the words before the cue in its paragraph when the parse took a subject from the one
     before (a time stamp "4:40 p.m." over "Rubio says")."""
     doc = cue.doc
-    if speaker.end <= cue.i and "\n" in doc.text[speaker.end_char : cue.idx]:
+    if speaker.end <= cue.i and "\n" in text_of(doc)[speaker.end_char : cue.idx]:
         start = max(t.i for t in doc[speaker.end : cue.i] if "\n" in t.text_with_ws) + 1
         if 0 < cue.i - start <= 8:
             return doc[start : cue.i]
@@ -490,7 +501,7 @@ def content_of(cue: Token) -> tuple[int, int] | None:
         clauses = [c for c in cue.children if c.dep_ == "xcomp"]
         objects = [c for c in cue.children if c.dep_ == "dobj"]
         if clauses and objects and objects[0].i < clauses[0].i:  # "urged Tehran to end"
-            return strip_range(doc.text, objects[0].left_edge.idx, span_end(clauses[0]))
+            return strip_range(text_of(doc), objects[0].left_edge.idx, span_end(clauses[0]))
     if not clauses and cue.lower_ in OBJECT_CUES:
         objects = [c for c in cue.children if c.dep_ == "dobj"]
         if not objects and cue.lower_.startswith("call"):  # "called for", "called on"
@@ -505,18 +516,18 @@ def content_of(cue: Token) -> tuple[int, int] | None:
             ]
             tail += [c for c in cue.rights if c.dep_ == "prep" and c.lower_ == "as"]
             end = max(span_end(t) for t in [objects[0], *tail])
-            return strip_range(doc.text, objects[0].left_edge.idx, end)
+            return strip_range(text_of(doc), objects[0].left_edge.idx, end)
     if not clauses:
         if cue.dep_ == "parataxis":  # "The talks will resume, he said."
             head = cue.head
             left = head.left_edge.idx if cue.i > head.i else span_end(cue)
             right = cue.left_edge.idx if cue.i > head.i else span_end(head)
-            return strip_range(doc.text, left, right)
+            return strip_range(text_of(doc), left, right)
         if cue.lower_ in SAY_CUES and cue.i + 1 < cue.sent.end:  # a parse without the clause
             rest = [t for t in cue.rights if t.dep_ not in {"dative", "dobj", "npadvmod", "punct"}]
             if rest and rest[0].dep_ not in {"prep", "advmod", "cc", "conj"}:
                 end = cue.sent.end_char
-                return strip_range(doc.text, rest[0].left_edge.idx, end)
+                return strip_range(text_of(doc), rest[0].left_edge.idx, end)
         return None
     # With a clause on each side ("In a statement after X resigned, Y said Z"), the content
     # follows a cue whose subject comes first, and precedes an inverted one ("Z, said Y").
@@ -524,7 +535,7 @@ def content_of(cue: Token) -> tuple[int, int] | None:
     after = [c for c in clauses if c.i > cue.i]
     before = [c for c in clauses if c.i < cue.i]
     clause = after[0] if after and (subject_first or not before) else before[-1]
-    return strip_range(doc.text, clause.left_edge.idx, span_end(clause))
+    return strip_range(text_of(doc), clause.left_edge.idx, span_end(clause))
 
 
 def span_end(token: Token) -> int:
@@ -535,7 +546,7 @@ def span_end(token: Token) -> int:
 
 def sentence_content(sent: Span, cue_start: int, cue_end: int, source: Span) -> tuple[int, int]:
     """Return a sentence's content around an "according to X" phrase."""
-    text = sent.doc.text
+    text = text_of(sent.doc)
     if cue_start <= sent.start_char + 1:  # "According to X, content."
         return strip_range(text, source.end_char, sent.end_char)
     return strip_range(text, sent.start_char, cue_start)
@@ -543,14 +554,14 @@ def sentence_content(sent: Span, cue_start: int, cue_end: int, source: Span) -> 
 
 def headline_attribution(doc: Doc) -> Attribution | None:
     """Return the attribution of a headline "Speaker: content" in the first paragraph."""
-    first = doc.text.split("\n", 1)[0]
+    first = text_of(doc).split("\n", 1)[0]
     head, colon, rest = first.partition(": ")
     if not colon or not head[:1].isupper() or len(head.split()) > 6 or len(rest.split()) < 3:
         return None
     speaker = doc.char_span(0, len(head), alignment_mode="contract")
     if speaker is None or not len(speaker):
         return None
-    start, end = strip_range(doc.text, len(head) + 1, len(first))
+    start, end = strip_range(text_of(doc), len(head) + 1, len(first))
     return Attribution((len(head), len(head) + 1), speaker, start, end)
 
 
@@ -580,8 +591,10 @@ def find_attributions(doc: Doc) -> list[Attribution]:
         content = content_of(token)
         if content is None:
             continue
-        start, end = clip_to_paragraph(doc.text, token.idx, *content)
-        if len(doc.text[start:end].split()) < MIN_INDIRECT_WORDS:
+        start, end = clip_to_paragraph(text_of(doc), token.idx, *content)
+        words = text_of(doc)[start:end]
+        # "called Trump “unhinged”": a short object is content when it holds a quote.
+        if len(words.split()) < MIN_INDIRECT_WORDS and not QUOTE_MARK.search(words):
             continue
         cue = (token.idx, token.idx + len(token.text))
         speaker = speaker_of(token)
@@ -606,7 +619,10 @@ def is_cue(token: Token, words: set[str]) -> bool:
 
 def token_at(doc: Doc, position: int) -> Token:
     """Return the token at or just before a character position."""
-    i = bisect_right([t.idx for t in doc], position) - 1
+    offsets = doc.user_data.get(OFFSETS_KEY)
+    if offsets is None:
+        offsets = doc.user_data[OFFSETS_KEY] = [t.idx for t in doc]
+    i = bisect_right(offsets, position) - 1
     return doc[max(0, i)]
 
 
@@ -633,7 +649,7 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
     for token in doc[lo:hi]:
         if inside(quote.parts, token.idx):
             continue
-        if token.idx >= quote.end and "\n" in doc.text[quote.end : token.idx]:
+        if token.idx >= quote.end and "\n" in text_of(doc)[quote.end : token.idx]:
             continue
         acc = according_to(token)
         if acc is not None:
@@ -648,17 +664,17 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
         rank = distance + (0 if speaker is not None else 1_000)
         if best is None or rank < best[0]:
             best = (rank, cue, speaker)
-    if best is None and doc.text[quote.start : quote.end].rstrip()[-1:] in {",", "!", "?"}:
+    if best is None and text_of(doc)[quote.start : quote.end].rstrip()[-1:] in {",", "!", "?"}:
         # "“Denver,” he answered": the verb right after a quote ending on a comma is its cue,
         # listed or not.
         for token in doc[last.i + 1 : min(len(doc), last.i + 8)]:
-            if "\n" in doc.text[quote.end : token.idx]:
+            if "\n" in text_of(doc)[quote.end : token.idx]:
                 break
             subjects = [c for c in token.children if c.dep_ in SUBJECTS]
             if subjects and not inside(quote.parts, subjects[0].idx):
                 return (token.idx, token.idx + len(token.text)), speaker_of(token)
     if best is None:
-        colon = doc.text[: max(0, quote.start - 1)].rstrip()
+        colon = text_of(doc)[: max(0, quote.start - 1)].rstrip()
         if colon.endswith(":") and first.sent.start > 0:  # "Kirby said:\n\n“...”"
             prev = doc[first.sent.start - 1].sent
             for token in prev:
@@ -674,10 +690,10 @@ def join_interrupted(doc: Doc, quotes: list[Marked]) -> list[Marked]:
     for q in quotes:
         if out:
             prev = out[-1]
-            gap = doc.text[prev.end + 1 : q.start - 1]
+            gap = text_of(doc)[prev.end + 1 : q.start - 1]
             words = re.findall(r"[\w’']+", gap)
             # "“A,” he said": a quote ending on a comma resumes after a longer attribution
-            interrupted = doc.text[prev.start : prev.end].rstrip().endswith(",")
+            interrupted = text_of(doc)[prev.start : prev.end].rstrip().endswith(",")
             if (
                 "\n" not in gap
                 and 0 < len(words) <= (MAX_GAP_WORDS if not interrupted else 2 * MAX_GAP_WORDS)
@@ -701,10 +717,10 @@ def join_continued(doc: Doc, quotes: list[Marked]) -> list[Marked]:
     for q in quotes:
         if out and out[-1].end < q.start:
             prev = out[-1]
-            between = doc.text[prev.end : q.start]
-            par_end = doc.text.find("\n", q.start)
-            par_end = len(doc.text) if par_end == -1 else par_end
-            rest = doc.text[q.end : par_end]
+            between = text_of(doc)[prev.end : q.start]
+            par_end = text_of(doc).find("\n", q.start)
+            par_end = len(text_of(doc)) if par_end == -1 else par_end
+            rest = text_of(doc)[q.end : par_end]
             starts_par = re.fullmatch(r"[^\n]{0,60}\n\s*\n\s*\W?", between) is not None
             own_cue = re.search(r"[\w’']+", rest) is not None
             if (
@@ -729,8 +745,8 @@ def is_title(text: str) -> bool:
 
 def quote_type(doc: Doc, quote: Marked) -> str:
     """Return 'direct' for a quoted clause or sentence, 'partial' for a quoted fragment."""
-    text = doc.text[quote.start : quote.end].strip()
-    raw = doc.text[: max(0, quote.start - 1)]
+    text = text_of(doc)[quote.start : quote.end].strip()
+    raw = text_of(doc)[: max(0, quote.start - 1)]
     before = raw.rstrip()
     at_sentence_start = not before or "\n" in raw[len(before) :] or before[-1] in ".:,!?"
     if text[:1].isupper() and at_sentence_start and len(text.split()) >= 3:
@@ -754,7 +770,7 @@ def build_quote(
         name = resolver.last_person  # a paragraph of quotation continues the last speaker
         confidence = 0.3 if name else 0.1
     confidence *= base if cue is not None else 0.5
-    text = doc.text[start:end]
+    text = text_of(doc)[start:end]
     return Quote(
         start,
         end,
@@ -764,7 +780,7 @@ def build_quote(
         speaker.text if speaker is not None else None,
         speaker.start_char if speaker is not None else None,
         speaker.end_char if speaker is not None else None,
-        doc.text[cue[0] : cue[1]] if cue is not None else None,
+        text_of(doc)[cue[0] : cue[1]] if cue is not None else None,
         cue[0] if cue is not None else None,
         cue[1] if cue is not None else None,
         round(min(1.0, max(0.0, confidence)), 2),
@@ -790,12 +806,35 @@ def close_over(text: str, attribution: Attribution, marked: list[Marked]) -> Att
     return attribution
 
 
+def reach_quote(doc: Doc, attribution: Attribution, marked: list[Marked]) -> Attribution:
+    """Return an attribution whose content runs on to the quotes its cue's phrase still holds.
+
+    "blamed the law on “knuckleheaded politicians”", "said the goal was not to “A” but to
+    “B”": the parse may end the object or clause before a quote the cue's phrase goes on to
+    hold; the attributed content is the whole complement, quote included.
+    """
+    text = text_of(doc)
+    cue = token_at(doc, attribution.cue[0])
+    if attribution.start < attribution.cue[1] or cue.idx != attribution.cue[0]:
+        return attribution  # content before its cue ("Z, said Y") or not a verb cue
+    limit = min(span_end(cue), cue.sent.end_char)
+    end = attribution.end
+    for q in marked:
+        if not end <= q.start < limit or q.end > limit + 1:
+            continue
+        between = doc.char_span(end, q.start, alignment_mode="expand")
+        if between is None or any(is_cue(t, CUES) or t.text in {".", "?", "!", ";"} for t in between):
+            break  # another cue or a new sentence owns the quote
+        end = q.end + 1 if q.end < len(text) and text[q.end] in CLOSERS else q.end
+    return attribution._replace(end=end)
+
+
 def extract_quotes(doc: Doc) -> list[Quote]:
     """Return direct, partial and reported quotes of a parsed document in text order."""
     resolver = Resolver(doc)
-    marked = join_continued(doc, join_interrupted(doc, find_marked(doc.text)))
+    marked = join_continued(doc, join_interrupted(doc, find_marked(text_of(doc))))
     reported = [
-        close_over(doc.text, a, marked)
+        reach_quote(doc, close_over(text_of(doc), a, marked), marked)
         for a in find_attributions(doc)
         if not covered(a.start, a.end, marked)
     ]
@@ -823,11 +862,11 @@ def extract_quotes(doc: Doc) -> list[Quote]:
             cue, speaker = found if found else (None, None)
             base = 1.0
         start, end = item.start, item.end
-        if start >= end or not doc.text[start:end].strip():
+        if start >= end or not text_of(doc)[start:end].strip():
             continue
-        if cue is None and len(doc.text[start:end].split()) < MIN_UNCUED_WORDS:
+        if cue is None and len(text_of(doc)[start:end].split()) < MIN_UNCUED_WORDS:
             continue
-        if host is None and is_title(doc.text[start:end]):
+        if host is None and is_title(text_of(doc)[start:end]):
             continue
         quotes.append(
             build_quote(doc, resolver, start, end, quote_type(doc, item), cue, speaker, base)
@@ -840,6 +879,8 @@ def quote_component(doc: Doc) -> Doc:
     """Set doc._.wd_quotes: direct, partial and reported quotes in text order."""
     ensure_extension()
     doc._.wd_quotes = extract_quotes(doc)
+    doc.user_data.pop(TEXT_KEY, None)  # the caches are only for this pass
+    doc.user_data.pop(OFFSETS_KEY, None)
     return doc
 
 
