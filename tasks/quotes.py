@@ -124,7 +124,7 @@ RELATIVES = {"who", "which", "that"}
 NOT_SUBJECTS = {"n’t", "n't", "what"}
 GROUP_PRONOUNS = {"they", "it", "we"}
 MIN_INDIRECT_WORDS = 3
-QUOTE_MARK = re.compile("[“”\"«»]")
+QUOTE_MARK = re.compile('[“”"«»]')
 OPENERS = {"“": "”", '"': '"', "«": "»", "‘": "’"}
 CLOSERS = {"”", '"', "»", "’"}
 PUNCT_EDGE = " \t\n,;:—–-"
@@ -471,6 +471,8 @@ def speaker_of(cue: Token) -> Span | None:
     head = cue.head
     if cue.dep_ == "pcomp" and head.head.lower_ == "quoted":  # "quoted Kirby as saying"
         return speaker_of(head.head)
+    if cue.dep_ == "pcomp" and head.dep_ == "prep" and head.head is not head:
+        return speaker_of(head.head)  # "ended by saying": the speaker is the verb's subject
     if cue.dep_ in {"conj", "advcl", "xcomp"} and head is not cue:
         return speaker_of(head) if head.lower_ != cue.lower_ else None  # "..., adding"
     if cue.dep_ in {"acl", "relcl"} and head is not cue:
@@ -823,7 +825,7 @@ def reach_quote(doc: Doc, attribution: Attribution, marked: list[Marked]) -> Att
         if not end <= q.start < limit or q.end > limit + 1:
             continue
         between = doc.char_span(end, q.start, alignment_mode="expand")
-        if between is None or any(is_cue(t, CUES) or t.text in {".", "?", "!", ";"} for t in between):
+        if between is None or any(is_cue(t, CUES) or t.text in ".?!;" for t in between):
             break  # another cue or a new sentence owns the quote
         end = q.end + 1 if q.end < len(text) and text[q.end] in CLOSERS else q.end
     return attribution._replace(end=end)

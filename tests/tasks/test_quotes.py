@@ -180,3 +180,22 @@ def test_quotes_table_shares_keys_across_articles():
     )
     keys = table["quote_key"].to_pylist()
     assert keys[0] == keys[1] and table.num_rows == 2
+
+
+def test_short_object_holding_a_quote_is_the_content(nlp):
+    found = quotes(nlp, "Senator Mia Ross called Halvorsen “reckless.”")
+    q = one(found, "Halvorsen")
+    assert q.text.startswith("Halvorsen “reckless") and q.cue == "called"
+
+
+def test_content_reaches_a_quote_the_cue_phrase_holds(nlp):
+    text = "Governor Ann Pike blamed the new tax on “careless officials in the capital.”"
+    q = one(quotes(nlp, text), "the new tax")
+    assert q.text.rstrip("”.").endswith("careless officials in the capital")
+    assert (q.cue, q.speaker) == ("blamed", "Ann Pike")
+
+
+def test_speaker_of_a_cue_after_a_preposition(nlp):
+    text = "Mayor Karl Brandt ended the meeting by saying “We will rebuild the old harbour.”"
+    q = one(quotes(nlp, text), "We will rebuild")
+    assert (q.cue, q.speaker) == ("saying", "Karl Brandt")
