@@ -124,6 +124,7 @@ RELATIVES = {"who", "which", "that"}
 NOT_SUBJECTS = {"n’t", "n't", "what"}
 GROUP_PRONOUNS = {"they", "it", "we"}
 MIN_INDIRECT_WORDS = 3
+NOUN_DEPS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "compound", "conj", "appos"}
 QUOTE_MARK = re.compile('[“”"«»]')
 OPENERS = {"“": "”", '"': '"', "«": "»", "‘": "’"}
 CLOSERS = {"”", '"', "»", "’"}
@@ -723,7 +724,12 @@ def join_continued(doc: Doc, quotes: list[Marked]) -> list[Marked]:
             par_end = text_of(doc).find("\n", q.start)
             par_end = len(text_of(doc)) if par_end == -1 else par_end
             rest = text_of(doc)[q.end : par_end]
-            starts_par = re.fullmatch(r"[^\n]{0,60}\n\s*\n\s*\W?", between) is not None
+            # "“A,” X said, with a long aside.\n\n“B.”": a quote cut at a comma goes on after
+            # an attribution of any length; otherwise only a short tail may end the paragraph.
+            reach = 200 if text_of(doc)[prev.start : prev.end].rstrip().endswith(",") else 60
+            starts_par = (
+                re.fullmatch(rf'[”"]?[^\n“”"]{{0,{reach}}}\n\s*\n\s*\W?', between) is not None
+            )
             own_cue = re.search(r"[\w’']+", rest) is not None
             if (
                 starts_par
@@ -831,6 +837,47 @@ def reach_quote(doc: Doc, attribution: Attribution, marked: list[Marked]) -> Att
     return attribution._replace(end=end)
 
 
+def fragment_hosts(
+    doc: Doc, marked: list[Marked], reported: list[Attribution]
+) -> list[Attribution]:
+    """Return the reported clause around each quoted fragment that has a cue but no clause.
+
+    In "Graham said the plan was “crazy”" the attributed content is the cue's complement with
+    the fragment inside; when the parse gave no clause, it runs from the cue to the quote's end.
+    """
+    text = text_of(doc)
+    out = []
+    for q in marked:
+        if quote_type(doc, q) != "partial" or any(
+            a.start <= q.start and q.end <= a.end for a in reported
+        ):
+            continue
+        found = marked_cue(doc, q)
+        if found is None:
+            continue
+        cue = token_at(doc, found[0][0])
+        if cue.idx != found[0][0] or cue.lower_ == "according" or found[0][1] >= q.start:
+            continue
+        # Skip what only modifies the cue: "told reporters", "said Monday", "said again".
+        skip = {
+            t.i
+            for c in cue.rights
+            if c.dep_ in {"dative", "npadvmod", "advmod", "punct"}
+            for t in c.subtree
+        }
+        i = cue.i + 1
+        while i in skip:
+            i += 1
+        between = doc[i : token_at(doc, q.start - 1).i]
+        if not len(between) or any(
+            (is_cue(t, CUES) and t.dep_ not in NOUN_DEPS) or t.text in ".?!;" for t in between
+        ):
+            continue  # another cue or sentence owns the fragment ("the plan" is not a cue)
+        end = q.end + 1 if q.end < len(text) and text[q.end] in CLOSERS else q.end
+        out.append(Attribution(found[0], found[1], doc[i].idx, end))
+    return out
+
+
 def extract_quotes(doc: Doc) -> list[Quote]:
     """Return direct, partial and reported quotes of a parsed document in text order."""
     resolver = Resolver(doc)
@@ -840,6 +887,7 @@ def extract_quotes(doc: Doc) -> list[Quote]:
         for a in find_attributions(doc)
         if not covered(a.start, a.end, marked)
     ]
+    reported += fragment_hosts(doc, marked, reported)
     items: list[tuple[int, Marked | Attribution]] = [(q.start, q) for q in marked]
     items += [(a.start, a) for a in reported]
     # Resolve in text order of the cue, so "he added" sees the speakers before it.

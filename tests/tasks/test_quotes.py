@@ -1,8 +1,18 @@
 from __future__ import annotations
 
 import pytest
+from spacy.lang.en import English
+from spacy.tokens import Doc
 
-from tasks.quotes import Quote, assign_keys, find_marked, quote_key, quotes_table, same_words
+from tasks.quotes import (
+    Quote,
+    assign_keys,
+    extract_quotes,
+    find_marked,
+    quote_key,
+    quotes_table,
+    same_words,
+)
 
 
 def quotes(nlp, text: str) -> list[Quote]:
@@ -188,14 +198,51 @@ def test_short_object_holding_a_quote_is_the_content(nlp):
     assert q.text.startswith("Halvorsen “reckless") and q.cue == "called"
 
 
-def test_content_reaches_a_quote_the_cue_phrase_holds(nlp):
-    text = "Governor Ann Pike blamed the new tax on “careless officials in the capital.”"
-    q = one(quotes(nlp, text), "the new tax")
-    assert q.text.rstrip("”.").endswith("careless officials in the capital")
-    assert (q.cue, q.speaker) == ("blamed", "Ann Pike")
+def parsed(words: list[str], heads: list[int], deps: list[str]) -> Doc:
+    """Return a doc with a given parse, to test a rule against a parse the model may give."""
+    after = [*words[1:], ""]
+    tight = {"", ".", ",", "”"}
+    spaces = [w != "“" and nxt not in tight for w, nxt in zip(words, after, strict=True)]
+    doc = Doc(English().vocab, words=words, spaces=spaces, heads=heads, deps=deps)
+    doc._.wd_mentions = []
+    return doc
+
+
+def test_content_reaches_a_quote_the_cue_phrase_holds():
+    # The parse hangs "on ..." on the cue, not on its object.
+    words = ["Pike", "blamed", "the", "new", "tax", "on", "“", "careless", "officials", ".", "”"]
+    heads = [1, 1, 4, 4, 1, 1, 8, 8, 5, 1, 1]
+    deps = ["nsubj", "ROOT", "det", "amod", "dobj", "prep", "punct", "amod", "pobj", "punct"]
+    deps += ["punct"]
+    found = extract_quotes(parsed(words, heads, deps))
+    host = [q for q in found if q.quote_type == "indirect"]
+    assert host and host[0].text.startswith("the new tax on “careless officials")
+    assert host[0].cue == "blamed"
 
 
 def test_speaker_of_a_cue_after_a_preposition(nlp):
     text = "Mayor Karl Brandt ended the meeting by saying “We will rebuild the old harbour.”"
     q = one(quotes(nlp, text), "We will rebuild")
     assert (q.cue, q.speaker) == ("saying", "Karl Brandt")
+
+
+def test_quoted_fragment_without_a_clause_gets_its_reported_clause():
+    # A parse that gives the cue no clause: the fragment's content runs from the cue.
+    words = ["Vale", "joked", "Monday", "the", "plan", "was", "“", "a", "fraud", ".", "”"]
+    heads = [1, 1, 1, 4, 5, 1, 8, 8, 5, 1, 1]
+    deps = ["nsubj", "ROOT", "npadvmod", "det", "nsubj", "dep", "punct", "det", "attr"]
+    deps += ["punct", "punct"]
+    found = extract_quotes(parsed(words, heads, deps))
+    host = [q for q in found if q.quote_type == "indirect"]
+    assert host and host[0].text.startswith("the plan was “a fraud")  # not "Monday"
+    assert (host[0].cue, host[0].speaker_text) == ("joked", "Vale")
+
+
+def test_quote_cut_at_a_comma_runs_on_after_a_long_attribution(nlp):
+    text = (
+        "“We are ready for the vote,” Pia Sandoval said on Tuesday at the party office in the "
+        "old town, hours before the count began in the northern districts.\n\n"
+        "“Nobody in this party expects an easy night.”"
+    )
+    q = one(quotes(nlp, text), "We are ready")
+    assert q.text.endswith("easy night.") and q.speaker == "Pia Sandoval"
