@@ -538,7 +538,19 @@ def content_of(cue: Token) -> tuple[int, int] | None:
     after = [c for c in clauses if c.i > cue.i]
     before = [c for c in clauses if c.i < cue.i]
     clause = after[0] if after and (subject_first or not before) else before[-1]
-    return strip_range(text_of(doc), clause.left_edge.idx, span_end(clause))
+    end = span_end(clause)
+    if clause.i > cue.i:
+        # "says A, but B": a clause with its own subject joined to the cue goes on the content
+        # (a verb sharing the cue's subject, "and added", is the speaker's own act).
+        for c in cue.rights:
+            if (
+                c.dep_ == "conj"
+                and c.i > clause.i
+                and not is_cue(c, CUES)
+                and any(s.dep_ in SUBJECTS for s in c.children)
+            ):
+                end = max(end, span_end(c))
+    return strip_range(text_of(doc), clause.left_edge.idx, end)
 
 
 def span_end(token: Token) -> int:
@@ -634,6 +646,31 @@ def inside(parts: tuple[tuple[int, int], ...], position: int) -> bool:
     return any(s <= position < e for s, e in parts)
 
 
+def speaker_between(doc: Doc, quote_end: int, cue: Token) -> Span | None:
+    """Return the name between a quote and its cue when the parse gave the cue no subject.
+
+    "“...,” Ramos, 58, told AFP": the words after the closing mark, up to the cue, name the
+    speaker (a name or a pronoun first, a short phrase, all in the paragraph).
+    """
+    text = text_of(doc)
+    words = [t for t in doc[token_at(doc, quote_end).i : cue.i] if t.idx >= quote_end]
+    words = [t for t in words if not (t.is_punct and t.text in CLOSERS)]
+    while words and words[0].is_punct:
+        words.pop(0)
+    if (
+        not words
+        or len(words) > 12
+        or "\n" in text[quote_end : cue.idx]
+        or not (words[0].is_title or words[0].lower_ in PERSON_PRONOUNS | GROUP_PRONOUNS)
+        or any(t.text in '.?!;“”"' for t in words)
+    ):
+        return None
+    end = words[-1].i
+    while end > words[0].i and doc[end].is_punct:
+        end -= 1
+    return doc[words[0].i : end + 1]
+
+
 def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | None:
     """Return the nearest speech cue (and speaker) of a marked quote, in or beside its sentences."""
     if not len(doc):
@@ -684,6 +721,8 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
                 if token.lower_ in SPEECH:
                     return (token.idx, token.idx + len(token.text)), speaker_of(token)
         return None
+    if best[2] is None and best[1][0] > quote.end:
+        return best[1], speaker_between(doc, quote.end, token_at(doc, best[1][0]))
     return best[1], best[2]
 
 

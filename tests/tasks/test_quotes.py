@@ -246,3 +246,22 @@ def test_quote_cut_at_a_comma_runs_on_after_a_long_attribution(nlp):
     )
     q = one(quotes(nlp, text), "We are ready")
     assert q.text.endswith("easy night.") and q.speaker == "Pia Sandoval"
+
+
+def test_speaker_between_a_quote_and_a_cue_without_subject():
+    # The parse makes the name a modifier of the quote, leaving "told" without a subject.
+    words = ["“", "We", "were", "wrong", ",", "”", "Ramos", ",", "58", ",", "told", "AFP", "."]
+    heads = [2, 2, 2, 2, 2, 6, 2, 6, 6, 6, 2, 10, 2]
+    deps = ["punct", "nsubj", "ROOT", "acomp", "punct", "punct", "npadvmod", "punct", "appos"]
+    deps += ["punct", "conj", "dobj", "punct"]
+    q = one(extract_quotes(parsed(words, heads, deps)), "We were wrong")
+    assert q.cue == "told" and (q.speaker_text or "").startswith("Ramos")
+
+
+def test_reported_clause_goes_on_over_a_joined_clause_with_its_own_subject():
+    words = ["Benford", "says", "he", "knew", "little", ",", "but", "now", "he", "likes", "it", "."]
+    heads = [1, 1, 3, 1, 3, 1, 1, 9, 9, 1, 9, 1]
+    deps = ["nsubj", "ROOT", "nsubj", "ccomp", "dobj", "punct", "cc", "advmod", "nsubj", "conj"]
+    deps += ["dobj", "punct"]
+    found = extract_quotes(parsed(words, heads, deps))
+    assert [q.text for q in found] == ["he knew little, but now he likes it"]
