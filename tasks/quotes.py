@@ -608,8 +608,10 @@ def find_attributions(doc: Doc) -> list[Attribution]:
             continue
         start, end = clip_to_paragraph(text_of(doc), token.idx, *content)
         words = text_of(doc)[start:end]
-        # "called Trump “unhinged”": a short object is content when it holds a quote.
-        if len(words.split()) < MIN_INDIRECT_WORDS and not QUOTE_MARK.search(words):
+        # "called Trump “unhinged”", "decried the GOP for “turning its back”": a short object
+        # is content when the cue's phrase holds a quote (reach_quote takes it in).
+        phrase = text_of(doc)[start : max(end, min(span_end(token), token.sent.end_char))]
+        if len(words.split()) < MIN_INDIRECT_WORDS and not QUOTE_MARK.search(phrase):
             continue
         cue = (token.idx, token.idx + len(token.text))
         speaker = speaker_of(token)
@@ -785,8 +787,8 @@ def join_continued(doc: Doc, quotes: list[Marked]) -> list[Marked]:
 def is_title(text: str) -> bool:
     """Return whether marked text reads as a title or name (“Fox News Sunday”), not speech."""
     words = text.strip(" ,.").split()
-    if not words or len(words) > 5:
-        return False
+    if not words or len(words) > 5 or text.rstrip(' ,”’"').endswith(("!", "?")):
+        return False  # "“USA! USA!”", "“What a night!”": exclaimed, not a title
     return all(w[:1].isupper() or w[:1].isdigit() or w.lower() in STOPWORDS for w in words)
 
 
@@ -927,6 +929,16 @@ def extract_quotes(doc: Doc) -> list[Quote]:
         if not covered(a.start, a.end, marked)
     ]
     reported += fragment_hosts(doc, marked, reported)
+    # "He says he thinks X", "said the mayor called it a fraud": a cue inside another
+    # attribution's content is part of what was said, not an attribution of its own.
+    reported = [
+        a
+        for a in reported
+        if not (
+            text_of(doc)[a.cue[0] : a.cue[1]].lower() in CUES
+            and any(o is not a and o.start <= a.cue[0] < o.end for o in reported)
+        )
+    ]
     items: list[tuple[int, Marked | Attribution]] = [(q.start, q) for q in marked]
     items += [(a.start, a) for a in reported]
     # Resolve in text order of the cue, so "he added" sees the speakers before it.

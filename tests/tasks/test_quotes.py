@@ -265,3 +265,16 @@ def test_reported_clause_goes_on_over_a_joined_clause_with_its_own_subject():
     deps += ["dobj", "punct"]
     found = extract_quotes(parsed(words, heads, deps))
     assert [q.text for q in found] == ["he knew little, but now he likes it"]
+
+
+def test_cue_inside_reported_speech_is_not_an_attribution_of_its_own(nlp):
+    text = "Councillor Ida Moss said she believes the budget will pass next week."
+    found = [q for q in quotes(nlp, text) if q.quote_type == "indirect"]
+    assert [(q.cue, q.text) for q in found] == [
+        ("said", "she believes the budget will pass next week")
+    ]
+
+
+def test_short_exclamation_with_a_cue_is_not_a_title(nlp):
+    found = quotes(nlp, "The crowd in the square chanted “Go Home Now!” for an hour.")
+    assert one(found, "Go Home Now").cue == "chanted"
