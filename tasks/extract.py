@@ -27,7 +27,10 @@ UNUSED = ("tagger", "attribute_ruler", "lemmatizer", "senter")
 MAX_CHARS = 100_000  # bound the parse of huge documents; offsets stay valid for the prefix
 ENGLISH = {"en", "und"}
 PARALLEL_FROM = 64  # fewer texts than this are parsed in-process: workers would cost more
-CHUNKS_PER_WORKER = 4
+# Texts per task sent to a worker: small enough that no core idles long at a batch's end while
+# the other finishes, large enough to keep nlp.pipe batching.
+CHUNK_TEXTS = (16, 64)
+CHUNKS_PER_WORKER = 8
 
 Found = tuple[list[Any], list[Any]]  # (mentions, quotes) of one text
 
@@ -107,7 +110,8 @@ def parse_parallel(model: str, texts: list[str], n_process: int) -> list[Found]:
     n_process = workers(n_process)
     if n_process <= 1 or len(texts) < PARALLEL_FROM:
         return parse_texts(model, texts)
-    size = -(-len(texts) // (n_process * CHUNKS_PER_WORKER))
+    low, high = CHUNK_TEXTS
+    size = min(high, max(low, -(-len(texts) // (n_process * CHUNKS_PER_WORKER))))
     chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
     results = worker_pool(model, n_process).map(partial(parse_texts, model), chunks)
     return [found for chunk in results for found in chunk]
@@ -122,9 +126,8 @@ def extract_articles(
     chosen = [i for i, lang in enumerate(languages) if lang in ENGLISH]
     if not chosen:  # nothing to parse: no model load, no worker start
         return MENTIONS.empty_table(), QUOTES.empty_table()
-    from tasks import entities, quotes
+    from tasks import entities, quotes  # the parent needs only their row builders, not a model
 
-    load_nlp(model)
     ids = articles["article_id"].to_pylist()
     bodies = articles["body"].to_pylist()
     found = parse_parallel(model, [bodies[i][:MAX_CHARS] for i in chosen], n_process)
