@@ -897,7 +897,27 @@ def fragment_hosts(
         if found is None:
             continue
         cue = token_at(doc, found[0][0])
-        if cue.idx != found[0][0] or cue.lower_ == "according" or found[0][1] >= q.start:
+        if cue.idx != found[0][0] or cue.lower_ == "according":
+            continue
+        end = q.end + 1 if q.end < len(text) and text[q.end] in CLOSERS else q.end
+        if found[0][0] >= q.end:  # "X is “a fraud,” Vale said": the sentence up to the quote
+            first = token_at(doc, q.start)
+            lead = doc[first.sent.start : first.i]
+            par = text.rfind("\n", 0, q.start) + 1
+            start = max(first.sent.start_char, par)
+            if (
+                start < q.start - 1
+                and not is_title(text[q.start : q.end])  # "on ABC’s “This Week,”": a name
+                and first.sent == cue.sent
+                and not re.search(r"[.?!;“”\"]", text[end : found[0][0]])
+                and not any(is_cue(t, CUES) and t.dep_ not in NOUN_DEPS for t in lead)
+            ):
+                host = Attribution(found[0], found[1], *strip_range(text, start, end))
+                if out and out[-1].cue == host.cue:  # two fragments before one cue: one clause
+                    host = host._replace(start=out.pop().start)
+                out.append(host)
+            continue
+        if found[0][1] >= q.start:
             continue
         # Skip what only modifies the cue: "told reporters", "said Monday", "said again".
         skip = {
@@ -914,7 +934,6 @@ def fragment_hosts(
             (is_cue(t, CUES) and t.dep_ not in NOUN_DEPS) or t.text in ".?!;" for t in between
         ):
             continue  # another cue or sentence owns the fragment ("the plan" is not a cue)
-        end = q.end + 1 if q.end < len(text) and text[q.end] in CLOSERS else q.end
         out.append(Attribution(found[0], found[1], doc[i].idx, end))
     return out
 

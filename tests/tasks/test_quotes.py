@@ -278,3 +278,15 @@ def test_cue_inside_reported_speech_is_not_an_attribution_of_its_own(nlp):
 def test_short_exclamation_with_a_cue_is_not_a_title(nlp):
     found = quotes(nlp, "The crowd in the square chanted “Go Home Now!” for an hour.")
     assert one(found, "Go Home Now").cue == "chanted"
+
+
+def test_fragment_before_an_inverted_cue_gets_the_sentence_as_its_clause():
+    # "X is “a fraud,” Vale said" parsed with the fragment outside any clause of "said".
+    words = ["The", "deal", "is", "“", "a", "fraud", ",", "”", "Vale", "said", "."]
+    heads = [1, 2, 2, 5, 5, 2, 2, 2, 9, 2, 9]
+    deps = ["det", "nsubj", "ROOT", "punct", "det", "attr", "punct", "punct", "nsubj", "conj"]
+    deps += ["punct"]
+    doc = parsed(words, heads, deps)
+    host = [q for q in extract_quotes(doc) if q.quote_type == "indirect"]
+    assert host and host[0].text.startswith("The deal is “a fraud")
+    assert (host[0].cue, host[0].speaker_text) == ("said", "Vale")
