@@ -459,6 +459,11 @@ def speaker_of(cue: Token) -> Span | None:
         objects = [c for c in cue.children if c.dep_ == "dobj"]
         if objects:
             return noun_phrase(objects[0])
+    if cue.lower_ == "asked" and (
+        any(c.dep_ in {"nsubjpass", "auxpass"} for c in cue.children)
+        or (cue.dep_ == "advcl" and not any(c.dep_ == "nsubj" for c in cue.children))
+    ):
+        return None  # "Asked about X, Ryan said", "Sanders was asked": the one asked, not the asker
     subjects = [c for c in cue.children if c.dep_ in SUBJECTS and c.lower_ not in NOT_SUBJECTS]
     if subjects:
         if subjects[0].lower_ in RELATIVES:  # "Kirby, who said ...": the resolver follows it
@@ -472,7 +477,7 @@ def speaker_of(cue: Token) -> Span | None:
     head = cue.head
     if cue.dep_ == "pcomp" and head.head.lower_ == "quoted":  # "quoted Kirby as saying"
         return speaker_of(head.head)
-    if cue.dep_ == "pcomp" and head.dep_ == "prep" and head.head is not head:
+    if cue.dep_ == "pcomp" and head.dep_ == "prep" and head.head.i != head.i:
         return speaker_of(head.head)  # "ended by saying": the speaker is the verb's subject
     if cue.dep_ in {"conj", "advcl", "xcomp"} and head is not cue:
         return speaker_of(head) if head.lower_ != cue.lower_ else None  # "..., adding"
@@ -726,6 +731,30 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
     if best[2] is None and best[1][0] > quote.end:
         return best[1], speaker_between(doc, quote.end, token_at(doc, best[1][0]))
     return best[1], best[2]
+
+
+def governing_verb(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span] | None:
+    """Return the verb (and its subject) whose phrase holds a quote that no listed cue claims.
+
+    "Moore thanked Obama for “stepping up”": almost any verb with a subject that takes quoted
+    words attributes them to that subject.
+    """
+    token = token_at(doc, quote.start)
+    while token.head.i != token.i and inside(quote.parts, token.idx):
+        token = token.head
+    for _ in range(4):
+        if token.head.i == token.i and inside(quote.parts, token.idx):
+            return None
+        subjects = [c for c in token.children if c.dep_ in SUBJECTS]
+        if subjects and not inside(quote.parts, subjects[0].idx) and token.idx < quote.start:
+            speaker = speaker_of(token)
+            if speaker is None or inside(quote.parts, speaker.start_char):
+                return None
+            return (token.idx, token.idx + len(token.text)), speaker
+        if token.head.i == token.i:
+            return None
+        token = token.head
+    return None
 
 
 def join_interrupted(doc: Doc, quotes: list[Marked]) -> list[Marked]:
@@ -988,6 +1017,8 @@ def extract_quotes(doc: Doc) -> list[Quote]:
             continue
         if host is None and is_title(text_of(doc)[start:end]):
             continue
+        if cue is None:
+            cue, speaker = governing_verb(doc, item) or (None, None)
         quotes.append(
             build_quote(doc, resolver, start, end, quote_type(doc, item), cue, speaker, base)
         )

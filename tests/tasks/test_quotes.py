@@ -290,3 +290,13 @@ def test_fragment_before_an_inverted_cue_gets_the_sentence_as_its_clause():
     host = [q for q in extract_quotes(doc) if q.quote_type == "indirect"]
     assert host and host[0].text.startswith("The deal is “a fraud")
     assert (host[0].cue, host[0].speaker_text) == ("said", "Vale")
+
+
+def test_unlisted_verb_holding_a_quote_gives_its_speaker():
+    words = ["Moore", "thanked", "them", "for", "“", "acting", "when", "others", "did", "not"]
+    words += ["at", "all", ".", "”"]
+    heads = [1, 1, 1, 1, 5, 3, 8, 8, 5, 8, 11, 9, 1, 1]
+    deps = ["nsubj", "ROOT", "dobj", "prep", "punct", "pcomp", "advmod", "nsubj", "advcl", "neg"]
+    deps += ["advmod", "pobj", "punct", "punct"]
+    q = one(extract_quotes(parsed(words, heads, deps)), "acting when")
+    assert (q.cue, q.speaker_text) == ("thanked", "Moore")
