@@ -463,7 +463,7 @@ def speaker_of(cue: Token) -> Span | None:
         any(c.dep_ in {"nsubjpass", "auxpass"} for c in cue.children)
         or (cue.dep_ == "advcl" and not any(c.dep_ == "nsubj" for c in cue.children))
     ):
-        return None  # "Asked about X, Ryan said", "Sanders was asked": the one asked, not the asker
+        return None  # "Asked about X, Lund said", "Lund was asked": the one asked, not the asker
     subjects = [c for c in cue.children if c.dep_ in SUBJECTS and c.lower_ not in NOT_SUBJECTS]
     if subjects:
         if subjects[0].lower_ in RELATIVES:  # "Kirby, who said ...": the resolver follows it
@@ -613,7 +613,7 @@ def find_attributions(doc: Doc) -> list[Attribution]:
             continue
         start, end = clip_to_paragraph(text_of(doc), token.idx, *content)
         words = text_of(doc)[start:end]
-        # "called Trump “unhinged”", "decried the GOP for “turning its back”": a short object
+        # "called Lund “reckless”", "faulted the board for “hiding losses”": a short object
         # is content when the cue's phrase holds a quote (reach_quote takes it in).
         phrase = text_of(doc)[start : max(end, min(span_end(token), token.sent.end_char))]
         if len(words.split()) < MIN_INDIRECT_WORDS and not QUOTE_MARK.search(phrase):
@@ -656,7 +656,7 @@ def inside(parts: tuple[tuple[int, int], ...], position: int) -> bool:
 def speaker_between(doc: Doc, quote_end: int, cue: Token) -> Span | None:
     """Return the name between a quote and its cue when the parse gave the cue no subject.
 
-    "“...,” Ramos, 58, told AFP": the words after the closing mark, up to the cue, name the
+    "“...,” Lund, 58, told the paper": the words after the closing mark, up to the cue, name the
     speaker (a name or a pronoun first, a short phrase, all in the paragraph).
     """
     text = text_of(doc)
@@ -736,7 +736,7 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
 def governing_verb(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span] | None:
     """Return the verb (and its subject) whose phrase holds a quote that no listed cue claims.
 
-    "Moore thanked Obama for “stepping up”": almost any verb with a subject that takes quoted
+    "Lund thanked the board for “acting fast”": almost any verb with a subject that takes quoted
     words attributes them to that subject.
     """
     token = token_at(doc, quote.start)
@@ -817,7 +817,7 @@ def is_title(text: str) -> bool:
     """Return whether marked text reads as a title or name (“Fox News Sunday”), not speech."""
     words = text.strip(" ,.").split()
     if not words or len(words) > 5 or text.rstrip(' ,”’"').endswith(("!", "?")):
-        return False  # "“USA! USA!”", "“What a night!”": exclaimed, not a title
+        return False  # "“Go Home Now!”", "“Who Knew?”": exclaimed, not a title
     return all(w[:1].isupper() or w[:1].isdigit() or w.lower() in STOPWORDS for w in words)
 
 
@@ -887,7 +887,7 @@ def close_over(text: str, attribution: Attribution, marked: list[Marked]) -> Att
 def reach_quote(doc: Doc, attribution: Attribution, marked: list[Marked]) -> Attribution:
     """Return an attribution whose content runs on to the quotes its cue's phrase still holds.
 
-    "blamed the law on “knuckleheaded politicians”", "said the goal was not to “A” but to
+    "blamed the tax on “careless officials”", "said the goal was not to “A” but to
     “B”": the parse may end the object or clause before a quote the cue's phrase goes on to
     hold; the attributed content is the whole complement, quote included.
     """
@@ -912,7 +912,7 @@ def fragment_hosts(
 ) -> list[Attribution]:
     """Return the reported clause around each quoted fragment that has a cue but no clause.
 
-    In "Graham said the plan was “crazy”" the attributed content is the cue's complement with
+    In "Lund said the plan was “a fraud”" the attributed content is the cue's complement with
     the fragment inside; when the parse gave no clause, it runs from the cue to the quote's end.
     """
     text = text_of(doc)
@@ -936,7 +936,7 @@ def fragment_hosts(
             start = max(first.sent.start_char, par)
             if (
                 start < q.start - 1
-                and not is_title(text[q.start : q.end])  # "on ABC’s “This Week,”": a name
+                and not is_title(text[q.start : q.end])  # "on the “Morning Hour,”": a name
                 and first.sent == cue.sent
                 and not re.search(r"[.?!;“”\"]", text[end : found[0][0]])
                 and not any(is_cue(t, CUES) and t.dep_ not in NOUN_DEPS for t in lead)

@@ -79,10 +79,10 @@ def test_polnear_dev_floors(nlp):
     scores = {(s, t): c.scores() for s, by_t in result.items() for t, c in by_t.items()}
     # Floors just under the measured figures (README "Quote extraction"), so accuracy never
     # silently drops.
-    assert scores[("direct", 0.3)]["f1"] >= 0.85  # measured 0.859
-    assert scores[("direct", 0.8)]["f1"] >= 0.76  # 0.770
-    assert scores[("direct", 0.3)]["speaker"] >= 0.845  # 0.855
-    assert scores[("all", 0.3)]["f1"] >= 0.71  # 0.718
-    assert scores[("all", 0.8)]["f1"] >= 0.62  # 0.628
+    assert scores[("direct", 0.3)]["f1"] >= 0.85  # measured 0.860
+    assert scores[("direct", 0.8)]["f1"] >= 0.765  # 0.773
+    assert scores[("direct", 0.3)]["speaker"] >= 0.845  # 0.854
+    assert scores[("all", 0.3)]["f1"] >= 0.71  # 0.719
+    assert scores[("all", 0.8)]["f1"] >= 0.62  # 0.630
     assert scores[("all", 0.3)]["speaker"] >= 0.86  # 0.870
-    assert scores[("all", 0.3)]["cue"] >= 0.705  # 0.715
+    assert scores[("all", 0.3)]["cue"] >= 0.715  # 0.725
