@@ -479,9 +479,9 @@ def speaker_of(cue: Token) -> Span | None:
         return speaker_of(head.head)
     if cue.dep_ == "pcomp" and head.dep_ == "prep" and head.head.i != head.i:
         return speaker_of(head.head)  # "ended by saying": the speaker is the verb's subject
-    if cue.dep_ in {"conj", "advcl", "xcomp"} and head is not cue:
+    if cue.dep_ in {"conj", "advcl", "xcomp"} and head.i != cue.i:
         return speaker_of(head) if head.lower_ != cue.lower_ else None  # "..., adding"
-    if cue.dep_ in {"acl", "relcl"} and head is not cue:
+    if cue.dep_ in {"acl", "relcl"} and head.i != cue.i:
         return noun_phrase(head)
     return None
 
