@@ -20,7 +20,6 @@ RUNNER_ENV = "WIREDESK_TASK_RUNNER"
 DASK_ENV = "WIREDESK_DASK_ADDRESS"
 DEFAULT_PORT = 4200
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-CRON_HELP = "cron times are UTC"
 
 
 class ServeError(RuntimeError):

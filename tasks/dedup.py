@@ -78,8 +78,6 @@ PUNCT_TO_SPACE = str.maketrans(
     {chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
 )
 SPACES = re.compile(r"\s+")
-TOKEN = re.compile(r"\w+")
-MASK64 = 0xFFFFFFFFFFFFFFFF
 _RNG = np.random.default_rng(20260303)
 SHINGLE_MULT = (_RNG.integers(1, 1 << 63, SHINGLE_WORDS, dtype=np.uint64) << np.uint64(1)) | 1
 BAND_MULT = (_RNG.integers(1, 1 << 63, ROWS, dtype=np.uint64) << np.uint64(1)) | 1
@@ -352,21 +350,6 @@ class Pool:
         return self.duplicate_of[row] or self.article_id[row]
 
 
-SIGNATURE_COLUMNS = [
-    "article_id",
-    "story_id",
-    "duplicate_of",
-    "seen_at",
-    "dated",
-    "body_hash",
-    "n_shingles",
-    "minhash",
-    "lsh_bands",
-    "terms",
-    "term_weights",
-]
-
-
 def pool_from_signatures(table: pa.Table) -> Pool:
     """Rebuild a pool from stored signature rows (nothing is recomputed)."""
     n = table.num_rows
@@ -426,15 +409,6 @@ def recent_signatures(warehouse: Warehouse, articles: pa.Table) -> pa.Table:
 
 
 # -- placing articles --
-
-
-@dataclass(slots=True)
-class Placement:
-    """Where dedup put the new articles, and the evidence."""
-
-    duplicate_of: list[str | None]
-    story_id: list[str]
-    links: list[tuple[str, str, str, float, str]]  # article, other, relation, score, method
 
 
 def find_copies(new: Pool, pool: Pool) -> dict[int, tuple[int, str, float, str]]:

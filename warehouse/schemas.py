@@ -9,7 +9,6 @@ import pyarrow as pa
 SCHEMA_VERSION = 1
 
 TS = pa.timestamp("us", tz="UTC")
-DICT_STR = pa.dictionary(pa.int32(), pa.string())
 
 
 @dataclass(frozen=True, slots=True)

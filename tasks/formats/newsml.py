@@ -13,7 +13,6 @@ from tasks.formats.base import Origin, ParseError, first_text, parse_date, safe_
 from tasks.formats.markup import BLOCK
 from tasks.formats.ninjs import parse_version
 
-NAR = "{http://iptc.org/std/nar/2006-10-01/}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MAX_XML_BYTES = 32 * 1024 * 1024
 
