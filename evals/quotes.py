@@ -6,8 +6,8 @@ Content span is matched by the best not-yet-used predicted quote whose overlap
 matched / gold. Among matched quotes, speaker accuracy credits a predicted speaker span that
 overlaps the gold Source (or an empty speaker for a source-less relation, or a resolved name
 containing the Source text) and cue accuracy credits an exact (case-folded) cue. The "direct"
-slice keeps gold Contents that contain a quotation mark and predictions whose span, widened by
-one character each side to take in its own marks, contains one.
+slice keeps gold Contents that contain a quotation mark (not an apostrophe) and predictions
+whose span, widened by one character each side to take in its own marks, contains one.
 
 The extractor is the production one: ``load_nlp`` from tasks/extract.py, then ``doc._.wd_quotes``
 on the raw eval text, so offsets are the eval file's characters.
@@ -24,7 +24,8 @@ from tasks.extract import load_nlp, model_name
 from tasks.quotes import Quote
 
 THRESHOLDS = (0.3, 0.8)
-QUOTE_CHARS = re.compile("[\"“”‘’«»]|(?<!\\w)'|'(?!\\w)")
+# A quotation mark, not an apostrophe: ’ and ' between letters ("Trump’s", "don’t") are not.
+QUOTE_CHARS = re.compile(r"[\"“”‘«»]|(?<![^\W\d_])[’']|[’'](?![^\W\d_])")
 Ranges = tuple[tuple[int, int], ...]
 
 

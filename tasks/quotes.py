@@ -125,9 +125,18 @@ NOT_SUBJECTS = {"n’t", "n't", "what"}
 GROUP_PRONOUNS = {"they", "it", "we"}
 MIN_INDIRECT_WORDS = 3
 NOUN_DEPS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "compound", "conj", "appos"}
-QUOTE_MARK = re.compile('[“”"«»]')
-OPENERS = {"“": "”", '"': '"', "«": "»", "‘": "’"}
+QUOTE_MARK = re.compile("[“”\"«»]|''")
+TWO_APOSTROPHES = "''"  # some papers (the NYT among them) write a double quote mark as ''
+# Closers each opener accepts: copy often mixes curly and straight double marks ("A,” B said).
+OPENERS = {
+    "“": ("”", '"'),
+    '"': ('"', "”"),
+    "«": ("»",),
+    "‘": ("’",),
+    TWO_APOSTROPHES: (TWO_APOSTROPHES,),
+}
 CLOSERS = {"”", '"', "»", "’"}
+MARK_TOKENS = {"“", "”", '"', "«", "»", TWO_APOSTROPHES}
 PUNCT_EDGE = " \t\n,;:—–-"
 MAX_GAP_WORDS = 16
 MIN_UNCUED_WORDS = 6  # shorter marked text without a cue is a title or scare quote
@@ -269,6 +278,23 @@ def assign_keys(texts: list[str]) -> list[str]:
     return [best[find(i)] for i in range(len(texts))]
 
 
+def mark_at(text: str, i: int) -> str:
+    """Return the quotation mark (or other character) at i: '' counts as one mark."""
+    return TWO_APOSTROPHES if text.startswith(TWO_APOSTROPHES, i) else text[i]
+
+
+def opener_start(text: str, start: int) -> int:
+    """Return where the opening mark of content starting at ``start`` begins."""
+    return start - 2 if text[max(0, start - 2) : start] == TWO_APOSTROPHES else start - 1
+
+
+def past_closer(text: str, end: int) -> int:
+    """Return the end of content ending at ``end`` with its closing mark, if one follows."""
+    if text.startswith(TWO_APOSTROPHES, end):
+        return end + 2
+    return end + 1 if end < len(text) and text[end] in CLOSERS else end
+
+
 def is_opening(text: str, i: int) -> bool:
     """Return whether a straight or single mark at i opens a quote (no word character before)."""
     return i == 0 or not (text[i - 1].isalnum() or text[i - 1] in ".,;:!?=")  # "=": markup
@@ -279,16 +305,17 @@ def scan_paragraph(par: str) -> list[tuple[int, int, bool]]:
     spans: list[tuple[int, int, bool]] = []
     i = 0
     while i < len(par):
-        ch = par[i]
-        if ch not in OPENERS or (ch in "'\"‘" and not is_opening(par, i)):
-            i += 1
+        ch = mark_at(par, i)
+        if ch not in OPENERS or (ch in {'"', "‘", TWO_APOSTROPHES} and not is_opening(par, i)):
+            i += len(ch)
             continue
-        closer = OPENERS[ch]
-        j = i + 1
+        closers = OPENERS[ch]
+        j = i + len(ch)
         end = -1
         while j < len(par):
             c = par[j]
-            if c == closer and (ch != "‘" or j + 1 == len(par) or not par[j + 1].isalpha()):
+            closer = next((m for m in closers if par.startswith(m, j)), "")
+            if closer and (ch != "‘" or j + 1 == len(par) or not par[j + 1].isalpha()):
                 end = j
                 break
             if ch == "‘" and c in '“"':  # a single quote never spans a double one
@@ -298,11 +325,11 @@ def scan_paragraph(par: str) -> list[tuple[int, int, bool]]:
             if ch == "‘":  # an unclosed single mark is an apostrophe or stray: skip it
                 i += 1
                 continue
-            spans.append((i + 1, len(par.rstrip()), False))
+            spans.append((i + len(ch), len(par.rstrip()), False))
             break
-        if end - i > 1:
-            spans.append((i + 1, end, True))
-        i = end + 1
+        if end - i > len(ch):
+            spans.append((i + len(ch), end, True))
+        i = end + len(closer)
     return spans
 
 
@@ -319,7 +346,8 @@ def find_marked(text: str) -> list[Marked]:
     open_from: Marked | None = None
     last_par = -1
     for s, e, closed, par in raw:
-        starts_par = s - 1 == 0 or text[s - 2] == "\n"
+        opener = opener_start(text, s)
+        starts_par = opener == 0 or text[opener - 1] == "\n"
         if open_from is not None and par == last_par + 1 and starts_par:
             merged = Marked(open_from.start, e, (*open_from.parts, (s, e)))
             out[-1] = merged
@@ -669,7 +697,7 @@ def speaker_between(doc: Doc, quote_end: int, cue: Token) -> Span | None:
         or len(words) > 12
         or "\n" in text[quote_end : cue.idx]
         or not (words[0].is_title or words[0].lower_ in PERSON_PRONOUNS | GROUP_PRONOUNS)
-        or any(t.text in '.?!;“”"' for t in words)
+        or any(t.text in ".?!;" or t.text in MARK_TOKENS for t in words)
     ):
         return None
     end = words[-1].i
@@ -721,16 +749,33 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
             if subjects and not inside(quote.parts, subjects[0].idx):
                 return (token.idx, token.idx + len(token.text)), speaker_of(token)
     if best is None:
-        colon = text_of(doc)[: max(0, quote.start - 1)].rstrip()
+        colon = text_of(doc)[: max(0, opener_start(text_of(doc), quote.start))].rstrip()
         if colon.endswith(":") and first.sent.start > 0:  # "Kirby said:\n\n“...”"
             prev = doc[first.sent.start - 1].sent
             for token in prev:
                 if token.lower_ in SPEECH:
                     return (token.idx, token.idx + len(token.text)), speaker_of(token)
         return None
-    if best[2] is None and best[1][0] > quote.end:
-        return best[1], speaker_between(doc, quote.end, token_at(doc, best[1][0]))
-    return best[1], best[2]
+    cue, speaker = best[1], best[2]
+    ends = [e for _, e in quote.parts if e <= cue[0]]
+    if speaker is None and ends:  # the cue follows the quote or one of its parts
+        token = token_at(doc, cue[0])
+        speaker = speaker_between(doc, max(ends), token) or speaker_after(doc, token)
+    return cue, speaker
+
+
+def speaker_after(doc: Doc, cue: Token) -> Span | None:
+    """Return the name right after an inverted cue the parse left without a subject.
+
+    "“...,” said Lena Ruiz, a teacher": the person or organisation named next is the speaker.
+    """
+    nxt = cue.i + 1
+    if nxt >= len(doc) or "\n" in cue.text_with_ws:
+        return None
+    for m in doc._.wd_mentions or []:
+        if m[0] == doc[nxt].idx and m[3] in {"PERSON", "ORG"}:
+            return doc.char_span(m[0], m[1], alignment_mode="expand")
+    return None
 
 
 def governing_verb(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span] | None:
@@ -763,7 +808,9 @@ def join_interrupted(doc: Doc, quotes: list[Marked]) -> list[Marked]:
     for q in quotes:
         if out:
             prev = out[-1]
-            gap = text_of(doc)[prev.end + 1 : q.start - 1]
+            gap = text_of(doc)[
+                past_closer(text_of(doc), prev.end) : opener_start(text_of(doc), q.start)
+            ]
             words = re.findall(r"[\w’']+", gap)
             # "“A,” he said": a quote ending on a comma resumes after a longer attribution
             interrupted = text_of(doc)[prev.start : prev.end].rstrip().endswith(",")
@@ -772,7 +819,7 @@ def join_interrupted(doc: Doc, quotes: list[Marked]) -> list[Marked]:
                 and 0 < len(words) <= (MAX_GAP_WORDS if not interrupted else 2 * MAX_GAP_WORDS)
                 and any(w.lower() in SPEECH for w in words)
                 and re.search(r"[,.:;]\s*$", gap)  # the attribution ends where the quote resumes
-                and not any(c in gap for c in '“”"')
+                and not QUOTE_MARK.search(gap)
             ):
                 out[-1] = Marked(prev.start, q.end, prev.parts + q.parts)
                 continue
@@ -824,7 +871,7 @@ def is_title(text: str) -> bool:
 def quote_type(doc: Doc, quote: Marked) -> str:
     """Return 'direct' for a quoted clause or sentence, 'partial' for a quoted fragment."""
     text = text_of(doc)[quote.start : quote.end].strip()
-    raw = text_of(doc)[: max(0, quote.start - 1)]
+    raw = text_of(doc)[: max(0, opener_start(text_of(doc), quote.start))]
     before = raw.rstrip()
     at_sentence_start = not before or "\n" in raw[len(before) :] or before[-1] in ".:,!?"
     if text[:1].isupper() and at_sentence_start and len(text.split()) >= 3:
@@ -879,7 +926,7 @@ def close_over(text: str, attribution: Attribution, marked: list[Marked]) -> Att
     """Return an attribution whose content ends with the quote it opens, closing mark included."""
     for q in marked:
         if attribution.start <= q.start < attribution.end < q.end + 2 <= len(text) + 1:
-            end = q.end + 1 if q.end < len(text) and text[q.end] in CLOSERS else q.end
+            end = past_closer(text, q.end)
             return attribution._replace(end=max(attribution.end, end))
     return attribution
 
@@ -903,7 +950,7 @@ def reach_quote(doc: Doc, attribution: Attribution, marked: list[Marked]) -> Att
         between = doc.char_span(end, q.start, alignment_mode="expand")
         if between is None or any(is_cue(t, CUES) or t.text in ".?!;" for t in between):
             break  # another cue or a new sentence owns the quote
-        end = q.end + 1 if q.end < len(text) and text[q.end] in CLOSERS else q.end
+        end = past_closer(text, q.end)
     return attribution._replace(end=end)
 
 
@@ -928,14 +975,14 @@ def fragment_hosts(
         cue = token_at(doc, found[0][0])
         if cue.idx != found[0][0] or cue.lower_ == "according":
             continue
-        end = q.end + 1 if q.end < len(text) and text[q.end] in CLOSERS else q.end
+        end = past_closer(text, q.end)
         if found[0][0] >= q.end:  # "X is “a fraud,” Vale said": the sentence up to the quote
             first = token_at(doc, q.start)
             lead = doc[first.sent.start : first.i]
             par = text.rfind("\n", 0, q.start) + 1
             start = max(first.sent.start_char, par)
             if (
-                start < q.start - 1
+                start < opener_start(text, q.start)
                 and not is_title(text[q.start : q.end])  # "on the “Morning Hour,”": a name
                 and first.sent == cue.sent
                 and not re.search(r"[.?!;“”\"]", text[end : found[0][0]])
@@ -958,7 +1005,7 @@ def fragment_hosts(
         i = cue.i + 1
         while i in skip:
             i += 1
-        between = doc[i : token_at(doc, q.start - 1).i]
+        between = doc[i : token_at(doc, opener_start(text, q.start)).i]
         if not len(between) or any(
             (is_cue(t, CUES) and t.dep_ not in NOUN_DEPS) or t.text in ".?!;" for t in between
         ):

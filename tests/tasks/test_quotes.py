@@ -300,3 +300,29 @@ def test_unlisted_verb_holding_a_quote_gives_its_speaker():
     deps += ["advmod", "pobj", "punct", "punct"]
     q = one(extract_quotes(parsed(words, heads, deps)), "acting when")
     assert (q.cue, q.speaker_text) == ("thanked", "Moore")
+
+
+def test_two_apostrophes_are_a_double_quote_mark(nlp):
+    text = "''The ferry will run all winter,'' said Mara Holt, the harbour master.\n"
+    quotes = nlp(text)._.wd_quotes
+    assert len(quotes) == 1
+    q = quotes[0]
+    assert text[q.start_char : q.end_char] == "The ferry will run all winter,"
+    assert q.cue == "said" and q.speaker == "Mara Holt" and q.quote_type == "direct"
+
+
+def test_a_straight_opener_closes_on_a_curly_mark(nlp):
+    text = '"Prices will fall by spring,” said Tomas Berg. The board met later.\n'
+    q = nlp(text)._.wd_quotes[0]
+    assert text[q.start_char : q.end_char] == "Prices will fall by spring,"
+    assert q.speaker == "Tomas Berg"
+
+
+def test_an_inverted_cue_takes_the_name_after_it(nlp):
+    text = (
+        "“We lost the harvest,” Ines Cole said. “It rained for a month.”\n\n"
+        "“Nobody expected it,” wrote a farmer who runs the local co-op.\n"
+    )
+    quotes = nlp(text)._.wd_quotes
+    assert quotes[0].speaker == "Ines Cole" and quotes[0].text.endswith("for a month.")
+    assert quotes[-1].speaker_text is not None and "farmer" in quotes[-1].speaker_text
