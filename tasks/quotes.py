@@ -92,6 +92,7 @@ IRREGULAR = {
     "see": ("saw", "seen"),
     "seek": ("sought",),
     "lash": ("lashed",),
+    "speak": ("spoke", "spoken"),
 }
 
 
@@ -108,7 +109,10 @@ def verb_forms(verbs: str) -> set[str]:
     return out
 
 
-SPEECH = verb_forms(SPEECH_VERBS)
+# Verbs of speaking about something: the topic after "about", "on", "of" or "to" is the content.
+TOPIC_VERBS = "talk speak comment refer respond react testify tweet brag rail"
+TOPIC_PREPS = {"about", "on", "of", "against", "to"}
+SPEECH = verb_forms(SPEECH_VERBS + " " + TOPIC_VERBS)
 BELIEF = verb_forms(BELIEF_VERBS) - SPEECH
 STANCE = verb_forms(OBJECT_VERBS) - SPEECH - BELIEF
 CUES = SPEECH | BELIEF | STANCE
@@ -493,6 +497,8 @@ def speaker_of(cue: Token) -> Span | None:
     ):
         return None  # "Asked about X, Lund said", "Lund was asked": the one asked, not the asker
     subjects = [c for c in cue.children if c.dep_ in SUBJECTS and c.lower_ not in NOT_SUBJECTS]
+    if len(subjects) > 1 and subjects[1].i < cue.i:
+        subjects = subjects[1:]  # "The port, the mayor said, will reopen": the nearer one speaks
     if subjects:
         if subjects[0].lower_ in RELATIVES:  # "Kirby, who said ...": the resolver follows it
             return cue.doc[subjects[0].i : subjects[0].i + 1]
@@ -556,6 +562,9 @@ def content_of(cue: Token) -> tuple[int, int] | None:
     if not clauses:
         if cue.dep_ == "parataxis":  # "The talks will resume, he said."
             head = cue.head
+            if head.left_edge.i < cue.left_edge.i and cue.i < head.i:
+                # "The talks, he said, will resume": the clause around the attribution
+                return strip_range(text_of(doc), head.left_edge.idx, span_end(head))
             left = head.left_edge.idx if cue.i > head.i else span_end(cue)
             right = cue.left_edge.idx if cue.i > head.i else span_end(head)
             return strip_range(text_of(doc), left, right)
@@ -564,7 +573,7 @@ def content_of(cue: Token) -> tuple[int, int] | None:
             if rest and rest[0].dep_ not in {"prep", "advmod", "cc", "conj"}:
                 end = cue.sent.end_char
                 return strip_range(text_of(doc), rest[0].left_edge.idx, end)
-        return None
+        return topic_of(cue)
     # With a clause on each side ("In a statement after X resigned, Y said Z"), the content
     # follows a cue whose subject comes first, and precedes an inverted one ("Z, said Y").
     subject_first = any(c.dep_ in SUBJECTS and c.i < cue.i for c in cue.children)
@@ -583,7 +592,28 @@ def content_of(cue: Token) -> tuple[int, int] | None:
                 and any(s.dep_ in SUBJECTS for s in c.children)
             ):
                 end = max(end, span_end(c))
+        # "The port, the mayor said, will reopen": the parse hangs the content's subject on the
+        # cue as a second subject; the content starts with it.
+        subjects = [c for c in cue.lefts if c.dep_ in SUBJECTS]
+        if len(subjects) > 1:
+            return strip_range(text_of(doc), subjects[0].left_edge.idx, end)
     return strip_range(text_of(doc), clause.left_edge.idx, end)
+
+
+def topic_of(cue: Token) -> tuple[int, int] | None:
+    """Return what a cue without a clause is about: its object, or "about X", "on X", "of X".
+
+    "Lund wants those things now", "Vale spoke about the merger", "the mayor commented on
+    the vote": with no clause or infinitive, the object or topic phrase is the content.
+    """
+    for child in cue.rights:
+        if child.dep_ == "dobj":
+            return strip_range(text_of(cue.doc), child.left_edge.idx, span_end(child))
+        if child.dep_ == "prep" and child.lower_ in TOPIC_PREPS:
+            objects = [o for o in child.children if o.dep_ in {"pobj", "pcomp"}]
+            if objects:
+                return strip_range(text_of(cue.doc), objects[0].left_edge.idx, span_end(objects[0]))
+    return None
 
 
 def span_end(token: Token) -> int:
@@ -648,8 +678,8 @@ def find_attributions(doc: Doc) -> list[Attribution]:
             continue
         cue = (token.idx, token.idx + len(token.text))
         speaker = speaker_of(token)
-        if speaker is not None and start <= speaker.start_char < end:
-            speaker = None
+        if speaker is not None and start <= speaker.start_char < end and not start <= cue[0] < end:
+            speaker = None  # a subject inside the content is part of what was said
         if speaker is None and token.lower_ in BELIEF:
             continue  # "the plan seems" without a holder is rarely attribution
         found.append(Attribution(cue, speaker, start, end))

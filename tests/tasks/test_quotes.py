@@ -326,3 +326,25 @@ def test_an_inverted_cue_takes_the_name_after_it(nlp):
     quotes = nlp(text)._.wd_quotes
     assert quotes[0].speaker == "Ines Cole" and quotes[0].text.endswith("for a month.")
     assert quotes[-1].speaker_text is not None and "farmer" in quotes[-1].speaker_text
+
+
+def test_a_verb_with_only_an_object_or_topic_has_it_as_content(nlp):
+    text = (
+        "The farmers spoke about the new water rules on Monday.\n\n"
+        "The council wants three new rules now.\n"
+    )
+    quotes = nlp(text)._.wd_quotes
+    assert [q.text for q in quotes] == ["the new water rules", "three new rules"]
+    assert [q.cue for q in quotes] == ["spoke", "wants"]
+    assert quotes[0].speaker_text == "The farmers"
+
+
+def test_an_attribution_inside_its_clause_keeps_the_whole_clause(nlp):
+    text = (
+        "The harbour, the mayor said on Tuesday, will reopen to ferries in June.\n\n"
+        "The golf club, she said, is doing much better than it has since 2009.\n"
+    )
+    quotes = nlp(text)._.wd_quotes
+    assert [q.text[:12] for q in quotes] == ["The harbour,", "The golf clu"]
+    assert quotes[0].text.endswith("in June") and quotes[1].text.endswith("since 2009")
+    assert [q.speaker_text for q in quotes] == ["the mayor", "she"]
