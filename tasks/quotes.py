@@ -740,6 +740,9 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
     """Return the nearest speech cue (and speaker) of a marked quote, in or beside its sentences."""
     if not len(doc):
         return None
+    lead = lead_in(doc, quote)
+    if lead is not None:
+        return lead
     first, last = token_at(doc, quote.start), token_at(doc, quote.end - 1)
     sents = []
     for tok in (first, last):
@@ -787,11 +790,60 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
                     return (token.idx, token.idx + len(token.text)), speaker_of(token)
         return None
     cue, speaker = best[1], best[2]
-    ends = [e for _, e in quote.parts if e <= cue[0]]
-    if speaker is None and ends:  # the cue follows the quote or one of its parts
-        token = token_at(doc, cue[0])
-        speaker = speaker_between(doc, max(ends), token) or speaker_after(doc, token)
-    return cue, speaker
+    return cue, speaker or fallback_speaker(doc, quote, token_at(doc, cue[0]))
+
+
+def fallback_speaker(doc: Doc, quote: Marked, cue: Token) -> Span | None:
+    """Return the name beside a quote's cue that the parse gave no subject."""
+    speaker = None
+    ends = [e for _, e in quote.parts if e <= cue.idx]
+    if ends:  # the cue follows the quote or one of its parts
+        speaker = speaker_between(doc, max(ends), cue) or speaker_after(doc, cue)
+    return speaker or named_before(doc, quote, cue)
+
+
+def lead_in(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | None:
+    """Return the cue and speaker of a lead-in that opens a quote: "X said:", "X gloated, “..."."
+
+    A verb with a subject just before a colon, or a listed speech verb just before a comma, that
+    leads into the opening mark introduces the quote, listed or not ("put it:", "shot back,").
+    """
+    text = text_of(doc)
+    opener = opener_start(text, quote.start)
+    before = text[:opener].rstrip(" ")
+    if not before.endswith((":", ",")) or "\n" in text[len(before) : opener]:
+        return None
+    mark = token_at(doc, len(before) - 1)
+    for token in reversed(doc[max(0, mark.i - 4) : mark.i]):
+        if "\n" in token.text_with_ws or token.is_punct:
+            return None
+        listed = is_cue(token, SPEECH)
+        if not (listed or before.endswith(":")):
+            continue
+        speaker = speaker_of(token)
+        if speaker is not None and (listed or speaker.end <= token.i):
+            return (token.idx, token.idx + len(token.text)), speaker
+    return None
+
+
+def named_before(doc: Doc, quote: Marked, cue: Token) -> Span | None:
+    """Return the last person or organisation named before a cue in its sentence, outside the quote.
+
+    The fallback for a cue the parse left without a subject: "Col. Ann Ruiz, a spokeswoman in
+    Basra, said, “...”" or "“...,” Ann Ruiz, wearing a “Vote” pin, said".
+    """
+    start = max(cue.sent.start_char, max((e for _, e in quote.parts if e <= cue.idx), default=0))
+    found = [
+        m
+        for m in doc._.wd_mentions or []
+        if start <= m[0]
+        and m[1] <= cue.idx
+        and m[3] in {"PERSON", "ORG"}
+        and not inside(quote.parts, m[0])
+    ]
+    if not found:
+        return None
+    return doc.char_span(found[-1][0], found[-1][1], alignment_mode="expand")
 
 
 def speaker_after(doc: Doc, cue: Token) -> Span | None:
@@ -1083,6 +1135,8 @@ def extract_quotes(doc: Doc) -> list[Quote]:
         host = min(hosts, key=lambda a: a.end - a.start) if hosts else None
         if host is not None:
             cue, speaker, base = host.cue, host.speaker, 0.9
+            if speaker is None and token_at(doc, cue[0]).idx == cue[0]:
+                speaker = fallback_speaker(doc, item, token_at(doc, cue[0]))
         else:
             found = marked_cue(doc, item)
             cue, speaker = found if found else (None, None)

@@ -348,3 +348,18 @@ def test_an_attribution_inside_its_clause_keeps_the_whole_clause(nlp):
     assert [q.text[:12] for q in quotes] == ["The harbour,", "The golf clu"]
     assert quotes[0].text.endswith("in June") and quotes[1].text.endswith("since 2009")
     assert [q.speaker_text for q in quotes] == ["the mayor", "she"]
+
+
+def test_a_lead_in_before_a_colon_is_the_cue_listed_or_not(nlp):
+    text = (
+        "Lena Ruiz spoke first. Then the coach gloated: “We told you so all season long.”"
+        " He added that the team was tired.\n"
+    )
+    quotes = [q for q in nlp(text)._.wd_quotes if q.quote_type == "direct"]
+    assert [(q.cue, q.speaker_text) for q in quotes] == [("gloated", "the coach")]
+
+
+def test_a_cue_without_subject_takes_the_name_before_it(nlp):
+    text = "“The river is rising fast,” Tom Hale, wearing a “Flood Watch” cap, said on Monday.\n"
+    q = nlp(text)._.wd_quotes[0]
+    assert q.cue == "said" and q.speaker == "Tom Hale"
