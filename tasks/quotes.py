@@ -740,7 +740,7 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
     """Return the nearest speech cue (and speaker) of a marked quote, in or beside its sentences."""
     if not len(doc):
         return None
-    lead = lead_in(doc, quote)
+    lead = dash_attribution(doc, quote) or lead_in(doc, quote) or name_colon(doc, quote)
     if lead is not None:
         return lead
     first, last = token_at(doc, quote.start), token_at(doc, quote.end - 1)
@@ -800,6 +800,40 @@ def fallback_speaker(doc: Doc, quote: Marked, cue: Token) -> Span | None:
     if ends:  # the cue follows the quote or one of its parts
         speaker = speaker_between(doc, max(ends), cue) or speaker_after(doc, cue)
     return speaker or named_before(doc, quote, cue)
+
+
+DASH_NAME = re.compile(r"\s*(―|—|–|--)\s*([A-Z][^\n“”\"]{0,60}?)[\s.]*")
+
+
+def dash_attribution(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | None:
+    """Return the dash and name that close a quote's paragraph: “...” ― Ana Ruiz."""
+    text = text_of(doc)
+    end = past_closer(text, quote.end)
+    par_end = text.find("\n", end)
+    found = DASH_NAME.fullmatch(text, end, len(text) if par_end == -1 else par_end)
+    if found is None or len(found.group(2).split()) > 8:
+        return None
+    speaker = doc.char_span(found.start(2), found.end(2), alignment_mode="expand")
+    return found.span(1), speaker
+
+
+def name_colon(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | None:
+    """Return the colon and name that open a quote: "Ana Ruiz: “...”", "- Pew Research: “...”"."""
+    text = text_of(doc)
+    opener = opener_start(text, quote.start)
+    before = text[:opener].rstrip(" ")
+    if not before.endswith(":"):
+        return None
+    start = max(before.rfind("\n"), before.rfind(" - "), before.rfind(" — ")) + 1
+    words = before[start:-1].strip(" -—")
+    if not words[:1].isupper() or len(words.split()) > 6:
+        return None
+    begin = before.index(words, start)
+    named = [m for m in doc._.wd_mentions or [] if begin <= m[0] and m[1] <= len(before) - 1]
+    if not any(m[3] in {"PERSON", "ORG"} for m in named):
+        return None
+    speaker = doc.char_span(begin, begin + len(words), alignment_mode="expand")
+    return (len(before) - 1, len(before)), speaker
 
 
 def lead_in(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | None:
