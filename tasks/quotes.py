@@ -924,16 +924,20 @@ def join_interrupted(doc: Doc, quotes: list[Marked]) -> list[Marked]:
     for q in quotes:
         if out:
             prev = out[-1]
-            gap = text_of(doc)[
-                past_closer(text_of(doc), prev.end) : opener_start(text_of(doc), q.start)
-            ]
+            gap_start = past_closer(text_of(doc), prev.end)
+            gap = text_of(doc)[gap_start : opener_start(text_of(doc), q.start)]
             words = re.findall(r"[\w’']+", gap)
             # "“A,” he said": a quote ending on a comma resumes after a longer attribution
-            interrupted = text_of(doc)[prev.start : prev.end].rstrip().endswith(",")
+            ending = text_of(doc)[prev.start : prev.end].rstrip()[-1:]
+            interrupted = ending == ","
             if (
                 "\n" not in gap
                 and 0 < len(words) <= (MAX_GAP_WORDS if not interrupted else 2 * MAX_GAP_WORDS)
-                and any(w.lower() in SPEECH for w in words)
+                and (
+                    any(w.lower() in SPEECH for w in words)
+                    # "“A?” Lund went on. “B.”": any verb with a subject after “A,” “A?” or “A!”
+                    or (ending in {",", "?", "!"} and has_clause(doc, gap_start, len(gap)))
+                )
                 and re.search(r"[,.:;]\s*$", gap)  # the attribution ends where the quote resumes
                 and not QUOTE_MARK.search(gap)
             ):
@@ -941,6 +945,14 @@ def join_interrupted(doc: Doc, quotes: list[Marked]) -> list[Marked]:
                 continue
         out.append(q)
     return out
+
+
+def has_clause(doc: Doc, start: int, length: int) -> bool:
+    """Return whether the text from start holds a verb with its subject (an attribution)."""
+    span = doc.char_span(start, start + length, alignment_mode="expand")
+    return span is not None and any(
+        c.dep_ in SUBJECTS and span.start <= c.i < span.end for t in span for c in t.children
+    )
 
 
 def join_continued(doc: Doc, quotes: list[Marked]) -> list[Marked]:

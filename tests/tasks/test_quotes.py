@@ -363,3 +363,10 @@ def test_a_cue_without_subject_takes_the_name_before_it(nlp):
     text = "“The river is rising fast,” Tom Hale, wearing a “Flood Watch” cap, said on Monday.\n"
     q = nlp(text)._.wd_quotes[0]
     assert q.cue == "said" and q.speaker == "Tom Hale"
+
+
+def test_a_quote_resumes_after_any_attribution_clause(nlp):
+    text = "“Can you hear me?” Lena Ruiz went on, ignoring the noise. “We start at nine.”\n"
+    quotes = nlp(text)._.wd_quotes
+    assert len(quotes) == 1
+    assert quotes[0].text.startswith("Can you") and quotes[0].text.endswith("at nine.")
