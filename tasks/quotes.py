@@ -1079,6 +1079,8 @@ def reach_quote(doc: Doc, attribution: Attribution, marked: list[Marked]) -> Att
         if between is None or any(is_cue(t, CUES) or t.text in ".?!;" for t in between):
             break  # another cue or a new sentence owns the quote
         end = past_closer(text, q.end)
+    if end != attribution.end or text[end - 1 : end] in CLOSERS:
+        end = clause_end(doc, cue, end)  # the clause goes on after its last quote
     return attribution._replace(end=end)
 
 
@@ -1138,8 +1140,29 @@ def fragment_hosts(
             (is_cue(t, CUES) and t.dep_ not in NOUN_DEPS) or t.text in ".?!;" for t in between
         ):
             continue  # another cue or sentence owns the fragment ("the plan" is not a cue)
-        out.append(Attribution(found[0], found[1], doc[i].idx, end))
+        out.append(Attribution(found[0], found[1], doc[i].idx, clause_end(doc, cue, end)))
     return out
+
+
+def clause_end(doc: Doc, cue: Token, end: int) -> int:
+    """Return where reported words running past a quote end: the end of the cue's sentence.
+
+    "called the protesters “thugs” without proof": the clause goes on after the closing mark,
+    up to the sentence's end, a semicolon or dash break, or another attribution.
+    """
+    text = text_of(doc)
+    stop = min(cue.sent.end_char, len(text))
+    for token in doc[token_at(doc, end).i : cue.sent.end]:
+        if token.idx < end:
+            continue
+        if (
+            token.text in {";", "—", "--"}
+            or QUOTE_MARK.fullmatch(token.text)
+            or (is_cue(token, SPEECH) and token.i != cue.i)
+        ):
+            stop = token.idx
+            break
+    return max(end, strip_range(text, end, stop)[1])
 
 
 def extract_quotes(doc: Doc) -> list[Quote]:

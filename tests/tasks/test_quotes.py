@@ -370,3 +370,11 @@ def test_a_quote_resumes_after_any_attribution_clause(nlp):
     quotes = nlp(text)._.wd_quotes
     assert len(quotes) == 1
     assert quotes[0].text.startswith("Can you") and quotes[0].text.endswith("at nine.")
+
+
+def test_reported_words_run_on_past_a_quoted_fragment(nlp):
+    text = "The mayor called the protesters “thugs” without any proof, on Monday.\n"
+    quotes = nlp(text)._.wd_quotes
+    host = next(q for q in quotes if q.quote_type == "indirect")
+    assert host.text.startswith("the protesters") and "without any proof" in host.text
+    assert host.cue == "called" and host.speaker_text == "The mayor"
