@@ -824,16 +824,20 @@ def name_colon(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
     before = text[:opener].rstrip(" ")
     if not before.endswith(":"):
         return None
-    start = max(before.rfind("\n"), before.rfind(" - "), before.rfind(" — ")) + 1
-    words = before[start:-1].strip(" -—")
+    start = max(before.rfind(s) + len(s) if s in before else 0 for s in ("\n", " - ", " — "))
+    inverted = re.search(r"(?:^|[.!?]\s)(Said|Says|Added|Wrote|Writes) ([^.!?:]+):$", before)
+    if inverted:  # "Said Ellis: “...”"
+        cue, start = inverted.span(1), inverted.start(2)
+    else:
+        cue = (len(before) - 1, len(before))
+    words = before[max(0, start) : -1].strip(" -—")
     if not words[:1].isupper() or len(words.split()) > 6:
         return None
-    begin = before.index(words, start)
-    named = [m for m in doc._.wd_mentions or [] if begin <= m[0] and m[1] <= len(before) - 1]
-    if not any(m[3] in {"PERSON", "ORG"} for m in named):
+    begin = before.index(words, max(0, start))
+    named = [m for m in doc._.wd_mentions or [] if begin < m[1] and m[0] < len(before) - 1]
+    if not words or not any(m[3] in {"PERSON", "ORG"} for m in named):
         return None
-    speaker = doc.char_span(begin, begin + len(words), alignment_mode="expand")
-    return (len(before) - 1, len(before)), speaker
+    return cue, doc.char_span(begin, begin + len(words), alignment_mode="expand")
 
 
 def lead_in(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | None:
@@ -919,32 +923,49 @@ def governing_verb(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span] | No
 
 
 def join_interrupted(doc: Doc, quotes: list[Marked]) -> list[Marked]:
-    """Join “A,” he said, “B.”: two marked quotes split only by a short attribution."""
+    """Join “A,” he said, “B.”: two marked quotes split only by a short attribution.
+
+    A title inside the attribution (“A,” X said on “Meet the Press.” “B.”) does not split them.
+    """
+    text = text_of(doc)
     out: list[Marked] = []
+    titles: list[Marked] = []
     for q in quotes:
-        if out:
-            prev = out[-1]
-            gap_start = past_closer(text_of(doc), prev.end)
-            gap = text_of(doc)[gap_start : opener_start(text_of(doc), q.start)]
-            words = re.findall(r"[\w’']+", gap)
-            # "“A,” he said": a quote ending on a comma resumes after a longer attribution
-            ending = text_of(doc)[prev.start : prev.end].rstrip()[-1:]
-            interrupted = ending == ","
-            if (
-                "\n" not in gap
-                and 0 < len(words) <= (MAX_GAP_WORDS if not interrupted else 2 * MAX_GAP_WORDS)
-                and (
-                    any(w.lower() in SPEECH for w in words)
-                    # "“A?” Lund went on. “B.”": any verb with a subject after “A,” “A?” or “A!”
-                    or (ending in {",", "?", "!"} and has_clause(doc, gap_start, len(gap)))
-                )
-                and re.search(r"[,.:;]\s*$", gap)  # the attribution ends where the quote resumes
-                and not QUOTE_MARK.search(gap)
-            ):
-                out[-1] = Marked(prev.start, q.end, prev.parts + q.parts)
-                continue
-        out.append(q)
-    return out
+        if out and q.end - q.start < 60 and is_title(text[q.start : q.end]):
+            titles.append(q)
+            continue
+        if out and interrupted_by_attribution(doc, out[-1], q, titles):
+            out[-1] = Marked(out[-1].start, q.end, out[-1].parts + q.parts)
+        else:
+            out += [*titles, q]
+        titles = []
+    return sorted(out + titles)
+
+
+def interrupted_by_attribution(doc: Doc, prev: Marked, q: Marked, titles: list[Marked]) -> bool:
+    """Return whether only an attribution (and titles in it) stands between two quotes."""
+    text = text_of(doc)
+    gap_start = past_closer(text, prev.end)
+    gap = list(text[gap_start : opener_start(text, q.start)])
+    for t in titles:  # a title's marks do not end the attribution
+        lo, hi = opener_start(text, t.start) - gap_start, past_closer(text, t.end) - gap_start
+        gap[max(0, lo) : max(0, hi)] = "T" * (max(0, hi) - max(0, lo))
+    joined = "".join(gap)
+    words = re.findall(r"[\w’']+", joined)
+    # "“A,” he said": a quote ending on a comma resumes after a longer attribution
+    ending = text[prev.start : prev.end].rstrip()[-1:]
+    return (
+        "\n" not in joined
+        and 0 < len(words) <= (MAX_GAP_WORDS if ending != "," else 2 * MAX_GAP_WORDS)
+        and (
+            any(w.lower() in SPEECH for w in words)
+            # "“A?” Lund went on. “B.”": any verb with a subject after “A,” “A?” or “A!”
+            or (ending in {",", "?", "!"} and has_clause(doc, gap_start, len(joined)))
+        )
+        # the attribution ends where the quote resumes (perhaps inside a title's marks)
+        and re.search(r"[,.:;][”\"’»]*\s*$", text[gap_start : opener_start(text, q.start)])
+        and not QUOTE_MARK.search(joined)
+    )
 
 
 def has_clause(doc: Doc, start: int, length: int) -> bool:
@@ -1001,7 +1022,8 @@ def quote_type(doc: Doc, quote: Marked) -> str:
     text = text_of(doc)[quote.start : quote.end].strip()
     raw = text_of(doc)[: max(0, opener_start(text_of(doc), quote.start))]
     before = raw.rstrip()
-    at_sentence_start = not before or "\n" in raw[len(before) :] or before[-1] in ".:,!?"
+    stripped = before.rstrip('”"’»')  # a sentence may end inside a title's marks
+    at_sentence_start = not before or "\n" in raw[len(before) :] or stripped[-1:] in ".:,!?"
     if text[:1].isupper() and at_sentence_start and len(text.split()) >= 3:
         return "direct"
     return "partial"

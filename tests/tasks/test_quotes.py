@@ -378,3 +378,19 @@ def test_reported_words_run_on_past_a_quoted_fragment(nlp):
     host = next(q for q in quotes if q.quote_type == "indirect")
     assert host.text.startswith("the protesters") and "without any proof" in host.text
     assert host.cue == "called" and host.speaker_text == "The mayor"
+
+
+def test_said_name_colon_opens_a_quote(nlp):
+    text = "The plan is complex. Said Nora Ellis: “Nobody here wants another tax on fuel.”\n"
+    q = next(q for q in nlp(text)._.wd_quotes if q.quote_type == "direct")
+    assert (q.cue, q.speaker_text) == ("Said", "Nora Ellis")
+
+
+def test_a_title_inside_the_attribution_does_not_split_the_quote(nlp):
+    text = (
+        "“He is right about the army,” Mike Flynn said on Fox’s “Morning Show.” "
+        "“There is a lot of frustration within the ranks.”\n"
+    )
+    quotes = [q for q in nlp(text)._.wd_quotes if not q.text.startswith("Morning")]
+    assert len(quotes) == 1 and quotes[0].text.endswith("within the ranks.")
+    assert quotes[0].speaker == "Mike Flynn"
