@@ -508,6 +508,9 @@ def speaker_of(cue: Token) -> Span | None:
         objects = [c for c in agents[0].children if c.dep_ == "pobj"]
         if objects:
             return noun_phrase(objects[0])
+    owners = [c for c in cue.children if c.dep_ == "poss"]
+    if owners:  # "Trump's claim that ...", "her remark that ..."
+        return noun_phrase(owners[0])
     head = cue.head
     if cue.dep_ == "pcomp" and head.head.lower_ == "quoted":  # "quoted Kirby as saying"
         return speaker_of(head.head)
@@ -680,6 +683,8 @@ def find_attributions(doc: Doc) -> list[Attribution]:
         speaker = speaker_of(token)
         if speaker is not None and start <= speaker.start_char < end and not start <= cue[0] < end:
             speaker = None  # a subject inside the content is part of what was said
+        if speaker is None and token.lower_ in SPEECH:
+            speaker = named_before(doc, ((start, end),), token)
         if speaker is None and token.lower_ in BELIEF:
             continue  # "the plan seems" without a holder is rarely attribution
         found.append(Attribution(cue, speaker, start, end))
@@ -799,7 +804,7 @@ def fallback_speaker(doc: Doc, quote: Marked, cue: Token) -> Span | None:
     ends = [e for _, e in quote.parts if e <= cue.idx]
     if ends:  # the cue follows the quote or one of its parts
         speaker = speaker_between(doc, max(ends), cue) or speaker_after(doc, cue)
-    return speaker or named_before(doc, quote, cue)
+    return speaker or named_before(doc, quote.parts, cue)
 
 
 DASH_NAME = re.compile(r"\s*(―|—|–|--)\s*([A-Z][^\n“”\"]{0,60}?)[\s.]*")
@@ -864,20 +869,20 @@ def lead_in(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | No
     return None
 
 
-def named_before(doc: Doc, quote: Marked, cue: Token) -> Span | None:
+def named_before(doc: Doc, parts: tuple[tuple[int, int], ...], cue: Token) -> Span | None:
     """Return the last person or organisation named before a cue in its sentence, outside the quote.
 
     The fallback for a cue the parse left without a subject: "Col. Ann Ruiz, a spokeswoman in
     Basra, said, “...”" or "“...,” Ann Ruiz, wearing a “Vote” pin, said".
     """
-    start = max(cue.sent.start_char, max((e for _, e in quote.parts if e <= cue.idx), default=0))
+    start = max(cue.sent.start_char, max((e for _, e in parts if e <= cue.idx), default=0))
     found = [
         m
         for m in doc._.wd_mentions or []
         if start <= m[0]
         and m[1] <= cue.idx
         and m[3] in {"PERSON", "ORG"}
-        and not inside(quote.parts, m[0])
+        and not inside(parts, m[0])
     ]
     if not found:
         return None

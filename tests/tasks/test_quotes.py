@@ -394,3 +394,9 @@ def test_a_title_inside_the_attribution_does_not_split_the_quote(nlp):
     quotes = [q for q in nlp(text)._.wd_quotes if not q.text.startswith("Morning")]
     assert len(quotes) == 1 and quotes[0].text.endswith("within the ranks.")
     assert quotes[0].speaker == "Mike Flynn"
+
+
+def test_a_noun_cue_takes_its_owner_as_speaker(nlp):
+    text = "Reporters checked Mayor Vale’s claim that the old bridge was safe to reopen.\n"
+    q = next(q for q in nlp(text)._.wd_quotes if q.cue == "claim")
+    assert q.speaker_text == "Mayor Vale" and q.text.startswith("that the old bridge")
