@@ -773,15 +773,19 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
             continue
         if speaker is not None and inside(quote.parts, speaker.start_char):
             speaker = None
-        distance = token.idx - quote.end if token.idx >= quote.end else quote.start - token.idx
+        # the nearest edge of a part: a cue between two parts is as near as it looks
+        distance = min(min(abs(token.idx - s), abs(token.idx - e)) for s, e in quote.parts)
         rank = distance + (0 if speaker is not None else 1_000)
         if best is None or rank < best[0]:
             best = (rank, cue, speaker)
-    if best is None and text_of(doc)[quote.start : quote.end].rstrip()[-1:] in {",", "!", "?"}:
-        # "“Denver,” he answered": the verb right after a quote ending on a comma is its cue,
-        # listed or not.
-        for token in doc[last.i + 1 : min(len(doc), last.i + 8)]:
-            if "\n" in text_of(doc)[quote.end : token.idx]:
+    for _, end in quote.parts if best is None else ():
+        if text_of(doc)[quote.start : end].rstrip()[-1:] not in {",", "!", "?"}:
+            continue
+        # "“Denver,” he answered": the verb right after a quote (or a part of it) ending on a
+        # comma is its cue, listed or not.
+        after_part = token_at(doc, end - 1).i + 1
+        for token in doc[after_part : min(len(doc), after_part + 7)]:
+            if "\n" in text_of(doc)[end : token.idx] or inside(quote.parts, token.idx):
                 break
             subjects = [c for c in token.children if c.dep_ in SUBJECTS]
             if subjects and not inside(quote.parts, subjects[0].idx):

@@ -400,3 +400,9 @@ def test_a_noun_cue_takes_its_owner_as_speaker(nlp):
     text = "Reporters checked Mayor Vale’s claim that the old bridge was safe to reopen.\n"
     q = next(q for q in nlp(text)._.wd_quotes if q.cue == "claim")
     assert q.speaker_text == "Mayor Vale" and q.text.startswith("that the old bridge")
+
+
+def test_a_verb_after_any_part_ending_on_a_comma_is_the_cue(nlp):
+    text = "“Our schools are full,” the letter reads. “We need more teachers next year.”\n"
+    q = nlp(text)._.wd_quotes[0]
+    assert (q.cue, q.speaker_text) == ("reads", "the letter")
