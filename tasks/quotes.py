@@ -841,12 +841,20 @@ def name_colon(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
         cue = (len(before) - 1, len(before))
     words = before[max(0, start) : -1].strip(" -—")
     if not words[:1].isupper() or len(words.split()) > 6:
-        return None
+        return named_at_colon(doc, before)
     begin = before.index(words, max(0, start))
     named = [m for m in doc._.wd_mentions or [] if begin < m[1] and m[0] < len(before) - 1]
     if not words or not any(m[3] in {"PERSON", "ORG"} for m in named):
-        return None
+        return named_at_colon(doc, before)
     return cue, doc.char_span(begin, begin + len(words), alignment_mode="expand")
+
+
+def named_at_colon(doc: Doc, before: str) -> tuple[tuple[int, int], Span | None] | None:
+    """Return the colon and the name just before it: "... surprise pollster Ana Ruiz: “...”"."""
+    for m in doc._.wd_mentions or []:
+        if m[3] in {"PERSON", "ORG"} and m[1] == len(before) - 1:
+            return (m[1], m[1] + 1), doc.char_span(m[0], m[1], alignment_mode="expand")
+    return None
 
 
 def lead_in(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | None:
@@ -867,6 +875,8 @@ def lead_in(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | No
         listed = is_cue(token, SPEECH)
         if not (listed or before.endswith(":")):
             continue
+        if not listed and named_at_colon(doc, before):
+            return None  # "... surprise pollster Ana Ruiz:": the one named speaks
         speaker = speaker_of(token)
         if speaker is not None and (listed or speaker.end <= token.i):
             return (token.idx, token.idx + len(token.text)), speaker
@@ -1072,13 +1082,19 @@ def build_quote(
     )
 
 
-def covered(start: int, end: int, marked: list[Marked]) -> bool:
+def covered(attribution: Attribution, marked: list[Marked]) -> bool:
     """Return whether a clause is a marked quote itself (it starts at or inside the marks).
 
     A clause that starts before a quote and contains it is reported speech with a partial quote
-    ("said that the plan “will fail”"): it stays, and the quote becomes its fragment.
+    ("said that the plan “will fail”"): it stays, and the quote becomes its fragment. A clause
+    that opens with a quote whose cue follows it ("“A,” Lund tells a paper") is that quote, even
+    when the parse runs it on over the speaker's name.
     """
-    return any(q.start - 2 <= start < q.end and end <= q.end + 2 for q in marked)
+    start, end = attribution.start, attribution.end
+    return any(
+        q.start - 2 <= start < q.end and (end <= q.end + 2 or attribution.cue[0] >= q.end)
+        for q in marked
+    )
 
 
 def close_over(text: str, attribution: Attribution, marked: list[Marked]) -> Attribution:
@@ -1203,7 +1219,7 @@ def extract_quotes(doc: Doc) -> list[Quote]:
     reported = [
         reach_quote(doc, close_over(text_of(doc), a, marked), marked)
         for a in find_attributions(doc)
-        if not covered(a.start, a.end, marked)
+        if not covered(a, marked)
     ]
     reported += fragment_hosts(doc, marked, reported)
     # "He says he thinks X", "said the mayor called it a fraud": a cue inside another

@@ -406,3 +406,16 @@ def test_a_verb_after_any_part_ending_on_a_comma_is_the_cue(nlp):
     text = "“Our schools are full,” the letter reads. “We need more teachers next year.”\n"
     q = nlp(text)._.wd_quotes[0]
     assert (q.cue, q.speaker_text) == ("reads", "the letter")
+
+
+def test_a_quote_before_its_cue_is_not_also_reported_speech(nlp):
+    text = "“Yes, I support Ted Cruz,” Brent Bozell, founder of a media group, tells a paper.\n"
+    quotes = nlp(text)._.wd_quotes
+    assert [(q.quote_type, q.text) for q in quotes] == [("direct", "Yes, I support Ted Cruz,")]
+    assert quotes[0].speaker_text.startswith("Brent Bozell")
+
+
+def test_a_name_just_before_a_colon_speaks(nlp):
+    text = "The surge does not surprise pollster Daron Shaw: “Newcomers often gain early.”\n"
+    q = next(q for q in nlp(text)._.wd_quotes if q.quote_type == "direct")
+    assert (q.cue, q.speaker_text) == (":", "Daron Shaw")
