@@ -697,9 +697,19 @@ def is_cue(token: Token, words: set[str]) -> bool:
         token.lower_ in words
         and not token.ent_type_
         and token.dep_ not in {"amod", "compound", "nmod"}
-        and not (token.is_title and token.i > token.sent.start)  # "United States"
+        and not (token.is_title and token.i > token.sent.start and not in_headline(token))
         and not (token.is_upper and len(token) > 1)  # a capitalised headline word
     )
+
+
+def in_headline(token: Token) -> bool:
+    """Return whether a token is in a Title Case first line ("Obama Says Museum Will Open")."""
+    text = text_of(token.doc)
+    end = text.find("\n")
+    if not 0 <= token.idx < end:
+        return False
+    words = text[:end].split()
+    return sum(w[:1].isupper() for w in words) >= 0.6 * len(words)
 
 
 def token_at(doc: Doc, position: int) -> Token:

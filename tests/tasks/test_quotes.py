@@ -419,3 +419,10 @@ def test_a_name_just_before_a_colon_speaks(nlp):
     text = "The surge does not surprise pollster Daron Shaw: “Newcomers often gain early.”\n"
     q = next(q for q in nlp(text)._.wd_quotes if q.quote_type == "direct")
     assert (q.cue, q.speaker_text) == (":", "Daron Shaw")
+
+
+def test_a_title_case_headline_verb_is_a_cue(nlp):
+    text = "Mayor Vale Says The Old Bridge Will Reopen In June\n\nThe city council met on Monday.\n"
+    q = nlp(text)._.wd_quotes[0]
+    assert q.cue == "Says" and q.speaker_text == "Mayor Vale"
+    assert q.text.startswith("The Old Bridge")
