@@ -190,24 +190,24 @@ def score_article(gold: Iterable[Gold], preds: list[Quote], theta: float, name: 
 
 
 def attributions(preds: list[Quote]) -> list[Quote]:
-    """Return one prediction per attribution: drop a fragment inside a quote with the same cue.
+    """Return one prediction per attribution: drop a quote inside the reported clause holding it.
 
-    PolNeAR labels one Content per relation; the extractor also reports the quoted fragment
-    of a reported clause (for quote tracking), which is the same relation.
+    PolNeAR labels one Content per relation; the extractor also reports the quoted words of a
+    reported clause (for quote tracking), which lie inside that clause's relation: a fragment
+    inside any reported clause, or a quote inside a clause with the same cue.
     """
-    out = []
-    for q in preds:
-        host = any(
+    return [
+        q
+        for q in preds
+        if not any(
             o is not q
-            and o.cue_start == q.cue_start
+            and o.quote_type == "indirect"
+            and (q.quote_type == "partial" or o.cue_start == q.cue_start)
             and o.start_char <= q.start_char
             and q.end_char <= o.end_char
-            and (o.start_char, o.end_char) != (q.start_char, q.end_char)
             for o in preds
         )
-        if not (host and q.cue_start is not None):
-            out.append(q)
-    return out
+    ]
 
 
 def with_marks(text: str, q: Quote) -> Quote:

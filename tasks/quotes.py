@@ -1232,11 +1232,12 @@ def extract_quotes(doc: Doc) -> list[Quote]:
         if not covered(a, marked)
     ]
     reported += fragment_hosts(doc, marked, reported)
+    clauses = reported  # every clause, nested ones included, may hold a quoted fragment
     # "He says he thinks X", "said the mayor called it a fraud": a cue inside another
     # attribution's content is part of what was said, not an attribution of its own.
     reported = [
         a
-        for a in reported
+        for a in clauses
         if not (
             text_of(doc)[a.cue[0] : a.cue[1]].lower() in CUES
             and any(o is not a and o.start <= a.cue[0] < o.end for o in reported)
@@ -1255,7 +1256,7 @@ def extract_quotes(doc: Doc) -> list[Quote]:
             )
             continue
         assert isinstance(item, Marked)
-        hosts = [a for a in reported if a.start <= item.start and item.end <= a.end]
+        hosts = [a for a in clauses if a.start <= item.start and item.end <= a.end]
         # The innermost clause holds the words' own speaker: in "X called on Iran “to end
         # support”, the Elysee said" the fragment is X's.
         host = min(hosts, key=lambda a: a.end - a.start) if hosts else None

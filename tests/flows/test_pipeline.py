@@ -136,3 +136,14 @@ def test_seeds_are_one_story_of_two_articles_with_speakers(prefect_harness, tmp_
     assert {"Emmanuel Macron", "Ebrahim Raisi", "John Kirby"} <= names
     speakers = {r[0] for r in sql(tmp_path, "select distinct speaker from quotes")}
     assert {"Emmanuel Macron", "John Kirby"} <= speakers
+    # A quoted fragment inside nested reports is its own speaker's: Macron called on Iran
+    # “to ...”, the Elysee said. "He added" resolves to Kirby.
+    cues = set(sql(tmp_path, "select speaker, cue from quotes where quote_type <> 'indirect'"))
+    assert {("Emmanuel Macron", "called"), ("John Kirby", "added")} <= cues
+    # The drone-factory quote both articles carry is one quote, one key, two articles.
+    shared = sql(
+        tmp_path,
+        "select quote_key, count(distinct article_id) from quotes"
+        " where quote_type <> 'indirect' and text ilike '%fully operational%' group by 1",
+    )
+    assert len(shared) == 1 and shared[0][1] == 2

@@ -426,3 +426,9 @@ def test_a_title_case_headline_verb_is_a_cue(nlp):
     q = nlp(text)._.wd_quotes[0]
     assert q.cue == "Says" and q.speaker_text == "Mayor Vale"
     assert q.text.startswith("The Old Bridge")
+
+
+def test_a_fragment_inside_nested_reports_is_the_inner_speakers(nlp):
+    text = "Lena Ruiz on Monday urged the board “to act before winter”, her office said.\n"
+    fragment = next(q for q in nlp(text)._.wd_quotes if q.quote_type == "partial")
+    assert (fragment.speaker, fragment.cue) == ("Lena Ruiz", "urged")
