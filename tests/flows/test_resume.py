@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -43,13 +44,25 @@ def tables(root) -> dict[str, list[str]]:
     return out
 
 
-def stage_states(flow_run_id) -> dict[str, str]:
-    """Return the final state name of each stage's task run in a flow run."""
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
-    return {r.name.split("-inbox")[0]: r.state.name for r in runs if r.state}
+def stage_states(flow_run_id, timeout: float = 30.0) -> dict[str, str]:
+    """Return the final state name of each stage's task run in a flow run.
+
+    Task-run states reach the server as events, after the flow returns: on a loaded machine the
+    last ones can arrive a few seconds late, so wait until every stage is final.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+        states = {r.name.split("-inbox")[0]: r.state for r in runs if r.state}
+        if all(s in states and states[s].is_final() for s in STAGES):
+            break
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    return {name: state.name for name, state in states.items()}
 
 
 @pytest.fixture(scope="module")
