@@ -124,6 +124,8 @@ OBJECT_CUES = verb_forms(OBJECT_VERBS)
 # Verbs of saying whose content may follow without a clean clause in the parse.
 SAY_CUES = verb_forms("say tell add note argue claim insist warn explain")
 PERSON_PRONOUNS = {"he", "she", "i"}
+# Documents that "say" on behalf of whoever issued them ("X released a letter that says").
+DOCUMENTS = {"statement", "letter", "memo", "release", "email", "tweet", "post", "ad", "video"}
 RELATIVES = {"who", "which", "that"}
 NOT_SUBJECTS = {"n’t", "n't", "what"}
 GROUP_PRONOUNS = {"they", "it", "we"}
@@ -519,8 +521,16 @@ def speaker_of(cue: Token) -> Span | None:
     if cue.dep_ in {"conj", "advcl", "xcomp"} and head.i != cue.i:
         return speaker_of(head) if head.lower_ != cue.lower_ else None  # "..., adding"
     if cue.dep_ in {"acl", "relcl"} and head.i != cue.i:
-        return noun_phrase(head)
+        return issuer(head) or noun_phrase(head)
     return None
+
+
+def issuer(document: Token) -> Span | None:
+    """Return who put out a document that speaks: "the Council issued a statement saying"."""
+    if document.lower_.rstrip("s") not in DOCUMENTS or document.dep_ != "dobj":
+        return None
+    subjects = [c for c in document.head.children if c.dep_ in SUBJECTS]
+    return noun_phrase(subjects[0]) if subjects else None
 
 
 def according_to(token: Token) -> tuple[tuple[int, int], Span] | None:

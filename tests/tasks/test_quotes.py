@@ -432,3 +432,9 @@ def test_a_fragment_inside_nested_reports_is_the_inner_speakers(nlp):
     text = "Lena Ruiz on Monday urged the board “to act before winter”, her office said.\n"
     fragment = next(q for q in nlp(text)._.wd_quotes if q.quote_type == "partial")
     assert (fragment.speaker, fragment.cue) == ("Lena Ruiz", "urged")
+
+
+def test_a_document_speaks_for_whoever_issued_it(nlp):
+    text = "The council issued a statement saying the harbour “will reopen in June.”\n"
+    q = next(q for q in nlp(text)._.wd_quotes if q.quote_type == "indirect")
+    assert (q.cue, q.speaker_text) == ("saying", "The council")
