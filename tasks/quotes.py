@@ -920,6 +920,8 @@ def named_before(doc: Doc, parts: tuple[tuple[int, int], ...], cue: Token) -> Sp
     ]
     if not found:
         return None
+    # a person before an organisation: "President Obama, opening the Museum of X, said"
+    found = [m for m in found if m[3] == "PERSON"] or found
     return doc.char_span(found[-1][0], found[-1][1], alignment_mode="expand")
 
 
@@ -1229,7 +1231,8 @@ def clause_end(doc: Doc, cue: Token, end: int) -> int:
         ):
             stop = token.idx
             break
-    return max(end, strip_range(text, end, stop)[1])
+    start, stop = strip_range(text, end, stop)
+    return stop if start < stop else end
 
 
 def extract_quotes(doc: Doc) -> list[Quote]:

@@ -9,6 +9,7 @@ from tasks.quotes import (
     assign_keys,
     extract_quotes,
     find_marked,
+    named_before,
     quote_key,
     quotes_table,
     same_words,
@@ -438,3 +439,17 @@ def test_a_document_speaks_for_whoever_issued_it(nlp):
     text = "The council issued a statement saying the harbour “will reopen in June.”\n"
     q = next(q for q in nlp(text)._.wd_quotes if q.quote_type == "indirect")
     assert (q.cue, q.speaker_text) == ("saying", "The council")
+
+
+def test_the_fallback_speaker_is_a_person_before_an_organisation(nlp):
+    doc = nlp("Ruiz, at the Dover Museum on Monday, said nothing.")
+    doc._.wd_mentions = [(0, 4, "Ruiz", "PERSON", "Ana Ruiz"), (13, 25, "", "ORG", "Dover Museum")]
+    said = next(t for t in doc if t.text == "said")
+    speaker = named_before(doc, (), said)
+    assert speaker is not None and speaker.text == "Ruiz"
+
+
+def test_reported_words_ending_on_a_quote_keep_no_trailing_space(nlp):
+    text = "The mayor said it “would tell our story.”\n\nThe museum opens in May.\n"
+    host = next(q for q in quotes(nlp, text) if q.quote_type == "indirect")
+    assert host.text == "it “would tell our story.”"
