@@ -25,6 +25,9 @@ STAGE = "ingest"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # feeds and JSON Lines files holding many items
 MAX_ITEM_FILE_BYTES = 8 * 1024 * 1024  # files holding one article
 BATCH_BYTES = 64 * 1024 * 1024  # bounds the bytes one batch holds in memory
+# The first and last batches are small: spaCy's workers start parsing soon after the run starts,
+# and little dedup and load is left once the last parse ends. Sizes double towards batch_files.
+RAMP_FILES = 32
 
 __all__ = ["chunk", "list_inputs", "parse_date", "read_documents"]
 
@@ -71,6 +74,29 @@ def chunk(files: list[Path], size: int, max_bytes: int = BATCH_BYTES) -> list[li
         used += nbytes
     if current:
         batches.append(current)
+    return batches or [[]]
+
+
+def ramp_sizes(n: int, size: int, first: int | None = None) -> list[int]:
+    """Return batch sizes for n files: doubling from first up to size, and halving at the end."""
+    head: list[int] = []
+    step = min(first or RAMP_FILES, size)
+    while n >= 3 * step:  # a batch at each end and at least as much left between them
+        head.append(step)
+        n -= 2 * step
+        step = min(2 * step, size)
+    parts = -(-n // size)  # what is left, in near-equal batches of at most size
+    middle = [n // parts + (i < n % parts) for i in range(parts)] if n else []
+    return head + middle + head[::-1]
+
+
+def ramped(files: list[Path], size: int, max_bytes: int = BATCH_BYTES) -> list[list[Path]]:
+    """Split files like chunk, with small first and last batches (see RAMP_FILES)."""
+    batches: list[list[Path]] = []
+    start = 0
+    for n in ramp_sizes(len(files), size):
+        batches += chunk(files[start : start + n], n, max_bytes)
+        start += n
     return batches or [[]]
 
 
@@ -270,6 +296,6 @@ def discover(
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     if fmt not in (None, *FORMATS):
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    batches = chunk(list_inputs(paths), batch_files)
+    batches = ramped(list_inputs(paths), batch_files)
     options = (source or "", fmt or "")
     return plan(warehouse_root, batches, options, source or "inbox")
