@@ -23,8 +23,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.progress import Progress
 from tasks.clean import clean
-from tasks.extract import extract, model_name, warm_up
-from tasks.ingest import discover, ingest
+from tasks.extract import ModelNotFound, extract, model_name, warm_up
+from tasks.ingest import discover, ingest, looks_new
 from tasks.load import Counts, load, record, select_new
 from tasks.report import digest_run, markdown, table_rows
 from tasks.staging import BatchSpec, Staged, clear_staging
@@ -61,6 +61,26 @@ def run_name() -> str:
 def current_run_id() -> str:
     """Return this flow run's id, which also names its rows and files in the warehouse."""
     return str(flow_run.id or f"local-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}")
+
+
+def start_workers_early(
+    paths: list[str] | None,
+    source: str | None,
+    warehouse: str | None,
+    model: str | None,
+    n_process: int,
+) -> bool:
+    """Start spaCy's workers before the flow runs when the input looks new; return whether."""
+    # A hint, not a decision: the flow's ingest still decides what is new. A wrong guess costs
+    # either a model load for nothing or a later start, never a row.
+    inputs = [str(p) for p in paths or [SAMPLE_INBOX]]
+    if not looks_new(inputs, Warehouse(warehouse_root(warehouse)), source):
+        return False
+    try:
+        warm_up(model or model_name(), n_process)
+    except ModelNotFound:
+        return False  # the flow run fails on it, with its reason recorded in the runs table
+    return True
 
 
 def record_failure(flow: Flow, run: FlowRun, state: State) -> None:

@@ -100,6 +100,15 @@ def ramped(files: list[Path], size: int, max_bytes: int = BATCH_BYTES) -> list[l
     return batches or [[]]
 
 
+def looks_new(paths: Iterable[str], warehouse: Warehouse, source: str | None) -> bool:
+    """Guess cheaply whether some input file is not in the raw archive, by its name alone."""
+    files = list_inputs(p for p in paths if Path(p).exists())
+    if not files:
+        return False
+    stored = set(warehouse.read("raw", columns=["path"])["path"].to_pylist())
+    return any(origin_of(f, source).name not in stored for f in files)
+
+
 def read_bytes(path: Path, limit: int) -> bytes:
     """Read a regular file without following links and without reading past limit bytes."""
     info = os.lstat(path)
@@ -276,9 +285,7 @@ def stored_versions(
     retry_jitter_factor=0.5,
     **CACHED,
 )
-def ingest(
-    spec: BatchSpec, source: str | None, fmt: str | None, warehouse_root: str
-) -> Staged:
+def ingest(spec: BatchSpec, source: str | None, fmt: str | None, warehouse_root: str) -> Staged:
     """Read a batch of input files and stage its documents."""
     files = [Path(f) for f in spec.files]
     batch = read_documents(files, source, fmt, Warehouse(warehouse_root), spec.received_at)
