@@ -56,6 +56,8 @@ def env(prefect_home: Path, **extra: str) -> dict[str, str]:
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PYTHONPATH": str(REPO),
+        # As `wiredesk run` sets it: under load the temporary server can take longer than 20 s.
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
     }
     return out | extra
 

@@ -91,13 +91,6 @@ def run(
 ) -> None:
     """Ingest files through the pipeline into the warehouse and print what each stage did."""
     quiet_prefect()
-    from prefect import tags
-
-    from flows.pipeline import ingest_flow
-    from flows.runners import make_task_runner
-    from tasks.extract import ModelNotFound
-    from warehouse import WarehouseError
-
     fmt = None
     if source and not paths:  # a configured source brings its own paths and format
         from flows.config import ConfigError, resolve
@@ -111,7 +104,22 @@ def run(
     missing = [str(p) for p in paths or [] if not p.exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}")
+    from flows.runners import make_task_runner, start_server_early
+
+    local = task_runner == "threads" and not dask_address  # spaCy's workers run in this process
+    server = start_server_early() if local else None
+    from prefect import tags
+
+    from flows.pipeline import ingest_flow, start_workers_early
+    from tasks.extract import ModelNotFound
+    from warehouse import WarehouseError
+
     try:
+        if local:  # the workers load the model while the server starts
+            inputs = [str(p) for p in paths] if paths else None
+            start_workers_early(inputs, source, warehouse, model, n_process)
+        if server is not None:
+            server.join()  # a flow run must not reach the server before it answers
         runner = make_task_runner(task_runner, dask_address)
         with tags(f"source:{source or 'inbox'}", "wiredesk"):
             report = ingest_flow.with_options(task_runner=runner)(

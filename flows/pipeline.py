@@ -16,15 +16,15 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.client.schemas.objects import FlowRun
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.progress import Progress
 from tasks.clean import clean
-from tasks.dedup import dedup
-from tasks.entity_index import index_entities
-from tasks.extract import extract, model_name
-from tasks.ingest import discover, ingest
+from tasks.extract import ModelNotFound, extract, model_name, warm_up
+from tasks.ingest import discover, ingest, looks_new
 from tasks.load import Counts, load, record, select_new
 from tasks.report import digest_run, markdown, table_rows
 from tasks.staging import BatchSpec, Staged, clear_staging
@@ -33,7 +33,9 @@ from warehouse import Warehouse
 SAMPLE_INBOX = Path(__file__).resolve().parents[1] / "samples" / "inbox"
 DEFAULT_WAREHOUSE = "data/warehouse"
 BATCH_FILES = 500
-IN_FLIGHT = 2  # extraction batches submitted ahead of the single-writer load
+# Batches submitted to extraction ahead of the single-writer load: enough that spaCy's workers
+# always have a queued batch while this process ingests, cleans, deduplicates and loads.
+IN_FLIGHT = 3
 
 
 @dataclass(slots=True)
@@ -59,6 +61,26 @@ def run_name() -> str:
 def current_run_id() -> str:
     """Return this flow run's id, which also names its rows and files in the warehouse."""
     return str(flow_run.id or f"local-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}")
+
+
+def start_workers_early(
+    paths: list[str] | None,
+    source: str | None,
+    warehouse: str | None,
+    model: str | None,
+    n_process: int,
+) -> bool:
+    """Start spaCy's workers before the flow runs when the input looks new; return whether."""
+    # A hint, not a decision: the flow's ingest still decides what is new. A wrong guess costs
+    # either a model load for nothing or a later start, never a row.
+    inputs = [str(p) for p in paths or [SAMPLE_INBOX]]
+    if not looks_new(inputs, Warehouse(warehouse_root(warehouse)), source):
+        return False
+    try:
+        warm_up(model or model_name(), n_process)
+    except ModelNotFound:
+        return False  # the flow run fails on it, with its reason recorded in the runs table
+    return True
 
 
 def record_failure(flow: Flow, run: FlowRun, state: State) -> None:
@@ -104,24 +126,46 @@ def ingest_flow(
         # Extraction of the next batches runs ahead (threads here, workers on Dask) while
         # batches are deduplicated and loaded one at a time, in order, by this process.
         pending: deque[Pending] = deque()
+        warm = not parses_here()
+
+        def done(label: str, counts: Counts) -> None:
+            total.add(counts)
+            bar.advance(counts)
+            update_progress_artifact(progress_id, 100.0 * bar.done / bar.batches)
+            logger.info("batch %s: %s", label, counts)
+
         for spec in specs:
             ingested = ingest(spec, source, fmt, root)
+            if not ingested.count("read"):
+                # Every file is in the raw archive, which a batch's commit fills together with
+                # its articles: nothing to clean, parse or load, so no further task runs.
+                done(spec.label, Counts(documents_skipped=ingested.count("skipped")))
+                continue
+            if not warm:  # something new: the workers load the model while this batch is cleaned
+                warm_up(model, n_process)
+                warm = True
             cleaned = clean(spec, ingested)
             selected = select_new(spec, cleaned, root)
             extraction = extract.submit(spec, selected, model, n_process)
             pending.append(Pending(spec, ingested, cleaned, selected, extraction))
-            while len(pending) >= IN_FLIGHT or (pending and spec is specs[-1]):
+            if len(pending) >= IN_FLIGHT:
                 item = pending.popleft()
-                counts = finish_batch(root, run_id, item)
-                total.add(counts)
-                bar.advance(counts)
-                update_progress_artifact(progress_id, 100.0 * bar.done / bar.batches)
-                logger.info("batch %s: %s", item.spec.label, counts)
+                done(item.spec.label, finish_batch(root, run_id, item))
+        while pending:
+            item = pending.popleft()
+            done(item.spec.label, finish_batch(root, run_id, item))
         bar.close()
         record(root, run_id, started_at, datetime.now(UTC), "completed", total)
         clear_staging(specs)
         publish_artifacts(root, run_id, total)
     return RunReport(run_id, root, total)
+
+
+def parses_here() -> bool:
+    """Return whether extraction runs in this process's threads (not on Dask workers)."""
+    context = FlowRunContext.get()
+    runner = context.task_runner if context else None
+    return isinstance(runner, ThreadPoolTaskRunner)
 
 
 @dataclass(slots=True)
@@ -137,6 +181,10 @@ class Pending:
 
 def finish_batch(root: str, run_id: str, item: Pending) -> Counts:
     """Deduplicate and load one extracted batch, after the batches before it are loaded."""
+    # Imported here: they load scikit-learn and SciPy, which a run with nothing new never needs.
+    from tasks.dedup import dedup
+    from tasks.entity_index import index_entities
+
     extracted = item.extraction.result()
     deduped = dedup(item.spec, item.selected, extracted, root)
     indexed = index_entities(item.spec, deduped, extracted, root)

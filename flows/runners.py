@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
@@ -22,6 +23,24 @@ def share_api_with_workers() -> None:
         server.start()
         url = server.api_url
     os.environ["PREFECT_API_URL"] = url  # inherited by the worker processes started next
+
+
+def start_server_early() -> threading.Thread | None:
+    """Start Prefect's temporary server in the background; join the thread before a flow runs.
+
+    Without PREFECT_API_URL the first flow run starts a server and waits seconds for it; started
+    here, it boots on the other core while this process imports the pipeline.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return None
+    from prefect.server.api.server import SubprocessASGIServer
+
+    # The flow run reuses this instance: SubprocessASGIServer() is one server per process.
+    thread = threading.Thread(target=SubprocessASGIServer().start, daemon=True)
+    thread.start()
+    return thread
 
 
 def make_task_runner(kind: str, dask_address: str | None = None) -> TaskRunner:

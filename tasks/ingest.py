@@ -25,6 +25,9 @@ STAGE = "ingest"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # feeds and JSON Lines files holding many items
 MAX_ITEM_FILE_BYTES = 8 * 1024 * 1024  # files holding one article
 BATCH_BYTES = 64 * 1024 * 1024  # bounds the bytes one batch holds in memory
+# The first and last batches are small: spaCy's workers start parsing soon after the run starts,
+# and little dedup and load is left once the last parse ends. Sizes double towards batch_files.
+RAMP_FILES = 32
 
 __all__ = ["chunk", "list_inputs", "parse_date", "read_documents"]
 
@@ -72,6 +75,38 @@ def chunk(files: list[Path], size: int, max_bytes: int = BATCH_BYTES) -> list[li
     if current:
         batches.append(current)
     return batches or [[]]
+
+
+def ramp_sizes(n: int, size: int, first: int | None = None) -> list[int]:
+    """Return batch sizes for n files: doubling from first up to size, and halving at the end."""
+    head: list[int] = []
+    step = min(first or RAMP_FILES, size)
+    while n >= 3 * step:  # a batch at each end and at least as much left between them
+        head.append(step)
+        n -= 2 * step
+        step = min(2 * step, size)
+    parts = -(-n // size)  # what is left, in near-equal batches of at most size
+    middle = [n // parts + (i < n % parts) for i in range(parts)] if n else []
+    return head + middle + head[::-1]
+
+
+def ramped(files: list[Path], size: int, max_bytes: int = BATCH_BYTES) -> list[list[Path]]:
+    """Split files like chunk, with small first and last batches (see RAMP_FILES)."""
+    batches: list[list[Path]] = []
+    start = 0
+    for n in ramp_sizes(len(files), size):
+        batches += chunk(files[start : start + n], n, max_bytes)
+        start += n
+    return batches or [[]]
+
+
+def looks_new(paths: Iterable[str], warehouse: Warehouse, source: str | None) -> bool:
+    """Guess cheaply whether some input file is not in the raw archive, by its name alone."""
+    files = list_inputs(p for p in paths if Path(p).exists())
+    if not files:
+        return False
+    stored = set(warehouse.read("raw", columns=["path"])["path"].to_pylist())
+    return any(origin_of(f, source).name not in stored for f in files)
 
 
 def read_bytes(path: Path, limit: int) -> bytes:
@@ -250,9 +285,7 @@ def stored_versions(
     retry_jitter_factor=0.5,
     **CACHED,
 )
-def ingest(
-    spec: BatchSpec, source: str | None, fmt: str | None, warehouse_root: str
-) -> Staged:
+def ingest(spec: BatchSpec, source: str | None, fmt: str | None, warehouse_root: str) -> Staged:
     """Read a batch of input files and stage its documents."""
     files = [Path(f) for f in spec.files]
     batch = read_documents(files, source, fmt, Warehouse(warehouse_root), spec.received_at)
@@ -270,6 +303,6 @@ def discover(
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     if fmt not in (None, *FORMATS):
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    batches = chunk(list_inputs(paths), batch_files)
+    batches = ramped(list_inputs(paths), batch_files)
     options = (source or "", fmt or "")
     return plan(warehouse_root, batches, options, source or "inbox")
