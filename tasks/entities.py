@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import pyarrow as pa
-from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD
+from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD, SENT_START
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -271,7 +271,8 @@ def original_doc(doc: Doc) -> Doc:
     words = doc.user_data.get(ORIGINAL_WORDS)
     if words is None:
         return doc
-    attrs = [HEAD, DEP, ENT_IOB, ENT_TYPE]
+    # A parse carries the sentences; a pipeline without a parser (a sentencizer) sets them alone.
+    attrs = [ENT_IOB, ENT_TYPE, *([HEAD, DEP] if doc.has_annotation("DEP") else [SENT_START])]
     back = Doc(doc.vocab, words=words, spaces=[bool(t.whitespace_) for t in doc])
     back.from_array(attrs, doc.to_array(attrs))
     back.user_data[RESTORED_WORDS] = [t.text for t in doc]

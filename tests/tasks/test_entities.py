@@ -109,3 +109,18 @@ def test_spans_lose_articles_possessives_and_what_follows_a_bracket():
     assert trim(span).text == "National League for Democracy"
     _, (span,) = blank_doc(["the", "White", "House", "'s"], [(0, 4, "ORG")])
     assert trim(span).text == "White House"
+
+
+def test_a_pipeline_without_a_parser_keeps_its_sentences_through_case_restoration():
+    import spacy
+
+    from tasks import entities, quotes
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe(entities.TRUECASE, first=True)
+    nlp.add_pipe(entities.COMPONENT)
+    nlp.add_pipe(quotes.COMPONENT)
+    doc = nlp("NEWS FROM THE HARBOUR\n\nThe port reopened. “We are glad,” said Ana Ruiz.\n")
+    assert doc.text.startswith("NEWS FROM THE HARBOUR") and len(list(doc.sents)) >= 2
+    assert [q.cue for q in doc._.wd_quotes] == ["said"]
