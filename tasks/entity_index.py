@@ -175,8 +175,8 @@ class Index:
         self.touched.add(key)
 
     def table(self) -> pa.Table:
-        """Return every entity as the entities table."""
-        rows = [self.entities[k].row() for k in sorted(self.entities)]
+        """Return the entities this batch counted mentions for: its upsert into the table."""
+        rows = [self.entities[k].row() for k in sorted(self.touched)]
         return pa.Table.from_pylist([r for r in rows if r["n_mentions"]], schema=ENTITIES)
 
 
@@ -195,7 +195,7 @@ def strip_article(text: str) -> str:
 def index_mentions(
     mentions: pa.Table, articles: pa.Table, stored: pa.Table
 ) -> tuple[pa.Table, pa.Table | None]:
-    """Return the mentions with entity_key set and the updated entities table (None if none)."""
+    """Return the mentions with entity_key set and the entities they change (None if none)."""
     # Only the articles this batch loads count; the load drops the other articles' mentions.
     mentions = mentions.filter(pc.is_in(mentions["article_id"], value_set=articles["article_id"]))
     if mentions.num_rows == 0:
