@@ -297,7 +297,7 @@ def scaling_batch(root: Path, chunk: list, commit_id: str) -> tuple[float, float
         touched_stories,
         update_stories,
     )
-    from tasks.entity_index import index_mentions
+    from tasks.entity_index import index_mentions, stored_entities
     from tasks.load import BatchRows, commit_batch, split_new
     from warehouse import Warehouse, empty
 
@@ -311,7 +311,8 @@ def scaling_batch(root: Path, chunk: list, commit_id: str) -> tuple[float, float
             fresh, empty("mentions"), empty("quotes"), pool
         )
         stories = update_stories(warehouse.read("stories", filter=touched_stories(placed)), placed)
-        mentions, entities = index_mentions(empty("mentions"), placed, warehouse.read("entities"))
+        found = empty("mentions")
+        mentions, entities = index_mentions(found, placed, stored_entities(warehouse, found))
         t1 = time.perf_counter()
         rows = BatchRows(
             articles=placed,
