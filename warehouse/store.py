@@ -17,6 +17,10 @@ files written under a temporary name, fsynced and renamed), then swaps ``_curren
 ``rename(2)``. Until that rename every reader path shows the old snapshot, after it the new one, for
 all tables at once; a writer that dies anywhere leaves only an unreferenced snapshot folder, which
 the next writer deletes. Data files are never modified once written, so hard links are safe.
+
+What a commit costs follows what it changes: mutable tables are upserted by key (only files that
+hold a changed key are rewritten), and small files are merged by size tier as commits go, so the
+number of files a commit links stays small however many commits came before.
 """
 
 from __future__ import annotations
