@@ -72,7 +72,7 @@ LOW_CARDINALITY = {
 # Size-tiered merging in each commit: MERGE_FAN_IN files of one tier become one file.
 MERGE_FAN_IN = 8
 MERGE_UNIT = 256 * 1024  # tier 0: files under MERGE_UNIT * MERGE_FAN_IN bytes
-MERGE_MAX_BYTES = 32 * 1024 * 1024  # larger files are left alone (bounds a merge's memory)
+MERGE_MAX_BYTES = 16 * 1024 * 1024  # larger files are left alone (bounds a merge's memory)
 MERGE_MAX_MUTABLE_BYTES = 8 * 1024 * 1024  # an upsert rewrites a whole file: keep them small
 ROW_GROUP_ROWS = 128 * 1024  # ~10-50 MB of our columns: large enough for scans, small for memory
 SNAPSHOT_NAME = re.compile(r"^\d{8}$")
@@ -671,7 +671,7 @@ def _auto_merge(
             break  # one merge per folder per commit bounds a commit's extra work
 
 
-def parquet_bytes(table: pa.Table, name: str) -> bytes:
+def parquet_bytes(table: pa.Table, name: str) -> pa.Buffer:
     """Encode a table as a Parquet file in the warehouse's layout."""
     spec = TABLES[name]
     metadata = dict(table.schema.metadata or {})
@@ -687,7 +687,7 @@ def parquet_bytes(table: pa.Table, name: str) -> bytes:
         row_group_size=ROW_GROUP_ROWS,
         write_statistics=True,
     )
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()  # not copied into a bytes object: merged files can be large
 
 
 def _write_parquet(table: pa.Table, path: Path, name: str) -> None:
@@ -695,9 +695,10 @@ def _write_parquet(table: pa.Table, path: Path, name: str) -> None:
     _write_bytes(path, parquet_bytes(table, name))
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
+def _write_bytes(path: Path, data: bytes | pa.Buffer) -> None:
     """Write bytes to a temporary name in two halves (a crash point mid-file), then rename."""
     tmp = path.with_name(f".{path.name}.tmp")
+    data = memoryview(data)
     half = len(data) // 2
     with open(tmp, "wb") as sink:
         sink.write(data[:half])
