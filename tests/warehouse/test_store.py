@@ -94,7 +94,7 @@ def test_recommit_of_the_same_unit_does_not_duplicate(tmp_path):
     assert wh.read("rejects").num_rows == 1
 
 
-def test_mutable_table_is_swapped_whole(tmp_path):
+def test_a_mutable_row_is_replaced_by_its_key(tmp_path):
     wh = Warehouse(tmp_path)
     story = {"story_id": "s1", "title": "t", "n_articles": 1, "n_sources": 1, "sources": ["w"]}
     wh.commit("c1", {"stories": pa.Table.from_pylist([story], schema=STORIES)})
