@@ -416,17 +416,11 @@ def recent_signatures(warehouse: Warehouse, articles: pa.Table) -> pa.Table:
             since = pa.scalar(int(cut), pa.int64()).cast(seen_type)
         parts = [dataset.to_table(filter=pc.field("seen_at") >= since)]
         hashes = pa.array(articles["body_hash"].to_pylist(), pa.string())
-        older = pc.field("seen_at") < since
-        for fragment in dataset.get_fragments(filter=older):
-            probe = fragment.to_table(
-                columns=["body_hash"], filter=older & pc.field("body_hash").isin(hashes)
-            )
-            if probe.num_rows:  # rare: an exact copy of an older article; read just that file
-                parts.append(
-                    fragment.to_table(
-                        schema=SIGNATURES, filter=older & pc.field("body_hash").isin(hashes)
-                    )
-                )
+        copies = (pc.field("seen_at") < since) & pc.field("body_hash").isin(hashes)
+        if dataset.count_rows(filter=copies):  # rare: exact copies of older articles
+            for fragment in dataset.get_fragments(filter=copies):
+                if fragment.count_rows(filter=copies):  # read only the files that hold them
+                    parts.append(fragment.to_table(schema=SIGNATURES, filter=copies))
     return pa.concat_tables(parts)
 
 
