@@ -520,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--scales", type=int, nargs="*", default=[1_000, 10_000, 100_000])
     parser.add_argument("--scale-batch", type=int, default=SCALE_BATCH)
-    parser.add_argument("--backfills", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--backfills", type=int, nargs="*", default=[20_000, 100_000])
     parser.add_argument("--only", nargs="*", default=["throughput", "scaling", "memory"])
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument(
