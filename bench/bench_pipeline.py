@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 POLNEAR = REPO.parent / "shared" / "eval" / "polnear" / "train" / "text"
 BIN = Path(sys.executable).parent
 SCALE_BATCH = 1000
+SCALE_ROUNDS = 5  # interleaved runs of the next batch against each frozen warehouse
 
 
 # ---------------------------------------------------------------- subprocess helpers
@@ -229,86 +230,179 @@ def throughput(args: argparse.Namespace, work: Path) -> dict:
     }
 
 
-def scaling(sizes: list[int], batch: int) -> dict:
-    """Measure item 4: fill a warehouse batch by batch and time dedup + load per batch."""
-    from evals.synthetic import articles_table, corpus
-    from tasks.dedup import (
-        deduplicate_articles,
-        pool_from_signatures,
-        recent_signatures,
-        update_stories,
-    )
-    from tasks.entity_index import index_mentions
-    from tasks.load import BatchRows, commit_batch, split_new
-    from warehouse import Warehouse, empty
+def scaling(sizes: list[int], batch: int, rounds: int = SCALE_ROUNDS) -> dict:
+    """Measure item 4: fill a warehouse batch by batch and time dedup + load per batch.
+
+    The per-article figures come from the fill. For the ratio, the warehouse is frozen (a copy
+    of hard links) when it reaches the two largest sizes, and the next batch is then run
+    against fresh copies of each, interleaved (A, B, A, B), the median of `rounds` reported.
+    """
+    from evals.synthetic import corpus
 
     items = sorted(corpus(int(max(sizes) / 2.3) + 10, seed=5), key=lambda it: it.published_at)
-    items = items[: max(sizes)]
+    items = items[: max(sizes) + batch]
+    frozen_at = sorted(sizes)[-2:] if len(sizes) >= 2 else []
     stamps: dict[int, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="wiredesk-bench-") as root:
-        warehouse = Warehouse(root)
-        for n, start in enumerate(range(0, len(items), batch)):
+    with tempfile.TemporaryDirectory(prefix="wiredesk-bench-") as tmp:
+        root = Path(tmp) / "warehouse"
+        for n, start in enumerate(range(0, max(sizes), batch)):
             chunk = items[start : start + batch]
-            table = articles_table(chunk, ingested_at=chunk[-1].published_at + timedelta(hours=1))
-            t0 = time.perf_counter()
-            fresh, already = split_new(warehouse, table)
-            pool = pool_from_signatures(recent_signatures(warehouse, fresh))
-            placed, links, signatures = deduplicate_articles(
-                fresh, empty("mentions"), empty("quotes"), pool
-            )
-            stories = update_stories(warehouse.read("stories"), placed)
-            mentions, entities = index_mentions(
-                empty("mentions"), placed, warehouse.read("entities")
-            )
-            t1 = time.perf_counter()
-            rows = BatchRows(
-                articles=placed,
-                mentions=mentions,
-                quotes=empty("quotes"),
-                links=links,
-                signatures=signatures,
-                rejects=[],
-                stories=stories,
-                entities=entities,
-                raw=None,
-                documents_read=len(chunk),
-                already_loaded=already,
-            )
-            commit_batch(warehouse, f"bench-{n:06d}", "bench", rows)
-            t2 = time.perf_counter()
+            dedup, load = scaling_batch(root, chunk, f"bench-{n:06d}")
             stored = start + len(chunk)
-            stamps[stored] = {"before": start, "dedup": t1 - t0, "load": t2 - t1, "n": len(chunk)}
-            if stored % (10 * batch) == 0 or stored == len(items):
-                print(f"  warehouse {stored}: batch {t2 - t0:.2f} s", file=sys.stderr, flush=True)
-        files = sum(1 for _ in Path(root).rglob("*.parquet"))
-    out = {"batch": batch, "files": files, "at": {}}
+            stamps[stored] = {"before": start, "dedup": dedup, "load": load, "n": len(chunk)}
+            if stored in frozen_at:
+                shutil.copytree(
+                    root, Path(tmp) / f"frozen{stored}", symlinks=True, copy_function=os.link
+                )
+            if stored % (10 * batch) == 0 or stored == max(sizes):
+                t = dedup + load
+                print(f"  warehouse {stored}: batch {t:.2f} s", file=sys.stderr, flush=True)
+        files = sum(1 for _ in (root / "_current").rglob("*.parquet"))
+        runs: dict[int, list[float]] = {size: [] for size in frozen_at}
+        for r in range(rounds if frozen_at else 0):
+            for size in frozen_at:
+                copy = Path(tmp) / f"round{r}-{size}"
+                shutil.copytree(
+                    Path(tmp) / f"frozen{size}", copy, symlinks=True, copy_function=os.link
+                )
+                dedup, load = scaling_batch(copy, items[size : size + batch], f"next-{r}")
+                runs[size].append(dedup + load)
+                shutil.rmtree(copy)
+                print(
+                    f"  round {r + 1}: next batch vs {size}: {dedup + load:.2f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    out = {"batch": batch, "files": files, "at": {}, "rounds": rounds}
     for size in sizes:
         near = [s for s in stamps if s <= size][-3:]  # the last three batches up to this size
         dedup = sum(stamps[s]["dedup"] for s in near) / sum(stamps[s]["n"] for s in near)
         load = sum(stamps[s]["load"] for s in near) / sum(stamps[s]["n"] for s in near)
-        last = stamps[near[-1]]
         out["at"][size] = {
             "dedup_ms": 1000 * dedup,
             "load_ms": 1000 * load,
-            "run_s": statistics.median(stamps[s]["dedup"] + stamps[s]["load"] for s in near),
-            "before": last["before"],
+            "run_s": statistics.median(
+                runs.get(size) or [stamps[s]["dedup"] + stamps[s]["load"] for s in near]
+            ),
+            "before": size if size in runs else stamps[near[-1]]["before"],
         }
     return out
 
 
+def scaling_batch(root: Path, chunk: list, commit_id: str) -> tuple[float, float]:
+    """Dedup and load one batch of synthetic items into a warehouse; return both times."""
+    from evals.synthetic import articles_table
+    from tasks.dedup import (
+        deduplicate_articles,
+        pool_from_signatures,
+        recent_signatures,
+        touched_stories,
+        update_stories,
+    )
+    from tasks.entity_index import index_mentions, stored_entities
+    from tasks.load import BatchRows, commit_batch, split_new
+    from warehouse import Warehouse, empty
+
+    warehouse = Warehouse(root)
+    table = articles_table(chunk, ingested_at=chunk[-1].published_at + timedelta(hours=1))
+    t0 = time.perf_counter()
+    with warehouse.lock():  # as in a run: the batch's reads and its commit under the lock
+        fresh, already = split_new(warehouse, table)
+        pool = pool_from_signatures(recent_signatures(warehouse, fresh))
+        placed, links, signatures = deduplicate_articles(
+            fresh, empty("mentions"), empty("quotes"), pool
+        )
+        stories = update_stories(warehouse.read("stories", filter=touched_stories(placed)), placed)
+        found = empty("mentions")
+        mentions, entities = index_mentions(found, placed, stored_entities(warehouse, found))
+        t1 = time.perf_counter()
+        rows = BatchRows(
+            articles=placed,
+            mentions=mentions,
+            quotes=empty("quotes"),
+            links=links,
+            signatures=signatures,
+            rejects=[],
+            stories=stories,
+            entities=entities,
+            raw=None,
+            documents_read=len(chunk),
+            already_loaded=already,
+        )
+        commit_batch(warehouse, commit_id, "bench", rows)
+    return t1 - t0, time.perf_counter() - t1
+
+
+def rss_by_batch(cmd: list[str], child_env: dict[str, str], root: Path) -> tuple[float, list]:
+    """Run a backfill; return its seconds and (snapshot, peak RSS MiB, seconds) per commit.
+
+    The warehouse's snapshot number counts the batches committed so far, so the samples show
+    whether memory grows with the articles loaded or stays bounded by the batch.
+    """
+    start = time.perf_counter()
+    proc = psutil.Popen(cmd, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peaks: dict[int, float] = {}
+    reached: dict[int, float] = {}  # when each snapshot was first seen
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            rss = 0
+            with contextlib.suppress(psutil.Error):
+                for p in [proc, *proc.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        rss += p.memory_info().rss
+            try:
+                snapshot = int(Path(os.readlink(root / "_current")).name)
+            except (OSError, ValueError):
+                snapshot = 0
+            peaks[snapshot] = max(peaks.get(snapshot, 0.0), rss / 2**20)
+            reached.setdefault(snapshot, time.perf_counter() - start)
+            done.wait(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    _, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    done.set()
+    watcher.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{err.decode()[-3000:]}")
+    return seconds, [(n, peaks[n], reached[n]) for n in sorted(peaks)]
+
+
 def memory(sizes: list[int], work: Path, batch_files: int) -> dict:
-    """Measure item 5: peak RSS of backfills through the real flow with the stand-in model."""
+    """Measure item 5: peak RSS of one backfill through the real flow with the stand-in model.
+
+    One backfill of max(sizes) articles is run, its memory sampled per committed batch; each
+    size reports the peak RSS (whole process tree) until that many articles were committed, so
+    the 10k and 100k figures come from the same run and the ratio is the growth between them.
+    """
     model = stand_in_model(work / "stand-in")
+    size = max(sizes)
+    corpus = synthetic_corpus(work / f"backfill{size}", size)
+    root = work / f"bwh{size}"
+    cmd = ["run", str(corpus), "--warehouse", str(root), "--source", "bench"]
+    cmd += ["--batch-files", str(batch_files), "--n-process", "1"]
+    seconds, peaks = rss_by_batch(
+        wiredesk(cmd), env(work / "prefect", WIREDESK_MODEL=str(model)), root
+    )
+    total = max(p for _, p, _ in peaks)
     out = {}
-    for size in sizes:
-        corpus = synthetic_corpus(work / f"backfill{size}", size)
-        cmd = ["run", str(corpus), "--warehouse", str(work / f"bwh{size}"), "--source", "bench"]
-        cmd += ["--batch-files", str(batch_files), "--n-process", "1"]
-        seconds, peak, _ = timed(wiredesk(cmd), env(work / "prefect", WIREDESK_MODEL=str(model)))
-        out[size] = {"seconds": seconds, "peak_mib": peak}
-        print(f"  backfill {size}: {seconds:.0f} s, peak {peak:.0f} MiB", file=sys.stderr)
-        shutil.rmtree(corpus, ignore_errors=True)
-        shutil.rmtree(work / f"bwh{size}", ignore_errors=True)
+    for want in sorted(sizes):
+        batches = -(-want // batch_files)  # snapshots 1..batches hold the first `want` files
+        upto = [(p, t) for snap, p, t in peaks if snap <= batches] or [(total, seconds)]
+        after = [t for snap, _, t in peaks if snap > batches] or [seconds]
+        out[want] = {"seconds": min(after), "peak_mib": max(p for p, _ in upto)}
+        print(
+            f"  backfill {size}: peak {out[want]['peak_mib']:.0f} MiB until {want} articles "
+            f"committed ({out[want]['seconds']:.0f} s)",
+            file=sys.stderr,
+        )
+    out[size] = {"seconds": seconds, "peak_mib": total}
+    print(f"  backfill {size}: {seconds:.0f} s, peak {total:.0f} MiB", file=sys.stderr)
+    shutil.rmtree(corpus, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
     return out
 
 
@@ -428,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--scales", type=int, nargs="*", default=[1_000, 10_000, 100_000])
     parser.add_argument("--scale-batch", type=int, default=SCALE_BATCH)
-    parser.add_argument("--backfills", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--backfills", type=int, nargs="*", default=[20_000, 100_000])
     parser.add_argument("--only", nargs="*", default=["throughput", "scaling", "memory"])
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument(

@@ -43,9 +43,10 @@ from warehouse.compact import compact  # noqa: E402
 from warehouse.schemas import TABLES  # noqa: E402
 from warehouse.store import CURRENT, FAILPOINT_ENV, SNAPSHOTS, Warehouse  # noqa: E402
 
-BATCHES = 3
+BATCHES = 4
 ROWS = 6  # rows per table per batch
 COMPACT_AFTER = 1  # compact once batch 1 is committed, so compaction is killed too
+MERGE_FAN_IN = 2  # so the last commit also merges small files (the compacted one and batch 2's)
 # Kill-point kinds picked first, so even a short run covers mid-file and the commit point.
 PRIORITY = (
     "mid-file",
@@ -94,12 +95,12 @@ def value(field: pa.Field, table: str, batch: int, row: int):
 
 
 def batch_rows(table: str, batch: int) -> list[dict]:
-    """Return the rows a batch appends to a table (or the whole content of a mutable table)."""
+    """Return the rows a batch appends to a table (or upserts into a mutable table)."""
     schema = TABLES[table].schema
-    if TABLES[table].mutable:  # rewritten whole: one row per batch so far, values of this batch
+    if TABLES[table].mutable:  # upserted: the previous batch's key again, and a new one
         return [
             {f.name: value(f, table, batch, b) for f in schema} | {schema[0].name: f"s{b}"}
-            for b in range(batch + 1)
+            for b in range(max(0, batch - 1), batch + 1)
         ]
     return [{f.name: value(f, table, batch, r) for f in schema} for r in range(ROWS)]
 
@@ -115,14 +116,18 @@ def batch_tables(batch: int) -> dict[str, pa.Table]:
 def workload(root: Path, report=None) -> None:
     """Load every batch, compacting once midway; commits already applied are skipped."""
     wh = Warehouse(root)
-    for batch in range(BATCHES):
-        wh.commit(commit_id(batch), batch_tables(batch))
-        if report:
-            report(commit_id(batch))
-        if batch == COMPACT_AFTER:
-            compact(root, target_bytes=1 << 30)
+    fan_in, store.MERGE_FAN_IN = store.MERGE_FAN_IN, MERGE_FAN_IN
+    try:
+        for batch in range(BATCHES):
+            wh.commit(commit_id(batch), batch_tables(batch))
             if report:
-                report("compact")
+                report(commit_id(batch))
+            if batch == COMPACT_AFTER:
+                compact(root, target_bytes=1 << 30)
+                if report:
+                    report("compact")
+    finally:
+        store.MERGE_FAN_IN = fan_in
 
 
 def expected_rows(table: str, commits: list[str]) -> list[str]:
@@ -130,8 +135,10 @@ def expected_rows(table: str, commits: list[str]) -> list[str]:
     batches = [int(c[1:]) for c in commits]
     if not batches:
         return []
-    if TABLES[table].mutable:
-        rows = batch_rows(table, max(batches))
+    if TABLES[table].mutable:  # the last upsert of each key wins
+        key = TABLES[table].key[0]
+        latest = {row[key]: row for b in sorted(batches) for row in batch_rows(table, b)}
+        rows = list(latest.values())
     else:
         rows = [r for b in batches for r in batch_rows(table, b)]
     schema = TABLES[table].schema

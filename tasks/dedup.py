@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import scipy.sparse as sp
 from prefect import task
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -57,6 +58,7 @@ SNN_K = 8  # shared-nearest-neighbour size
 SNN_MIN = 0.1  # a neighbour must be at least this similar
 SNN_WEIGHT = 0.5
 STORY_THRESHOLD = 0.24
+MAX_POOL = 20_000  # at most this many recent stored articles are compared (bounds memory)
 CANDIDATES = 20  # stored articles considered per new article
 CHUNK = 1000  # new articles clustered together
 STORY_LABELS = {
@@ -388,24 +390,38 @@ def list_matrix(column: pa.ChunkedArray, dtype: type, width: int) -> np.ndarray:
 
 
 def recent_signatures(warehouse: Warehouse, articles: pa.Table) -> pa.Table:
-    """Read the stored signatures new articles can match: seen within LOOKBACK, or same body."""
-    table_seen = [
-        p or i
-        for p, i in zip(
-            articles["published_at"].to_pylist(), articles["ingested_at"].to_pylist(), strict=True
-        )
-        if p or i
-    ]
-    if articles.num_rows == 0 or not warehouse.files("signatures"):
+    """Read the stored signatures new articles can match: the recent ones, or the same body.
+
+    Recent means seen within LOOKBACK of the batch, and at most the MAX_POOL most recently
+    seen (ties at the boundary included), so an undated backfill, where every article counts as
+    seen when it was loaded, compares against a bounded pool, not the whole warehouse. Only the
+    time column is read to find the window (row-group statistics skip older files), and only the
+    body_hash column of older files to find exact copies, so the cost follows the window.
+    """
+    if articles.num_rows == 0:
         return SIGNATURES.empty_table()
-    since = pa.scalar(
-        min(table_seen) - LOOKBACK if table_seen else datetime.min,
-        type=SIGNATURES.field("seen_at").type,
-    )
-    keep = (pc.field("seen_at") >= since) | pc.field("body_hash").isin(
-        pa.array(articles["body_hash"].to_pylist(), pa.string())
-    )
-    return warehouse.read("signatures", filter=keep)
+    seen_type = SIGNATURES.field("seen_at").type
+    table_seen = pc.coalesce(articles["published_at"], articles["ingested_at"])
+    earliest = pc.min(table_seen).as_py()
+    since = pa.scalar(earliest - LOOKBACK if earliest else datetime.min, type=seen_type)
+    with warehouse.snapshot() as snap:
+        files = snap.files("signatures")
+        if not files:
+            return SIGNATURES.empty_table()
+        dataset = ds.dataset([str(f) for f in files], schema=SIGNATURES, format="parquet")
+        seen = dataset.to_table(columns=["seen_at"], filter=pc.field("seen_at") >= since)
+        if seen.num_rows > MAX_POOL:
+            times = seen["seen_at"].cast(pa.int64()).to_numpy()
+            cut = np.partition(times, len(times) - MAX_POOL)[len(times) - MAX_POOL]
+            since = pa.scalar(int(cut), pa.int64()).cast(seen_type)
+        parts = [dataset.to_table(filter=pc.field("seen_at") >= since)]
+        hashes = pa.array(articles["body_hash"].to_pylist(), pa.string())
+        copies = (pc.field("seen_at") < since) & pc.field("body_hash").isin(hashes)
+        if dataset.count_rows(filter=copies):  # rare: exact copies of older articles
+            for fragment in dataset.get_fragments(filter=copies):
+                if fragment.count_rows(filter=copies):  # read only the files that hold them
+                    parts.append(fragment.to_table(schema=SIGNATURES, filter=copies))
+    return pa.concat_tables(parts)
 
 
 # -- placing articles --
@@ -664,16 +680,23 @@ def credited(credit: str | None, source: str) -> bool:
     return bool(a and b) and (a == b or f" {a} " in f" {b} " or f" {b} " in f" {a} ")
 
 
-def update_stories(stories: pa.Table, articles: pa.Table) -> pa.Table:
-    """Fold newly placed articles into the stories table (one row per story).
+def touched_stories(articles: pa.Table) -> pc.Expression:
+    """Return the filter that selects the stored stories of placed articles."""
+    ids = pa.array(sorted(set(articles["story_id"].drop_null().to_pylist())), pa.string())
+    return pc.field("story_id").isin(ids)
 
-    The original is the earliest article, unless a later one comes from the wire the others
-    credit ("(AFP)", "AFP quoted ... as saying", "with inputs from AFP").
+
+def update_stories(stories: pa.Table, articles: pa.Table) -> pa.Table:
+    """Fold newly placed articles into their stories; return only the stories they change.
+
+    stories holds the stored rows of those stories (more rows are ignored); the result is the
+    batch's upsert into the stories table. The original is the earliest article, unless a later
+    one comes from the wire the others credit ("(AFP)", "AFP quoted ... as saying", "with
+    inputs from AFP").
     """
     touched = set(articles["story_id"].to_pylist())
     mask = pc.is_in(stories["story_id"], value_set=pa.array(sorted(touched), pa.string()))
     rows = {row["story_id"]: row for row in stories.filter(mask).to_pylist()}
-    untouched = stories.filter(pc.invert(mask))
     for art in articles.to_pylist():
         seen = art["published_at"] or art["ingested_at"]
         title = art["title"] or lead(art["body"])
@@ -710,7 +733,7 @@ def update_stories(stories: pa.Table, articles: pa.Table) -> pa.Table:
                 title=title,
             )
         story["first_seen"] = min(story["first_seen"], seen)
-    table = pa.concat_tables([untouched, pa.Table.from_pylist(list(rows.values()), schema=STORIES)])
+    table = pa.Table.from_pylist(list(rows.values()), schema=STORIES)
     return table.sort_by([("first_seen", "ascending"), ("story_id", "ascending")])
 
 
@@ -722,6 +745,7 @@ def dedup(spec: BatchSpec, selected: Staged, extracted: Staged, warehouse_root: 
     warehouse = Warehouse(warehouse_root)
     pool = pool_from_signatures(recent_signatures(warehouse, articles))
     placed, links, signatures = deduplicate_articles(articles, mentions, quotes, pool)
-    stories = update_stories(warehouse.read("stories"), placed)
+    # Only the stories this batch touches are read and rewritten, not the whole table.
+    stories = update_stories(warehouse.read("stories", filter=touched_stories(placed)), placed)
     tables = {"articles": placed, "links": links, "signatures": signatures, "stories": stories}
     return stage(spec, "dedup", tables)

@@ -12,7 +12,8 @@ the warehouse already holds:
 
 A lone surname is matched only through an alias that points to exactly one entity, so two
 people who share a surname are never merged on the surname alone. Keys never change once
-written; the entities table is updated incrementally with each batch's new articles.
+written; each batch reads only the stored entities its names can match (by alias_keys, the
+folded aliases) and commits only the entities it counts, as an upsert.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class Entity:
             "name": self.name(),
             "aliases": [a for a, _ in top],
             "alias_counts": [n for _, n in top],
+            "alias_keys": [normalize_for_match(a) for a, _ in top],
             "n_mentions": self.n_mentions,
             "n_articles": self.n_articles + len(self.articles),
             "n_sources": len(self.sources),
@@ -175,8 +177,8 @@ class Index:
         self.touched.add(key)
 
     def table(self) -> pa.Table:
-        """Return every entity as the entities table."""
-        rows = [self.entities[k].row() for k in sorted(self.entities)]
+        """Return the entities this batch counted mentions for: its upsert into the table."""
+        rows = [self.entities[k].row() for k in sorted(self.touched)]
         return pa.Table.from_pylist([r for r in rows if r["n_mentions"]], schema=ENTITIES)
 
 
@@ -195,7 +197,7 @@ def strip_article(text: str) -> str:
 def index_mentions(
     mentions: pa.Table, articles: pa.Table, stored: pa.Table
 ) -> tuple[pa.Table, pa.Table | None]:
-    """Return the mentions with entity_key set and the updated entities table (None if none)."""
+    """Return the mentions with entity_key set and the entities they change (None if none)."""
     # Only the articles this batch loads count; the load drops the other articles' mentions.
     mentions = mentions.filter(pc.is_in(mentions["article_id"], value_set=articles["article_id"]))
     if mentions.num_rows == 0:
@@ -225,13 +227,67 @@ def index_mentions(
     return keyed, index.table()
 
 
+def lookup_keys(mentions: pa.Table) -> tuple[set[str], set[str]]:
+    """Return the folded names a batch's mentions can be matched by, and their words."""
+    names = set()
+    for canonical, text in zip(
+        mentions["canonical"].to_pylist(), mentions["text"].to_pylist(), strict=True
+    ):
+        for name in (canonical or text, strip_article(text or "")):
+            folded = normalize_for_match(name or "")
+            if folded:
+                names.add(folded)
+    words = {w for name in names if " " in name for w in name.split()}
+    return names, words
+
+
+def stored_entities(warehouse: Warehouse, mentions: pa.Table) -> pa.Table:
+    """Read the stored entities a batch's mentions can resolve to, not the whole table.
+
+    Those are the entities with an alias equal to one of the batch's folded names (exact and
+    surname matches) or sharing a word with one (close spellings of multi-word names). Only
+    the alias_keys column is scanned to find them, in Arrow; their rows are then read whole.
+    """
+    if mentions.num_rows == 0:
+        return ENTITIES.empty_table()
+    names, words = lookup_keys(mentions)
+    with warehouse.snapshot() as snap:
+        keys = snap.read("entities", columns=["entity_key", "aliases", "alias_keys"])
+        if keys.num_rows == 0:
+            return ENTITIES.empty_table()
+        legacy = pc.is_null(keys["alias_keys"])
+        if pc.any(legacy).as_py():  # rows written before alias_keys existed: fold them here
+            folded = [
+                [normalize_for_match(a) for a in aliases or []] if missing else given
+                for aliases, given, missing in zip(
+                    keys["aliases"].to_pylist(),
+                    keys["alias_keys"].to_pylist(),
+                    legacy.to_pylist(),
+                    strict=True,
+                )
+            ]
+            column = pa.array(folded, pa.list_(pa.string()))
+        else:
+            column = keys["alias_keys"].combine_chunks()
+        aliases = pc.list_flatten(column)
+        owner = pc.list_parent_indices(column)
+        split = pc.utf8_split_whitespace(aliases)
+        word_owner = pc.take(owner, pc.list_parent_indices(split))
+        hit = pc.is_in(aliases, value_set=pa.array(sorted(names), pa.string()))
+        word_hit = pc.is_in(pc.list_flatten(split), value_set=pa.array(sorted(words), pa.string()))
+        rows = pa.concat_arrays([pc.filter(owner, hit), pc.filter(word_owner, word_hit)])
+        wanted = pc.take(keys["entity_key"].combine_chunks(), pc.unique(rows))
+        if len(wanted) == 0:
+            return ENTITIES.empty_table()
+        return snap.read("entities", filter=pc.field("entity_key").isin(wanted))
+
+
 @task(name="entities", task_run_name="entities-{spec.label}", **CACHED)
 def index_entities(
     spec: BatchSpec, deduped: Staged, extracted: Staged, warehouse_root: str
 ) -> Staged:
     """Give a batch's mentions their entity_key and fold them into the entities table."""
-    stored = Warehouse(warehouse_root).read("entities")
-    mentions, entities = index_mentions(
-        extracted.table("mentions"), deduped.table("articles"), stored
-    )
+    found = extracted.table("mentions")
+    stored = stored_entities(Warehouse(warehouse_root), found)
+    mentions, entities = index_mentions(found, deduped.table("articles"), stored)
     return stage(spec, "entities", {"mentions": mentions, "entities": entities})

@@ -85,7 +85,7 @@ class BatchRows:
     links: pa.Table
     signatures: pa.Table
     rejects: list[Reject]
-    stories: pa.Table | None = None
+    stories: pa.Table | None = None  # the stories and entities the batch adds or changes
     entities: pa.Table | None = None
     raw: pa.Table | None = None
     documents_read: int = 0
@@ -113,7 +113,14 @@ def commit_batch(warehouse: Warehouse, commit_id: str, run_id: str, rows: BatchR
             tables[name] = table
     if rows.raw is not None:
         tables["raw"] = with_run_id(rows.raw, run_id)
-    before = warehouse.read("stories", columns=["story_id"]).num_rows
+    stories_new = 0
+    if rows.stories is not None and rows.stories.num_rows:  # the batch's upsert: new or changed
+        known = warehouse.read(
+            "stories",
+            columns=["story_id"],
+            filter=pc.field("story_id").isin(rows.stories["story_id"]),
+        )
+        stories_new = rows.stories.num_rows - known.num_rows
     warehouse.commit(commit_id, tables)
     reasons: dict[str, int] = {}
     for reason in reject_rows["reason"].to_pylist():
@@ -124,7 +131,7 @@ def commit_batch(warehouse: Warehouse, commit_id: str, run_id: str, rows: BatchR
         already_loaded=rows.already_loaded + already,
         rejects=reject_rows.num_rows,
         duplicates=len(articles["duplicate_of"].drop_null()),
-        stories_new=(rows.stories.num_rows - before) if rows.stories is not None else 0,
+        stories_new=stories_new,
         mentions=tables["mentions"].num_rows,
         quotes=tables["quotes"].num_rows,
         rejects_by_reason=reasons,

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from warehouse.schemas import TABLES
 from warehouse.store import (
     _COMMIT_MUTEX,
+    MERGE_MAX_MUTABLE_BYTES,
     Snapshot,
     Warehouse,
     WarehouseError,
@@ -36,16 +37,18 @@ class CompactReport:
 def plan(snapshot: Snapshot, target_bytes: int = TARGET_BYTES) -> list[list[Path]]:
     """Return groups of small files to merge, each within one partition folder of one table."""
     groups: list[list[Path]] = []
-    for name in TABLES:
+    for name, spec in TABLES.items():
+        # An upsert rewrites every file holding a changed key: mutable tables stay in small files.
+        limit = min(target_bytes, MERGE_MAX_MUTABLE_BYTES) if spec.mutable else target_bytes
         by_folder: dict[Path, list[Path]] = {}
         for path in snapshot.files(name):
             by_folder.setdefault(path.parent, []).append(path)
         for files in by_folder.values():
-            small = [p for p in files if p.stat().st_size < target_bytes]
+            small = [p for p in files if p.stat().st_size < limit]
             group: list[Path] = []
             size = 0
             for path in small:
-                if group and size + path.stat().st_size > target_bytes:
+                if group and size + path.stat().st_size > limit:
                     groups.append(group)
                     group, size = [], 0
                 group.append(path)

@@ -94,6 +94,7 @@ ENTITIES = pa.schema(
         ("sources", pa.list_(pa.string())),
         ("first_seen", TS),
         ("last_seen", TS),
+        ("alias_keys", pa.list_(pa.string())),  # aliases folded for matching, same order
     ]
 )
 
@@ -205,7 +206,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("runs", RUNS, ("run_id",)),
         TableSpec("raw", RAW, ("raw_id",), ("received_at",)),
         TableSpec("stories", STORIES, ("story_id",), ("first_seen",), mutable=True),
-        TableSpec("entities", ENTITIES, ("entity_key",), ("entity_key",), mutable=True),
+        TableSpec("entities", ENTITIES, ("entity_key",), ("entity_key",), mutable=True, version=2),
     )
 }
 

@@ -17,6 +17,10 @@ files written under a temporary name, fsynced and renamed), then swaps ``_curren
 ``rename(2)``. Until that rename every reader path shows the old snapshot, after it the new one, for
 all tables at once; a writer that dies anywhere leaves only an unreferenced snapshot folder, which
 the next writer deletes. Data files are never modified once written, so hard links are safe.
+
+What a commit costs follows what it changes: mutable tables are upserted by key (only files that
+hold a changed key are rewritten), and small files are merged by size tier as commits go, so the
+number of files a commit links stays small however many commits came before.
 """
 
 from __future__ import annotations
@@ -65,6 +69,11 @@ LOW_CARDINALITY = {
     "cue",
     "format",
 }
+# Size-tiered merging in each commit: MERGE_FAN_IN files of one tier become one file.
+MERGE_FAN_IN = 8
+MERGE_UNIT = 256 * 1024  # tier 0: files under MERGE_UNIT * MERGE_FAN_IN bytes
+MERGE_MAX_BYTES = 16 * 1024 * 1024  # larger files are left alone (bounds a merge's memory)
+MERGE_MAX_MUTABLE_BYTES = 8 * 1024 * 1024  # an upsert rewrites a whole file: keep them small
 ROW_GROUP_ROWS = 128 * 1024  # ~10-50 MB of our columns: large enough for scans, small for memory
 SNAPSHOT_NAME = re.compile(r"^\d{8}$")
 METADATA_TABLE = b"wiredesk.table"
@@ -379,7 +388,9 @@ class Warehouse:
         """Publish tables as one atomic unit: all rows of every table appear at once, or none.
 
         A commit id already applied is skipped, so retrying a commit never duplicates rows.
-        Append tables get a new file per partition; mutable tables are replaced whole.
+        Append tables get a new file per partition; a mutable table gets the changed rows
+        (upserted by key: only the files holding those keys are rewritten). Folders that
+        collect too many small files have them merged in the same commit.
         """
         with self.lock(), _COMMIT_MUTEX:
             base = self.current()
@@ -387,22 +398,26 @@ class Warehouse:
                 log.info("commit %s is already in the warehouse; skipped", commit_id)
                 return
             writes: list[tuple[str, pa.Table, str]] = []
-            replaced: set[str] = set()
+            dropped: set[str] = set()
             manifest = json.loads(json.dumps(base.manifest))
             for name, table in tables.items():
                 spec = TABLES[name]
                 table = conform(name, table)
                 check_additive(name, base.manifest["tables"].get(name))
                 manifest["tables"][name] = schema_record(spec)
-                if spec.mutable:
-                    replaced.add(name)
-                elif table.num_rows == 0:
+                if table.num_rows == 0:
                     continue
+                if spec.mutable:
+                    for rel, kept in _upsert(spec, commit_id, base, table, dropped):
+                        writes.append((rel, kept, name))
                 for rel, part in _split(spec, commit_id, table):
                     writes.append((rel, part, name))
+            touched = {rel.rsplit("/", 1)[0] for rel, _, _ in writes}
+            for rel, merged, name in _auto_merge(base, commit_id, touched, dropped):
+                writes.append((rel, merged, name))
             manifest["commits"].append(commit_id)
             manifest["operation"] = f"commit {commit_id}"
-            self._publish(base, writes, lambda rel: rel.split("/", 1)[0] in replaced, manifest)
+            self._publish(base, writes, dropped.__contains__, manifest)
 
     def _publish(
         self,
@@ -555,14 +570,17 @@ class Warehouse:
         return self.read(name, columns=columns).to_pandas()
 
 
-def _split(spec: TableSpec, commit_id: str, table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
-    """Yield the relative path and rows of each file a commit writes for a table."""
+def _sorted(spec: TableSpec, table: pa.Table) -> pa.Table:
+    """Return rows in the table's order: its time column, then its key."""
     order = [c for c in (*spec.sort_by, *spec.key) if c in table.column_names]
     if order and table.num_rows:
         table = table.sort_by([(c, "ascending") for c in dict.fromkeys(order)])
-    if spec.mutable:  # one file under a fixed name: a reader that listed it opens either version
-        yield f"{spec.name}/{spec.name}.parquet", table
-        return
+    return table
+
+
+def _split(spec: TableSpec, commit_id: str, table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """Yield the relative path and rows of each file a commit writes for a table."""
+    table = _sorted(spec, table)
     if spec.partition_by_month is None:
         yield f"{spec.name}/part-{commit_id}.parquet", table
         return
@@ -572,7 +590,88 @@ def _split(spec: TableSpec, commit_id: str, table: pa.Table) -> Iterator[tuple[s
         yield f"{spec.name}/month={month}/part-{commit_id}.parquet", part
 
 
-def parquet_bytes(table: pa.Table, name: str) -> bytes:
+def _read_file(spec: TableSpec, path: Path, columns: list[str] | None = None) -> pa.Table:
+    """Read one data file with the table's declared schema (later columns read as null)."""
+    dataset = ds.dataset([str(path)], schema=spec.schema, format="parquet", partitioning=None)
+    return dataset.to_table(columns=columns)
+
+
+def _upsert(
+    spec: TableSpec, commit_id: str, base: Snapshot, rows: pa.Table, dropped: set[str]
+) -> Iterator[tuple[str, pa.Table]]:
+    """Yield the rewrites of the files holding keys of rows (without them); mark them dropped.
+
+    Only files that hold one of the keys are read whole and rewritten, so the cost follows
+    the rows a batch changes, not the size of the table.
+    """
+    (key,) = spec.key
+    keys = rows[key]
+    for n, path in enumerate(base.files(spec.name)):
+        assert base.path is not None
+        hit = pc.is_in(pq.read_table(path, columns=[key])[key], value_set=keys)
+        if not pc.any(hit).as_py():
+            continue
+        rel = str(path.relative_to(base.path))
+        dropped.add(rel)
+        kept = _read_file(spec, path).filter(pc.invert(hit))
+        if kept.num_rows:
+            yield f"{rel.rsplit('/', 1)[0]}/part-{commit_id}-k{n:04d}.parquet", kept
+
+
+def _tier(size: int) -> int:
+    """Return the size tier of a file: files of one tier are merged MERGE_FAN_IN at a time."""
+    tier, limit = 0, MERGE_UNIT * MERGE_FAN_IN
+    while size >= limit:
+        tier, limit = tier + 1, limit * MERGE_FAN_IN
+    return tier
+
+
+def _auto_merge(
+    base: Snapshot, commit_id: str, folders: set[str], dropped: set[str]
+) -> Iterator[tuple[str, pa.Table, str]]:
+    """Yield merged files for folders holding MERGE_FAN_IN small files of one size tier.
+
+    Size-tiered merging keeps the number of files per folder logarithmic in its rows (and
+    linear only in rows / MERGE_MAX_BYTES), so what a commit links, lists and opens stays
+    small however many commits came before; each row is rewritten about once per tier.
+    """
+    if base.path is None:
+        return
+    for folder in sorted(folders):
+        name = folder.split("/", 1)[0]
+        spec = TABLES[name]
+        limit = MERGE_MAX_MUTABLE_BYTES if spec.mutable else MERGE_MAX_BYTES
+        tiers: dict[int, list[tuple[Path, int]]] = {}
+        directory = base.path / folder
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.glob("*.parquet")):
+            rel = str(path.relative_to(base.path))
+            size = path.stat().st_size
+            if rel not in dropped and size < limit:
+                tiers.setdefault(_tier(size), []).append((path, size))
+        for tier in sorted(tiers):
+            group = tiers[tier]
+            if len(group) < MERGE_FAN_IN:
+                continue
+            picked, total = [], 0
+            for path, size in group:
+                if picked and total + size > limit:
+                    break
+                picked.append(path)
+                total += size
+            if len(picked) < 2:
+                continue
+            table = pa.concat_tables([_read_file(spec, p) for p in picked])
+            expected = sum(pq.ParquetFile(p).metadata.num_rows for p in picked)
+            if table.num_rows != expected:  # never publish a merge that lost or gained rows
+                raise WarehouseError(f"{name}: merged {table.num_rows} rows, expected {expected}")
+            dropped.update(str(p.relative_to(base.path)) for p in picked)
+            yield f"{folder}/part-{commit_id}-m{tier:02d}.parquet", _sorted(spec, table), name
+            break  # one merge per folder per commit bounds a commit's extra work
+
+
+def parquet_bytes(table: pa.Table, name: str) -> pa.Buffer:
     """Encode a table as a Parquet file in the warehouse's layout."""
     spec = TABLES[name]
     metadata = dict(table.schema.metadata or {})
@@ -588,7 +687,7 @@ def parquet_bytes(table: pa.Table, name: str) -> bytes:
         row_group_size=ROW_GROUP_ROWS,
         write_statistics=True,
     )
-    return sink.getvalue().to_pybytes()
+    return sink.getvalue()  # not copied into a bytes object: merged files can be large
 
 
 def _write_parquet(table: pa.Table, path: Path, name: str) -> None:
@@ -596,9 +695,10 @@ def _write_parquet(table: pa.Table, path: Path, name: str) -> None:
     _write_bytes(path, parquet_bytes(table, name))
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
+def _write_bytes(path: Path, data: bytes | pa.Buffer) -> None:
     """Write bytes to a temporary name in two halves (a crash point mid-file), then rename."""
     tmp = path.with_name(f".{path.name}.tmp")
+    data = memoryview(data)
     half = len(data) // 2
     with open(tmp, "wb") as sink:
         sink.write(data[:half])

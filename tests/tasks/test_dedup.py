@@ -148,3 +148,34 @@ def test_the_credited_wire_becomes_the_original():
     stories = update_stories(stories, pa.Table.from_pylist([wire], schema=placed.schema))
     row = stories.to_pylist()[0]
     assert (row["original_article_id"], row["credits"], row["n_sources"]) == ("wire", ["AFP"], 2)
+
+
+def test_the_pool_is_capped_to_the_most_recent_articles_plus_exact_copies(tmp_path, monkeypatch):
+    import tasks.dedup as dedup_module
+    from warehouse import Warehouse
+
+    monkeypatch.setattr(dedup_module, "MAX_POOL", 4)
+    wh = Warehouse(tmp_path)
+    for batch in range(4):  # undated articles: seen when loaded, one batch an hour
+        rows = [(f"b{batch}-{i}", f"{BODY} batch{batch} item{i}", None) for i in range(2)]
+        table = articles(*rows)
+        when = pa.array([T0 + timedelta(hours=batch)] * 2, table.schema.field("ingested_at").type)
+        table = table.set_column(table.schema.get_field_index("ingested_at"), "ingested_at", when)
+        _, _, signatures = run(table)
+        wh.commit(f"c{batch}", {"signatures": signatures})
+    new = articles(("again", f"{BODY} batch0 item1", None), ("other", "fresh text here", None))
+    got = dedup_module.recent_signatures(wh, new)
+    # The two newest batches fill the cap; the older exact copy is read as well.
+    assert sorted(got["article_id"].to_pylist()) == ["b0-1", "b2-0", "b2-1", "b3-0", "b3-1"]
+
+
+def test_update_stories_returns_only_the_stories_a_batch_changes():
+    placed, _, _ = run(articles(("one", BODY, T0)))
+    stored = update_stories(empty("stories"), placed)
+    other = stored.to_pylist()[0] | {"story_id": "s-untouched", "n_articles": 7}
+    stored = pa.concat_tables([stored, pa.Table.from_pylist([other], schema=stored.schema)])
+    later = articles(("two", BODY + " more", T0 + timedelta(hours=1))).to_pylist()[0]
+    later |= {"story_id": placed["story_id"][0].as_py(), "source": "other-wire"}
+    changed = update_stories(stored, pa.Table.from_pylist([later], schema=placed.schema))
+    assert changed["story_id"].to_pylist() == [placed["story_id"][0].as_py()]
+    assert changed["n_articles"].to_pylist() == [2]

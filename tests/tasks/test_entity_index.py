@@ -88,3 +88,51 @@ def test_the_table_is_updated_incrementally_and_keys_are_stable():
     assert row["first_seen"].day == 1 and row["last_seen"].day == 5
     again, unchanged = index_mentions(later.slice(0, 0), later_articles.slice(0, 0), updated)
     assert again.num_rows == 0 and unchanged is None  # nothing new: the table is not rewritten
+
+
+def test_a_batch_reads_only_the_entities_its_names_can_match(tmp_path):
+    from tasks.entity_index import stored_entities
+    from warehouse import Warehouse
+
+    wh = Warehouse(tmp_path)
+    articles, mentions = batch(
+        [("a1", "afp", 1)],
+        [
+            ("a1", "Emmanuel Macron", "PERSON", "Emmanuel Macron"),
+            ("a1", "Macron", "PERSON", "Emmanuel Macron"),  # the surname becomes an alias
+            ("a1", "Ebrahim Raisi", "PERSON", "Ebrahim Raisi"),
+            ("a1", "Kyiv", "GPE", "Kyiv"),
+        ],
+    )
+    keyed, entities = index_mentions(mentions, articles, empty("entities"))
+    wh.commit("c1", {"entities": entities, "mentions": keyed, "articles": articles})
+    later_articles, later = batch(
+        [("a2", "wire", 2)],
+        [
+            ("a2", "Macron", "PERSON", "Macron"),
+            ("a2", "Ebrahim Raïssi", "PERSON", "Ebrahim Raïssi"),
+        ],
+    )
+    found = stored_entities(wh, later)
+    assert sorted(found["name"].to_pylist()) == ["Ebrahim Raisi", "Emmanuel Macron"]  # not Kyiv
+    narrow, _ = index_mentions(later, later_articles, found)
+    full, _ = index_mentions(later, later_articles, wh.read("entities"))
+    assert narrow["entity_key"].to_pylist() == full["entity_key"].to_pylist()
+    assert set(narrow["entity_key"].to_pylist()) <= set(keyed["entity_key"].to_pylist())
+
+
+def test_entities_written_before_alias_keys_existed_are_still_found(tmp_path):
+    from tasks.entity_index import stored_entities
+    from warehouse import Warehouse
+
+    articles, mentions = batch([("a1", "afp", 1)], [("a1", "Ebrahim Raisi", "PERSON", "Raisi")])
+    _, entities = index_mentions(mentions, articles, empty("entities"))
+    old = entities.set_column(
+        entities.schema.get_field_index("alias_keys"),
+        "alias_keys",
+        pa.nulls(entities.num_rows, entities.schema.field("alias_keys").type),
+    )
+    Warehouse(tmp_path).commit("c1", {"entities": old})
+    _, later = batch([("a2", "wire", 2)], [("a2", "Ebrahim Raïssi", "PERSON", "Ebrahim Raïssi")])
+    found = stored_entities(Warehouse(tmp_path), later)
+    assert found["entity_key"].to_pylist() == entities["entity_key"].to_pylist()

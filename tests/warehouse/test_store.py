@@ -94,7 +94,7 @@ def test_recommit_of_the_same_unit_does_not_duplicate(tmp_path):
     assert wh.read("rejects").num_rows == 1
 
 
-def test_mutable_table_is_swapped_whole(tmp_path):
+def test_a_mutable_row_is_replaced_by_its_key(tmp_path):
     wh = Warehouse(tmp_path)
     story = {"story_id": "s1", "title": "t", "n_articles": 1, "n_sources": 1, "sources": ["w"]}
     wh.commit("c1", {"stories": pa.Table.from_pylist([story], schema=STORIES)})
@@ -256,3 +256,42 @@ def test_a_warehouse_in_the_old_staging_layout_is_migrated(tmp_path):
     assert (tmp_path / "rejects").is_symlink()
     got = duckdb.sql(f"select reject_id from read_parquet('{tmp_path}/rejects/*.parquet')")
     assert sorted(r[0] for r in got.fetchall()) == ["a", "b"]
+
+
+def test_an_upsert_rewrites_only_the_files_holding_its_keys(tmp_path):
+    wh = Warehouse(tmp_path)
+
+    def stories(*rows: tuple[str, int]) -> pa.Table:
+        return pa.Table.from_pylist(
+            [{"story_id": s, "title": "t", "n_articles": n} for s, n in rows], schema=STORIES
+        )
+
+    wh.commit("c1", {"stories": stories(("s1", 1), ("s2", 1))})
+    wh.commit("c2", {"stories": stories(("s3", 1))})
+    untouched = {p.name: p.stat().st_ino for p in wh.files("stories")}["part-c2.parquet"]
+    wh.commit("c3", {"stories": stories(("s1", 2), ("s4", 1))})
+    files = {p.name: p.stat().st_ino for p in wh.files("stories")}
+    assert files["part-c2.parquet"] == untouched  # the same file, linked, never rewritten
+    assert sorted(files) == ["part-c2.parquet", "part-c3-k0000.parquet", "part-c3.parquet"]
+    got = duckdb.sql(
+        f"select story_id, n_articles from read_parquet('{tmp_path}/stories/*.parquet') "
+        "order by story_id"
+    ).fetchall()
+    assert got == [("s1", 2), ("s2", 1), ("s3", 1), ("s4", 1)]  # one row per story
+
+
+def test_small_files_are_merged_by_tier_so_their_number_stays_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(store, "MERGE_FAN_IN", 3)
+    wh = Warehouse(tmp_path)
+    counts = []
+    for i in range(30):
+        wh.commit(f"c{i:02d}", {"rejects": rejects(*(f"r{i}-{k}" for k in range(5)))})
+        counts.append(len(wh.files("rejects")))
+    assert max(counts) <= 4  # three files of a tier become one; tiny files stay in tier 0
+    assert any("-m00" in p.name for p in wh.files("rejects"))
+    got = duckdb.sql(
+        "select count(*), count(distinct reject_id) "
+        f"from read_parquet('{tmp_path}/rejects/*.parquet')"
+    ).fetchone()
+    assert got == (150, 150)
+    assert wh.current().commits == [f"c{i:02d}" for i in range(30)]
