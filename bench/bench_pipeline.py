@@ -103,7 +103,11 @@ def wiredesk(args: list[str]) -> list[str]:
 
 
 def real_corpus(folder: Path, n: int, source: Path = POLNEAR) -> Path:
-    """Write n real news texts as .txt files; repeats get a unique first line so each is parsed."""
+    """Write n real news texts as .txt files; repeats get a unique last line so each is parsed.
+
+    The mark goes into the body, not a first line: cleaning splits a first line off as the
+    headline, and a repeat with the same body is the same article, which a run skips.
+    """
     originals = sorted(source.glob("*.txt"))
     if not originals:
         raise SystemExit(f"{source} holds no .txt files (it ships in ../shared)")
@@ -112,7 +116,7 @@ def real_corpus(folder: Path, n: int, source: Path = POLNEAR) -> Path:
         path = originals[i % len(originals)]
         text = path.read_text(encoding="utf-8")
         if i >= len(originals):
-            text = f"Wire copy {i // len(originals)}\n\n{text}"
+            text = f"{text.rstrip()}\n\nWire copy {i // len(originals)} of this article.\n"
         (folder / f"{i:06d}_{path.name}").write_text(text, encoding="utf-8")
     return folder
 
