@@ -63,24 +63,25 @@ def env(prefect_home: Path, **extra: str) -> dict[str, str]:
     return out | extra
 
 
-def timed(cmd: list[str], child_env: dict[str, str]) -> tuple[float, float, str]:
-    """Run a command; return its wall seconds, peak RSS of its process tree (MiB) and stdout."""
+def watched(
+    cmd: list[str], child_env: dict[str, str], sample: Callable[[float, float], None]
+) -> tuple[float, str]:
+    """Run a command, calling sample(RSS of its process tree in MiB, seconds) five times a second.
+
+    Return its wall seconds and stdout; raise with its stderr when it fails.
+    """
     start = time.perf_counter()
     proc = psutil.Popen(cmd, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = [0.0]
     done = threading.Event()
 
     def watch() -> None:
         while not done.is_set():
-            try:
-                procs = [proc, *proc.children(recursive=True)]
-                rss = 0
-                for p in procs:
+            rss = 0
+            with contextlib.suppress(psutil.Error):
+                for p in [proc, *proc.children(recursive=True)]:
                     with contextlib.suppress(psutil.Error):
                         rss += p.memory_info().rss
-                peak[0] = max(peak[0], rss / 2**20)
-            except psutil.Error:
-                pass
+            sample(rss / 2**20, time.perf_counter() - start)
             done.wait(0.2)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -91,7 +92,18 @@ def timed(cmd: list[str], child_env: dict[str, str]) -> tuple[float, float, str]
     watcher.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{err.decode()[-3000:]}")
-    return seconds, peak[0], out.decode()
+    return seconds, out.decode()
+
+
+def timed(cmd: list[str], child_env: dict[str, str]) -> tuple[float, float, str]:
+    """Run a command; return its wall seconds, peak RSS of its process tree (MiB) and stdout."""
+    peak = [0.0]
+
+    def sample(rss: float, _: float) -> None:
+        peak[0] = max(peak[0], rss)
+
+    seconds, out = watched(cmd, child_env, sample)
+    return seconds, peak[0], out
 
 
 def wiredesk(args: list[str]) -> list[str]:
@@ -343,35 +355,18 @@ def rss_by_batch(cmd: list[str], child_env: dict[str, str], root: Path) -> tuple
     The warehouse's snapshot number counts the batches committed so far, so the samples show
     whether memory grows with the articles loaded or stays bounded by the batch.
     """
-    start = time.perf_counter()
-    proc = psutil.Popen(cmd, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peaks: dict[int, float] = {}
     reached: dict[int, float] = {}  # when each snapshot was first seen
-    done = threading.Event()
 
-    def watch() -> None:
-        while not done.is_set():
-            rss = 0
-            with contextlib.suppress(psutil.Error):
-                for p in [proc, *proc.children(recursive=True)]:
-                    with contextlib.suppress(psutil.Error):
-                        rss += p.memory_info().rss
-            try:
-                snapshot = int(Path(os.readlink(root / "_current")).name)
-            except (OSError, ValueError):
-                snapshot = 0
-            peaks[snapshot] = max(peaks.get(snapshot, 0.0), rss / 2**20)
-            reached.setdefault(snapshot, time.perf_counter() - start)
-            done.wait(0.2)
+    def sample(rss: float, seconds: float) -> None:
+        try:
+            snapshot = int(Path(os.readlink(root / "_current")).name)
+        except (OSError, ValueError):
+            snapshot = 0
+        peaks[snapshot] = max(peaks.get(snapshot, 0.0), rss)
+        reached.setdefault(snapshot, seconds)
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    _, err = proc.communicate()
-    seconds = time.perf_counter() - start
-    done.set()
-    watcher.join()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{err.decode()[-3000:]}")
+    seconds, _ = watched(cmd, child_env, sample)
     return seconds, [(n, peaks[n], reached[n]) for n in sorted(peaks)]
 
 
