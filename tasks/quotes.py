@@ -798,18 +798,8 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
         rank = distance + (0 if speaker is not None else 1_000)
         if best is None or rank < best[0]:
             best = (rank, cue, speaker)
-    for _, end in quote.parts if best is None else ():
-        if text_of(doc)[quote.start : end].rstrip()[-1:] not in {",", "!", "?"}:
-            continue
-        # "“Denver,” he answered": the verb right after a quote (or a part of it) ending on a
-        # comma is its cue, listed or not.
-        after_part = token_at(doc, end - 1).i + 1
-        for token in doc[after_part : min(len(doc), after_part + 7)]:
-            if "\n" in text_of(doc)[end : token.idx] or inside(quote.parts, token.idx):
-                break
-            subjects = [c for c in token.children if c.dep_ in SUBJECTS]
-            if subjects and not inside(quote.parts, subjects[0].idx):
-                return (token.idx, token.idx + len(token.text)), speaker_of(token)
+    if best is None and (after := verb_after_comma(doc, quote)) is not None:
+        return after
     if best is None:
         colon = text_of(doc)[: max(0, opener_start(text_of(doc), quote.start))].rstrip()
         if colon.endswith(":") and first.sent.start > 0:  # "Kirby said:\n\n“...”"
@@ -820,6 +810,24 @@ def marked_cue(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
         return None
     cue, speaker = best[1], best[2]
     return cue, speaker or fallback_speaker(doc, quote, token_at(doc, cue[0]))
+
+
+def verb_after_comma(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | None:
+    """Return the verb right after a quote (or a part of it) ending on a comma, listed or not.
+
+    "“Denver,” he answered", "“...,” the letter reads. “...”".
+    """
+    for _, end in quote.parts:
+        if text_of(doc)[quote.start : end].rstrip()[-1:] not in {",", "!", "?"}:
+            continue
+        after_part = token_at(doc, end - 1).i + 1
+        for token in doc[after_part : min(len(doc), after_part + 7)]:
+            if "\n" in text_of(doc)[end : token.idx] or inside(quote.parts, token.idx):
+                break
+            subjects = [c for c in token.children if c.dep_ in SUBJECTS]
+            if subjects and not inside(quote.parts, subjects[0].idx):
+                return (token.idx, token.idx + len(token.text)), speaker_of(token)
+    return None
 
 
 def fallback_speaker(doc: Doc, quote: Marked, cue: Token) -> Span | None:
@@ -846,11 +854,14 @@ def dash_attribution(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | N
     return found.span(1), speaker
 
 
+def lead_text(doc: Doc, quote: Marked) -> str:
+    """Return the text before a quote's opening mark, without the spaces next to the mark."""
+    return text_of(doc)[: opener_start(text_of(doc), quote.start)].rstrip(" ")
+
+
 def name_colon(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | None:
     """Return the colon and name that open a quote: "Ana Ruiz: “...”", "- Pew Research: “...”"."""
-    text = text_of(doc)
-    opener = opener_start(text, quote.start)
-    before = text[:opener].rstrip(" ")
+    before = lead_text(doc, quote)
     if not before.endswith(":"):
         return None
     start = max(before.rfind(s) + len(s) if s in before else 0 for s in ("\n", " - ", " — "))
@@ -864,7 +875,7 @@ def name_colon(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] |
         return named_at_colon(doc, before)
     begin = before.index(words, max(0, start))
     named = [m for m in doc._.wd_mentions or [] if begin < m[1] and m[0] < len(before) - 1]
-    if not words or not any(m[3] in {"PERSON", "ORG"} for m in named):
+    if not any(m[3] in {"PERSON", "ORG"} for m in named):
         return named_at_colon(doc, before)
     return cue, doc.char_span(begin, begin + len(words), alignment_mode="expand")
 
@@ -883,10 +894,8 @@ def lead_in(doc: Doc, quote: Marked) -> tuple[tuple[int, int], Span | None] | No
     A verb with a subject just before a colon, or a listed speech verb just before a comma, that
     leads into the opening mark introduces the quote, listed or not ("put it:", "shot back,").
     """
-    text = text_of(doc)
-    opener = opener_start(text, quote.start)
-    before = text[:opener].rstrip(" ")
-    if not before.endswith((":", ",")) or "\n" in text[len(before) : opener]:
+    before = lead_text(doc, quote)
+    if not before.endswith((":", ",")):
         return None
     mark = token_at(doc, len(before) - 1)
     for token in reversed(doc[max(0, mark.i - 4) : mark.i]):
@@ -987,7 +996,8 @@ def interrupted_by_attribution(doc: Doc, prev: Marked, q: Marked, titles: list[M
     """Return whether only an attribution (and titles in it) stands between two quotes."""
     text = text_of(doc)
     gap_start = past_closer(text, prev.end)
-    gap = list(text[gap_start : opener_start(text, q.start)])
+    between = text[gap_start : opener_start(text, q.start)]
+    gap = list(between)
     for t in titles:  # a title's marks do not end the attribution
         lo, hi = opener_start(text, t.start) - gap_start, past_closer(text, t.end) - gap_start
         gap[max(0, lo) : max(0, hi)] = "T" * (max(0, hi) - max(0, lo))
@@ -1004,7 +1014,7 @@ def interrupted_by_attribution(doc: Doc, prev: Marked, q: Marked, titles: list[M
             or (ending in {",", "?", "!"} and has_clause(doc, gap_start, len(joined)))
         )
         # the attribution ends where the quote resumes (perhaps inside a title's marks)
-        and re.search(r"[,.:;][”\"’»]*\s*$", text[gap_start : opener_start(text, q.start)])
+        and re.search(r"[,.:;][”\"’»]*\s*$", between)
         and not QUOTE_MARK.search(joined)
     )
 
@@ -1253,7 +1263,7 @@ def extract_quotes(doc: Doc) -> list[Quote]:
         for a in clauses
         if not (
             text_of(doc)[a.cue[0] : a.cue[1]].lower() in CUES
-            and any(o is not a and o.start <= a.cue[0] < o.end for o in reported)
+            and any(o is not a and o.start <= a.cue[0] < o.end for o in clauses)
         )
     ]
     items: list[tuple[int, Marked | Attribution]] = [(q.start, q) for q in marked]

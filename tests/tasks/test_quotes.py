@@ -381,12 +381,6 @@ def test_reported_words_run_on_past_a_quoted_fragment(nlp):
     assert host.cue == "called" and host.speaker_text == "The mayor"
 
 
-def test_said_name_colon_opens_a_quote(nlp):
-    text = "The plan is complex. Said Nora Ellis: “Nobody here wants another tax on fuel.”\n"
-    q = next(q for q in nlp(text)._.wd_quotes if q.quote_type == "direct")
-    assert (q.cue, q.speaker_text) == ("Said", "Nora Ellis")
-
-
 def test_a_title_inside_the_attribution_does_not_split_the_quote(nlp):
     text = (
         "“He is right about the army,” Mike Flynn said on Fox’s “Morning Show.” "
@@ -416,29 +410,11 @@ def test_a_quote_before_its_cue_is_not_also_reported_speech(nlp):
     assert quotes[0].speaker_text.startswith("Brent Bozell")
 
 
-def test_a_name_just_before_a_colon_speaks(nlp):
-    text = "The surge does not surprise pollster Daron Shaw: “Newcomers often gain early.”\n"
-    q = next(q for q in nlp(text)._.wd_quotes if q.quote_type == "direct")
-    assert (q.cue, q.speaker_text) == (":", "Daron Shaw")
-
-
 def test_a_title_case_headline_verb_is_a_cue(nlp):
     text = "Mayor Vale Says The Old Bridge Will Reopen In June\n\nThe city council met on Monday.\n"
     q = nlp(text)._.wd_quotes[0]
     assert q.cue == "Says" and q.speaker_text == "Mayor Vale"
     assert q.text.startswith("The Old Bridge")
-
-
-def test_a_fragment_inside_nested_reports_is_the_inner_speakers(nlp):
-    text = "Lena Ruiz on Monday urged the board “to act before winter”, her office said.\n"
-    fragment = next(q for q in nlp(text)._.wd_quotes if q.quote_type == "partial")
-    assert (fragment.speaker, fragment.cue) == ("Lena Ruiz", "urged")
-
-
-def test_a_document_speaks_for_whoever_issued_it(nlp):
-    text = "The council issued a statement saying the harbour “will reopen in June.”\n"
-    q = next(q for q in nlp(text)._.wd_quotes if q.quote_type == "indirect")
-    assert (q.cue, q.speaker_text) == ("saying", "The council")
 
 
 def test_the_fallback_speaker_is_a_person_before_an_organisation(nlp):
@@ -453,3 +429,41 @@ def test_reported_words_ending_on_a_quote_keep_no_trailing_space(nlp):
     text = "The mayor said it “would tell our story.”\n\nThe museum opens in May.\n"
     host = next(q for q in quotes(nlp, text) if q.quote_type == "indirect")
     assert host.text == "it “would tell our story.”"
+
+
+@pytest.mark.parametrize(
+    "text, kind, cue, speaker",
+    [
+        # "Said Name:" opens a quote
+        (
+            "The plan is complex. Said Nora Ellis: “Nobody here wants another tax on fuel.”\n",
+            "direct",
+            "Said",
+            "Nora Ellis",
+        ),
+        # a name just before a colon speaks
+        (
+            "The surge does not surprise pollster Daron Shaw: “Newcomers often gain early.”\n",
+            "direct",
+            ":",
+            "Daron Shaw",
+        ),
+        # a fragment inside nested reports is the inner speaker's
+        (
+            "Lena Ruiz on Monday urged the board “to act before winter”, her office said.\n",
+            "partial",
+            "urged",
+            "Lena Ruiz",
+        ),
+        # a document speaks for whoever issued it
+        (
+            "The council issued a statement saying the harbour “will reopen in June.”\n",
+            "indirect",
+            "saying",
+            "The council",
+        ),
+    ],
+)
+def test_cue_and_speaker_of_a_construction(nlp, text, kind, cue, speaker):
+    q = next(q for q in quotes(nlp, text) if q.quote_type == kind)
+    assert (q.cue, q.speaker_text) == (cue, speaker)
