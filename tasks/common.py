@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 import pyarrow as pa
 
@@ -69,10 +71,18 @@ NON_WORD = re.compile(r"[^\w\s]+", re.UNICODE)
 SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=1)
+def combining_marks() -> dict[int, None]:
+    """Return a str.translate table that deletes every combining character."""
+    return {c: None for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c))}
+
+
 def normalize_for_match(text: str) -> str:
     """Return text folded for comparison: accents, case, quote marks, punctuation, spaces."""
-    text = unicodedata.normalize("NFKD", text.translate(QUOTE_MARKS))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text.translate(QUOTE_MARKS)
+    if not text.isascii():  # ASCII has no accents to strip
+        text = unicodedata.normalize("NFKD", text).translate(combining_marks())
+    text = text.casefold()
     return SPACES.sub(" ", NON_WORD.sub(" ", text)).strip()
 
 

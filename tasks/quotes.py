@@ -243,6 +243,11 @@ def same_words(short: list[str], long: list[str]) -> bool:
     )
 
 
+def may_share_words(short: frozenset[str], long: frozenset[str]) -> bool:
+    """Return whether same_words could hold: the shorter quote misses at most a word or two."""
+    return len(short - long) <= MAX_KEY_GAP
+
+
 def assign_keys(texts: list[str]) -> list[str]:
     """Return a key per quote text, shared by quotes with the same words (clustered)."""
     words = [key_words(t) for t in texts]
@@ -261,22 +266,23 @@ def assign_keys(texts: list[str]) -> list[str]:
         distinct = [w for w in ws if w not in STOPWORDS]
         for pair in set(pairwise(distinct)):
             blocks[pair].append(i)
+    vocab = [frozenset(ws) for ws in words]
+    sizes = [len(ws) for ws in words]
     seen: set[tuple[int, int]] = set()
     for members in blocks.values():
         if len(members) > 200:  # a pair this common is not evidence of the same quote
             continue
         for x, i in enumerate(members):
             for j in members[x + 1 :]:
-                if (i, j) in seen or find(i) == find(j) or keys[i] == keys[j]:
+                shorter = (vocab[i], vocab[j]) if sizes[i] <= sizes[j] else (vocab[j], vocab[i])
+                if not may_share_words(*shorter) or (i, j) in seen or find(i) == find(j):
                     continue
                 seen.add((i, j))
-                if same_words(words[i], words[j]):
+                if keys[i] != keys[j] and same_words(words[i], words[j]):
                     parent[find(i)] = find(j)
-    for i in range(len(texts)):  # identical default keys are one quote already
-        for j in range(i):
-            if keys[i] == keys[j]:
-                parent[find(i)] = find(j)
-                break
+    first: dict[str, int] = {}
+    for i, k in enumerate(keys):  # identical default keys are one quote already
+        parent[find(i)] = find(first.setdefault(k, i))
     best: dict[int, str] = {}
     for i, k in enumerate(keys):
         root = find(i)
