@@ -82,6 +82,10 @@ SCRIPTS = (
 )
 LANGUAGE_CODE = re.compile(r"\A[a-z]{2,3}\Z")
 
+# Printable ASCII (no "&": entities) and common typography: nothing ftfy would change, since
+# mojibake needs Latin-1 letters or controls and its other fixes need "&", "\r" or controls.
+PLAIN = re.compile(r"[\t\n\x20-\x25\x27-\x7e‘’“”—–…]*")
+
 
 @dataclass(slots=True)
 class Cleaned:
@@ -96,7 +100,8 @@ class Cleaned:
 
 def repair(text: str) -> str:
     """Repair mojibake and stray markup: ftfy (curly quotes kept), then HTML to text."""
-    text = ftfy.fix_text(text, uncurl_quotes=False, fix_character_width=False)
+    if not PLAIN.fullmatch(text):
+        text = ftfy.fix_text(text, uncurl_quotes=False, fix_character_width=False)
     return html_to_text(text) if looks_like_html(text) else text
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,6 +36,12 @@ from warehouse.schemas import ENTITIES
 PLACE_LIKE = {"ORG", "GPE", "LOC", "FAC"}  # "the Elysee said" is one name whatever the model says
 MIN_WORD_RATIO = 80.0
 MAX_ALIASES = 50
+
+
+@lru_cache(maxsize=1 << 17)
+def fold_name(name: str) -> str:
+    """Return a name folded for matching, cached: the same names recur in every batch."""
+    return normalize_for_match(name)
 
 
 def key_class(label: str) -> str:
@@ -72,7 +79,7 @@ class Entity:
             "name": self.name(),
             "aliases": [a for a, _ in top],
             "alias_counts": [n for _, n in top],
-            "alias_keys": [normalize_for_match(a) for a, _ in top],
+            "alias_keys": [fold_name(a) for a, _ in top],
             "n_mentions": self.n_mentions,
             "n_articles": self.n_articles + len(self.articles),
             "n_sources": len(self.sources),
@@ -108,7 +115,7 @@ class Index:
 
     def remember(self, entity: Entity, name: str) -> None:
         """Index a name of an entity by its folded form and its folded words."""
-        folded = normalize_for_match(name)
+        folded = fold_name(name)
         if not folded:
             return
         self.by_alias.setdefault((entity.key_class, folded), set()).add(entity.entity_key)
@@ -125,7 +132,7 @@ class Index:
         candidates = set().union(*(self.by_word.get((cls, w), set()) for w in words))
         for key in sorted(candidates):
             for alias in self.entities[key].aliases:
-                other = normalize_for_match(alias).split()
+                other = fold_name(alias).split()
                 if len(other) != len(words) or not set(other) & set(words):
                     continue
                 ratios = [fuzz.ratio(a, b) for a, b in zip(words, other, strict=True)]
@@ -138,13 +145,13 @@ class Index:
     def resolve(self, label: str, canonical: str) -> str:
         """Return the entity_key for a name, creating the entity when it is new."""
         cls = key_class(label)
-        folded = normalize_for_match(canonical) or canonical.casefold()
+        folded = fold_name(canonical) or canonical.casefold()
         keys = self.by_alias.get((cls, folded), set())
         if len(keys) == 1:
             return next(iter(keys))
         if len(keys) > 1:  # an ambiguous short alias: the entity named exactly so, if any
             exact = [
-                k for k in sorted(keys) if normalize_for_match(self.entities[k].name()) == folded
+                k for k in sorted(keys) if fold_name(self.entities[k].name()) == folded
             ]
             if exact:
                 return exact[0]
@@ -234,7 +241,7 @@ def lookup_keys(mentions: pa.Table) -> tuple[set[str], set[str]]:
         mentions["canonical"].to_pylist(), mentions["text"].to_pylist(), strict=True
     ):
         for name in (canonical or text, strip_article(text or "")):
-            folded = normalize_for_match(name or "")
+            folded = fold_name(name or "")
             if folded:
                 names.add(folded)
     words = {w for name in names if " " in name for w in name.split()}
@@ -258,7 +265,7 @@ def stored_entities(warehouse: Warehouse, mentions: pa.Table) -> pa.Table:
         legacy = pc.is_null(keys["alias_keys"])
         if pc.any(legacy).as_py():  # rows written before alias_keys existed: fold them here
             folded = [
-                [normalize_for_match(a) for a in aliases or []] if missing else given
+                [fold_name(a) for a in aliases or []] if missing else given
                 for aliases, given, missing in zip(
                     keys["aliases"].to_pylist(),
                     keys["alias_keys"].to_pylist(),
