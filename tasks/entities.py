@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import pyarrow as pa
-from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD, SENT_START
+from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD, LOWER, ORTH, SENT_START, SPACY
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -189,24 +189,36 @@ def ensure_extension() -> None:
 # ---------------------------------------------------------------- case restoration (before NER)
 
 
-def line_ids(doc: Doc) -> list[int]:
-    """Return the line number of every token (lines end at a newline)."""
+def token_words(doc: Doc, attr: int = ORTH) -> list[str]:
+    """Return every token's text (or LOWER form) from the string store, without Token objects."""
+    strings = doc.vocab.strings
+    return [strings[key] for key in doc.to_array(attr).tolist()]
+
+
+def token_spaces(doc: Doc) -> list[bool]:
+    """Return whether each token is followed by a space."""
+    return doc.to_array(SPACY).astype(bool).tolist()
+
+
+def line_ids(words: list[str]) -> list[int]:
+    """Return the line number of every token (a line ends at a token holding a newline)."""
+    # A token's trailing whitespace is one space or none: newlines are tokens of their own.
     ids, line = [], 0
-    for token in doc:
+    for word in words:
         ids.append(line)
-        if "\n" in token.text or "\n" in token.whitespace_:
+        if "\n" in word:
             line += 1
     return ids
 
 
-def shouting_lines(doc: Doc, lines: list[int]) -> set[int]:
+def shouting_lines(words: list[str], lines: list[int]) -> set[int]:
     """Return the lines written in capitals: mostly ALL-CAPS, or Title Case with small words."""
-    words: dict[int, list[str]] = {}
-    for token, line in zip(doc, lines, strict=True):
-        if WORD.fullmatch(token.text) and len(token.text) > 1:
-            words.setdefault(line, []).append(token.text)
+    by_line: dict[int, list[str]] = {}
+    for word, line in zip(words, lines, strict=True):
+        if len(word) > 1 and WORD.fullmatch(word):
+            by_line.setdefault(line, []).append(word)
     found = set()
-    for line, ws in words.items():
+    for line, ws in by_line.items():
         upper = sum(w.isupper() for w in ws)
         title = sum(w[0].isupper() for w in ws)
         small_capitalised = sum(w[0].isupper() and w.lower() in STOP_WORDS for w in ws)
@@ -217,16 +229,15 @@ def shouting_lines(doc: Doc, lines: list[int]) -> set[int]:
     return found
 
 
-def usual_forms(doc: Doc, lines: list[int], shouting: set[int]) -> dict[str, str]:
+def usual_forms(words: list[str], lines: list[int], shouting: set[int]) -> dict[str, str]:
     """Return, per lower-cased word, its usual spelling inside ordinary sentences of the doc."""
     counts: dict[str, Counter] = {}
     previous = "."
-    for token, line in zip(doc, lines, strict=True):
-        text = token.text
+    for text, line in zip(words, lines, strict=True):
         initial = previous in {".", "!", "?", '"', "“", ":", "-", "\n"} or previous.endswith("\n")
         if line not in shouting and WORD.fullmatch(text) and not initial:
             counts.setdefault(text.lower(), Counter())[text] += 1
-        previous = "\n" if "\n" in token.whitespace_ else text
+        previous = text
     return {low: forms.most_common(1)[0][0] for low, forms in counts.items()}
 
 
@@ -247,12 +258,12 @@ def restore_word(word: str, forms: dict[str, str]) -> str:
 @Language.component(TRUECASE, assigns=["token.orth"])
 def truecase_component(doc: Doc) -> Doc:
     """Return a copy of the doc with ALL-CAPS and Title-Case lines written as running text."""
-    lines = line_ids(doc)
-    shouting = shouting_lines(doc, lines)
+    words = token_words(doc)
+    lines = line_ids(words)
+    shouting = shouting_lines(words, lines)
     if not shouting:
         return doc
-    forms = usual_forms(doc, lines, shouting)
-    words = [t.text for t in doc]
+    forms = usual_forms(words, lines, shouting)
     restored = list(words)
     for i, line in enumerate(lines):
         if line in shouting:
@@ -261,7 +272,7 @@ def truecase_component(doc: Doc) -> Doc:
                 restored[i] = new
     if restored == words:
         return doc
-    copy = Doc(doc.vocab, words=restored, spaces=[bool(t.whitespace_) for t in doc])
+    copy = Doc(doc.vocab, words=restored, spaces=token_spaces(doc))
     copy.user_data[ORIGINAL_WORDS] = words
     return copy
 
@@ -273,9 +284,9 @@ def original_doc(doc: Doc) -> Doc:
         return doc
     # A parse carries the sentences; a pipeline without a parser (a sentencizer) sets them alone.
     attrs = [ENT_IOB, ENT_TYPE, *([HEAD, DEP] if doc.has_annotation("DEP") else [SENT_START])]
-    back = Doc(doc.vocab, words=words, spaces=[bool(t.whitespace_) for t in doc])
+    back = Doc(doc.vocab, words=words, spaces=token_spaces(doc))
     back.from_array(attrs, doc.to_array(attrs))
-    back.user_data[RESTORED_WORDS] = [t.text for t in doc]
+    back.user_data[RESTORED_WORDS] = token_words(doc)
     return back
 
 
@@ -347,7 +358,7 @@ def add_agencies(doc: Doc, spans: list[Span]) -> list[Span]:
             s = Span(doc, s.start, s.end, label="ORG")
         out.append(s)
     taken = covered(out, len(doc))
-    texts = [t.text for t in doc]  # one pass over the tokens; slicing a Doc per name is slow
+    texts = token_words(doc)  # one pass over the tokens; slicing a Doc per name is slow
     for i, text in enumerate(texts):
         for words in AGENCY_STARTS.get(text, ()):
             j = i + len(words)
@@ -403,10 +414,10 @@ def propagate(doc: Doc, spans: list[Span], others: list[Span]) -> list[Span]:
     longest = max(len(k) for k in known)
     taken = covered(spans + others, len(doc))
     # Capitals are judged on the words the model read: in a restored headline only names keep them.
-    read = doc.user_data.get(RESTORED_WORDS) or [t.text for t in doc]
+    read = doc.user_data.get(RESTORED_WORDS) or token_words(doc)
     names = [capitalised(w) and w.isalpha() for w in read]
     out = list(spans)
-    lowers = [t.lower_ for t in doc]
+    lowers = token_words(doc, LOWER)
     firsts = {k[0] for k in known}  # most tokens start no known name: skip them at once
     i = 0
     while i < len(doc):

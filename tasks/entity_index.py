@@ -150,9 +150,7 @@ class Index:
         if len(keys) == 1:
             return next(iter(keys))
         if len(keys) > 1:  # an ambiguous short alias: the entity named exactly so, if any
-            exact = [
-                k for k in sorted(keys) if fold_name(self.entities[k].name()) == folded
-            ]
+            exact = [k for k in sorted(keys) if fold_name(self.entities[k].name()) == folded]
             if exact:
                 return exact[0]
         found = self.fuzzy(cls, folded)

@@ -41,6 +41,7 @@ from itertools import pairwise
 from typing import NamedTuple
 
 import pyarrow as pa
+from spacy.attrs import IDX, LOWER
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
@@ -671,11 +672,17 @@ def clip_to_paragraph(text: str, anchor: int, start: int, end: int) -> tuple[int
     return strip_range(text, start, end) if start < end else (start, start)
 
 
+def tokens_in(doc: Doc, words: set[str]) -> list[Token]:
+    """Return the tokens whose lower-case form is one of words, without touching the others."""
+    strings = doc.vocab.strings
+    return [doc[i] for i, key in enumerate(doc.to_array(LOWER).tolist()) if strings[key] in words]
+
+
 def find_attributions(doc: Doc) -> list[Attribution]:
     """Return every cue with a speaker and content in the document."""
     headline = headline_attribution(doc)
     found = [headline] if headline else []
-    for token in doc:
+    for token in tokens_in(doc, CUES | {"according"}):
         acc = according_to(token)
         if acc is not None:
             cue, source = acc
@@ -732,7 +739,7 @@ def token_at(doc: Doc, position: int) -> Token:
     """Return the token at or just before a character position."""
     offsets = doc.user_data.get(OFFSETS_KEY)
     if offsets is None:
-        offsets = doc.user_data[OFFSETS_KEY] = [t.idx for t in doc]
+        offsets = doc.user_data[OFFSETS_KEY] = doc.to_array(IDX).tolist()
     i = bisect_right(offsets, position) - 1
     return doc[max(0, i)]
 
