@@ -512,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", nargs="?", default="all", choices=["all", "_bare", "_empty"])
     parser.add_argument("folder", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument("--source", default=str(POLNEAR), help="folder of real .txt articles")
-    parser.add_argument("--articles", type=int, default=840, help="articles for items 1-3")
+    parser.add_argument("--articles", type=int, default=2520, help="articles for items 1-3")
     parser.add_argument("--model", default=None, help="spaCy pipeline [env WIREDESK_MODEL]")
     parser.add_argument("--n-process", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-files", type=int, default=500)
