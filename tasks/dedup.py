@@ -58,6 +58,7 @@ SNN_K = 8  # shared-nearest-neighbour size
 SNN_MIN = 0.1  # a neighbour must be at least this similar
 SNN_WEIGHT = 0.5
 STORY_THRESHOLD = 0.24
+MEAN_SLACK = 1e-4  # relative; far above the rounding of a float32 mean
 MAX_POOL = 20_000  # at most this many recent stored articles are compared (bounds memory)
 CANDIDATES = 20  # stored articles considered per new article
 CHUNK = 1000  # new articles clustered together
@@ -476,6 +477,41 @@ def window_mask(when: list[datetime | None], dated: list[bool], rows, cols) -> n
     return ~both | (np.abs(a - b) <= STORY_WINDOW.total_seconds())
 
 
+def story_columns(stories: list[str]) -> dict[str, np.ndarray]:
+    """Return the positions (ascending) of each story in a list, the stories in sorted order."""
+    found: dict[str, list[int]] = {}
+    for col, story in enumerate(stories):
+        found.setdefault(story, []).append(col)
+    return {story: np.array(found[story], np.int64) for story in sorted(found)}
+
+
+def story_peaks(to_old: np.ndarray, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """Return each new row's highest score to each earlier story (n_new, stories)."""
+    if not columns:
+        return np.zeros((len(to_old), 0), to_old.dtype)
+    order = np.concatenate(list(columns.values()))
+    starts = np.cumsum([0] + [len(c) for c in columns.values()])[:-1]
+    return np.maximum.reduceat(to_old[:, order], starts, axis=1)
+
+
+def best_story(
+    score: np.ndarray, members: np.ndarray, columns: dict[str, np.ndarray], peaks: np.ndarray
+) -> str | None:
+    """Return the earlier story with the highest mean score to the members, if one is enough.
+
+    A mean is at most its block's peak, so stories peaking below the threshold are skipped
+    unmeasured; the slack covers a float32 mean rounding above its peak.
+    """
+    story, best = None, STORY_THRESHOLD
+    for candidate, reach in zip(columns, peaks.tolist(), strict=True):
+        if reach < STORY_THRESHOLD * (1 - MEAN_SLACK):
+            continue
+        mean = float(score[np.ix_(members, columns[candidate])].mean())
+        if mean >= best:  # ties go to the later story in sorted order
+            story, best = candidate, mean
+    return story
+
+
 def place_stories(
     rows: list[int], all_pool: Pool
 ) -> tuple[dict[int, str], list[tuple[int, int, float]]]:
@@ -519,28 +555,42 @@ def place_stories(
     else:
         clusters = np.array([1])
     old_story = [all_pool.story_id[int(r)] for r in global_rows[:n_old]]
+    columns = story_columns(old_story)
+    peaks = story_peaks(score[n_old:, :n_old], columns)
     result: dict[int, str] = {}
     first_of = {c: int(np.flatnonzero(clusters == c)[0]) for c in np.unique(clusters)}
     for cluster in sorted(first_of, key=first_of.__getitem__):
         members = np.flatnonzero(clusters == cluster)
-        story, best = None, STORY_THRESHOLD
-        for candidate in sorted(set(old_story)):
-            cols = [i for i, s in enumerate(old_story) if s == candidate]
-            mean = float(score[np.ix_(members + n_old, cols)].mean())
-            if mean >= best:
-                story, best = candidate, mean
+        story = best_story(score, members + n_old, columns, peaks[members].max(axis=0))
         if story is None:
             story = f"s-{all_pool.article_id[int(new_rows[members[0]])]}"
         for m in members:
             result[int(new_rows[m])] = story
-    links = []
     story_local = old_story + [result[int(r)] for r in new_rows]
-    for i in range(n_old, len(local)):
-        same = [j for j in range(i) if story_local[j] == story_local[i]]
-        if same:
-            j = max(same, key=lambda c: score[i, c])
-            links.append((int(global_rows[i]), int(global_rows[j]), float(score[i, j])))
+    links = [
+        (int(global_rows[i]), int(global_rows[j]), float(score[i, j]))
+        for i, j in closest_earlier(score, story_local, n_old)
+    ]
     return result, links
+
+
+def closest_earlier(score: np.ndarray, story_local: list[str], start: int) -> list[tuple[int, int]]:
+    """Return (i, j) for each row i from start on: j the highest-scoring earlier row of its story.
+
+    On a tie the first such row wins; a row alone in its story so far has no pair.
+    """
+    columns = story_columns(story_local)
+    seen = dict.fromkeys(columns, 0)  # how many rows of each story precede the current one
+    for story in story_local[:start]:
+        seen[story] += 1
+    pairs = []
+    for i in range(start, len(story_local)):
+        story = story_local[i]
+        earlier = columns[story][: seen[story]]
+        seen[story] += 1
+        if len(earlier):
+            pairs.append((i, int(earlier[np.argmax(score[i, earlier])])))
+    return pairs
 
 
 def signatures_pool(articles: pa.Table, mentions: pa.Table, quotes: pa.Table) -> Pool:
