@@ -64,16 +64,28 @@ def stable_id(*parts: str, length: int = 16) -> str:
     return digest[:length]
 
 
-QUOTE_MARKS = str.maketrans({c: '"' for c in '“”„‟«»"″'} | {c: "'" for c in "‘’‚‛′`´"})
-NON_WORD = re.compile(r"[^\w\s]+", re.UNICODE)
-SPACES = re.compile(r"\s+")
+WORD = re.compile(r"\w+")
+NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def match_words(text: str) -> list[str]:
+    """Return the words of text folded for comparison: accents, case, quote marks, punctuation.
+
+    Quote marks (curly, primes, accents) are never word characters, nor decompose into any, so
+    they separate words like all other punctuation.
+    """
+    text = NON_ASCII.sub(drop_combining, unicodedata.normalize("NFKD", text))
+    return WORD.findall(text.casefold())
+
+
+def drop_combining(run: re.Match[str]) -> str:
+    """Return a run of non-ASCII characters without its combining marks (ASCII has none)."""
+    return "".join(c for c in run.group() if not unicodedata.combining(c))
 
 
 def normalize_for_match(text: str) -> str:
     """Return text folded for comparison: accents, case, quote marks, punctuation, spaces."""
-    text = unicodedata.normalize("NFKD", text.translate(QUOTE_MARKS))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return SPACES.sub(" ", NON_WORD.sub(" ", text)).strip()
+    return " ".join(match_words(text))
 
 
 def rejects_table(rejects: list[Reject], run_id: str | None = None) -> pa.Table:

@@ -32,7 +32,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 
-from tasks.common import normalize_for_match
+from tasks.common import match_words
 from tasks.staging import CACHED, BatchSpec, Staged, stage
 from warehouse import Warehouse
 from warehouse.schemas import LINKS, SIGNATURES, STORIES
@@ -89,10 +89,10 @@ FILL_STEP = np.uint32(0x9E3779B1)
 
 
 def fold_words(text: str) -> list[str]:
-    """Return the words of text folded for matching (as normalize_for_match, fast for ASCII)."""
+    """Return the words of text folded for matching (as match_words, faster for ASCII)."""
     if text.isascii():
         return text.lower().translate(PUNCT_TO_SPACE).split()
-    return normalize_for_match(text).split()
+    return match_words(text)
 
 
 def fold(text: str) -> str:
