@@ -110,12 +110,12 @@ def mix64(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def shingle_hashes(bodies: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def shingle_hashes(folded: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
     """Return the 64-bit hashes of every body's word shingles and each body's shingle count."""
     words: list[str] = []
-    lengths = np.empty(len(bodies), np.int64)
-    for i, body in enumerate(bodies):
-        split = fold_words(body) or [""]
+    lengths = np.empty(len(folded), np.int64)
+    for i, body_words in enumerate(folded):
+        split = body_words or [""]
         lengths[i] = len(split)
         words.extend(split)
     # Hash each distinct word once: Arrow finds them, pandas hashes them stably (SipHash).
@@ -157,13 +157,18 @@ def minhash_signatures(bodies: list[str]) -> tuple[np.ndarray, np.ndarray]:
             for i in range(0, len(bodies), SIGNATURE_CHUNK)
         ]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    hashes, counts = shingle_hashes(bodies)
-    doc = np.repeat(np.arange(len(bodies), dtype=np.int64), counts)
+    return word_signatures([fold_words(body) for body in bodies])
+
+
+def word_signatures(folded: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the MinHash signatures and shingle counts of bodies given as folded words."""
+    hashes, counts = shingle_hashes(folded)
+    doc = np.repeat(np.arange(len(folded), dtype=np.int64), counts)
     bins = (hashes >> np.uint64(57)).astype(np.int64)  # top 7 bits: the bin (NUM_PERM = 128)
     values = (hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    sig = np.full(len(bodies) * NUM_PERM, EMPTY, np.uint32)
+    sig = np.full(len(folded) * NUM_PERM, EMPTY, np.uint32)
     np.minimum.at(sig, doc * NUM_PERM + bins, values)
-    sig = sig.reshape(len(bodies), NUM_PERM)
+    sig = sig.reshape(len(folded), NUM_PERM)
     return densify(sig), counts
 
 
@@ -233,31 +238,26 @@ def candidate_pairs(keys: np.ndarray) -> np.ndarray:
 
 # -- story vectors --
 
-_WORDS = HashingVectorizer(
-    n_features=WORD_FEATURES,
-    preprocessor=fold,
-    token_pattern=r"(?u)\b\w+\b",
-    stop_words=sorted(ENGLISH_STOP_WORDS),
-    alternate_sign=False,
-    norm=None,
-)
-_NAMES = HashingVectorizer(
-    n_features=WORD_FEATURES, analyzer=lambda names: names, alternate_sign=False, norm=None
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
+_TOKENS = HashingVectorizer(  # hashes given tokens: words are folded once for MinHash and here
+    n_features=WORD_FEATURES, analyzer=lambda tokens: tokens, alternate_sign=False, norm=None
 )
 
 
-def lead_text(title: str | None, body: str) -> str:
-    """Return the headline and the first words of the body."""
-    return f"{title or ''} {' '.join(body.split()[:LEAD_WORDS])}"
+def story_words(title: str | None, words: list[str], body: str) -> list[str]:
+    """Return an article's words without stop words: headline, body, then headline and lead."""
+    head = fold_words(title or "")
+    lead = fold_words(" ".join(body.split()[:LEAD_WORDS]))
+    return [w for w in (*head, *words, *head, *lead) if w not in STOP_WORDS]
 
 
 def story_features(
-    titles: list[str | None], bodies: list[str], names: list[list[str]]
+    titles: list[str | None], bodies: list[str], folded: list[list[str]], names: list[list[str]]
 ) -> sp.csr_matrix:
     """Return sublinear term counts: words (headline and lead twice), then entities and quotes."""
-    docs = [f"{t or ''}\n\n{b}\n\n{lead_text(t, b)}" for t, b in zip(titles, bodies, strict=True)]
-    words = _WORDS.transform(docs)
-    extra = _NAMES.transform(names)
+    docs = [story_words(*row) for row in zip(titles, folded, bodies, strict=True)]
+    words = _TOKENS.transform(docs)
+    extra = _TOKENS.transform(names)
     matrix = sp.hstack([words, extra], format="csr", dtype=np.float32)
     matrix.data = 1 + np.log(matrix.data)
     matrix.sort_indices()
@@ -600,7 +600,11 @@ def signatures_pool(articles: pa.Table, mentions: pa.Table, quotes: pa.Table) ->
     titles = articles["title"].to_pylist()
     published = articles["published_at"].to_pylist()
     ingested = articles["ingested_at"].to_pylist()
-    sig, counts = minhash_signatures(bodies)
+    names = story_names(mentions, quotes, ids)
+    parts = [
+        body_signatures(*(column[i : i + SIGNATURE_CHUNK] for column in (titles, bodies, names)))
+        for i in range(0, max(len(ids), 1), SIGNATURE_CHUNK)
+    ]
     pool = Pool()
     pool.article_id = ids
     pool.story_id = [""] * len(ids)
@@ -608,9 +612,20 @@ def signatures_pool(articles: pa.Table, mentions: pa.Table, quotes: pa.Table) ->
     pool.seen_at = [p or i for p, i in zip(published, ingested, strict=True)]
     pool.dated = [p is not None for p in published]
     pool.digests = articles["body_hash"].to_pylist()
-    pool.minhash, pool.bands, pool.n_shingles = sig, band_keys(sig), counts
-    pool.tf = story_features(titles, bodies, story_names(mentions, quotes, ids))
+    pool.minhash = np.concatenate([p[0] for p in parts])
+    pool.bands = band_keys(pool.minhash)
+    pool.n_shingles = np.concatenate([p[1] for p in parts])
+    pool.tf = sp.vstack([p[2] for p in parts], format="csr")
     return pool
+
+
+def body_signatures(
+    titles: list[str | None], bodies: list[str], names: list[list[str]]
+) -> tuple[np.ndarray, np.ndarray, sp.csr_matrix]:
+    """Return the MinHash signatures, shingle counts and story term counts of some bodies."""
+    folded = [fold_words(body) for body in bodies]  # once: MinHash and story words share them
+    sig, counts = word_signatures(folded)
+    return sig, counts, story_features(titles, bodies, folded, names)
 
 
 def deduplicate_articles(
