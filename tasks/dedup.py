@@ -267,6 +267,7 @@ def story_features(
 def story_names(mentions: pa.Table, quotes: pa.Table, ids: list[str]) -> list[list[str]]:
     """Return each article's entity names (once per mention) and longer quotes, folded."""
     found: dict[str, list[str]] = {i: [] for i in ids}
+    names: dict[str, str] = {}  # canonical -> feature: a name recurs in many mentions
     for aid, label, canonical in zip(
         mentions["article_id"].to_pylist(),
         mentions["label"].to_pylist(),
@@ -274,11 +275,14 @@ def story_names(mentions: pa.Table, quotes: pa.Table, ids: list[str]) -> list[li
         strict=True,
     ):
         if aid in found and label in STORY_LABELS and canonical:
-            found[aid].append("e:" + fold(canonical))
+            if canonical not in names:
+                names[canonical] = "e:" + fold(canonical)
+            found[aid].append(names[canonical])
     for aid, text in zip(quotes["article_id"].to_pylist(), quotes["text"].to_pylist(), strict=True):
-        folded = fold(text or "")
-        if aid in found and len(folded.split()) >= QUOTE_MIN_WORDS:
-            found[aid].append("q:" + folded)
+        if aid in found:
+            words = fold_words(text or "")
+            if len(words) >= QUOTE_MIN_WORDS:
+                found[aid].append("q:" + " ".join(words))
     return [found[i] for i in ids]
 
 
@@ -286,7 +290,7 @@ def weigh(tf: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     """Return TF-IDF rows with words and names normalised apart and mixed by WORD_WEIGHT."""
     # Entries are scaled in place of products with diagonal matrices 2 * WORD_FEATURES wide:
     # the same float32 products, in the same order within each row.
-    weighted = with_data(tf, tf.data * idf.astype(np.float32)[tf.indices])
+    weighted = with_data(tf, tf.data * idf[tf.indices].astype(np.float32))
     words, names = weighted[:, :WORD_FEATURES], weighted[:, WORD_FEATURES:]
     out = []
     for block, share in ((words, WORD_WEIGHT), (names, 1 - WORD_WEIGHT)):
@@ -533,8 +537,8 @@ def place_stories(
         [r for r in range(first_new) if all_pool.duplicate_of[r] is None], np.int64
     )  # copies add nothing a story's original does not
     idf_rows = np.concatenate((stored, new_rows))
-    idf = inverse_document_frequency(all_pool.tf[idf_rows])
-    vectors = weigh(all_pool.tf[idf_rows], idf)
+    tf = all_pool.tf[idf_rows]
+    vectors = weigh(tf, inverse_document_frequency(tf))
     new_vec = vectors[len(stored) :]
     sims_new = (new_vec @ vectors.T).toarray()
     # Stored candidates: the most similar stored articles of each new one.
