@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 
 import pyarrow as pa
 
@@ -66,24 +64,28 @@ def stable_id(*parts: str, length: int = 16) -> str:
     return digest[:length]
 
 
-QUOTE_MARKS = str.maketrans({c: '"' for c in '“”„‟«»"″'} | {c: "'" for c in "‘’‚‛′`´"})
-NON_WORD = re.compile(r"[^\w\s]+", re.UNICODE)
-SPACES = re.compile(r"\s+")
+WORD = re.compile(r"\w+")
+NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
-@lru_cache(maxsize=1)
-def combining_marks() -> dict[int, None]:
-    """Return a str.translate table that deletes every combining character."""
-    return {c: None for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c))}
+def match_words(text: str) -> list[str]:
+    """Return the words of text folded for comparison: accents, case, quote marks, punctuation.
+
+    Quote marks (curly, primes, accents) are never word characters, nor decompose into any, so
+    they separate words like all other punctuation.
+    """
+    text = NON_ASCII.sub(drop_combining, unicodedata.normalize("NFKD", text))
+    return WORD.findall(text.casefold())
+
+
+def drop_combining(run: re.Match[str]) -> str:
+    """Return a run of non-ASCII characters without its combining marks (ASCII has none)."""
+    return "".join(c for c in run.group() if not unicodedata.combining(c))
 
 
 def normalize_for_match(text: str) -> str:
     """Return text folded for comparison: accents, case, quote marks, punctuation, spaces."""
-    text = text.translate(QUOTE_MARKS)
-    if not text.isascii():  # ASCII has no accents to strip
-        text = unicodedata.normalize("NFKD", text).translate(combining_marks())
-    text = text.casefold()
-    return SPACES.sub(" ", NON_WORD.sub(" ", text)).strip()
+    return " ".join(match_words(text))
 
 
 def rejects_table(rejects: list[Reject], run_id: str | None = None) -> pa.Table:

@@ -32,7 +32,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
 
-from tasks.common import normalize_for_match
+from tasks.common import match_words
 from tasks.staging import CACHED, BatchSpec, Staged, stage
 from warehouse import Warehouse
 from warehouse.schemas import LINKS, SIGNATURES, STORIES
@@ -58,6 +58,7 @@ SNN_K = 8  # shared-nearest-neighbour size
 SNN_MIN = 0.1  # a neighbour must be at least this similar
 SNN_WEIGHT = 0.5
 STORY_THRESHOLD = 0.24
+MEAN_SLACK = 1e-4  # relative; far above the rounding of a float32 mean
 MAX_POOL = 20_000  # at most this many recent stored articles are compared (bounds memory)
 CANDIDATES = 20  # stored articles considered per new article
 CHUNK = 1000  # new articles clustered together
@@ -88,10 +89,10 @@ FILL_STEP = np.uint32(0x9E3779B1)
 
 
 def fold_words(text: str) -> list[str]:
-    """Return the words of text folded for matching (as normalize_for_match, fast for ASCII)."""
+    """Return the words of text folded for matching (as match_words, faster for ASCII)."""
     if text.isascii():
         return text.lower().translate(PUNCT_TO_SPACE).split()
-    return normalize_for_match(text).split()
+    return match_words(text)
 
 
 def fold(text: str) -> str:
@@ -109,12 +110,12 @@ def mix64(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def shingle_hashes(bodies: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def shingle_hashes(folded: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
     """Return the 64-bit hashes of every body's word shingles and each body's shingle count."""
     words: list[str] = []
-    lengths = np.empty(len(bodies), np.int64)
-    for i, body in enumerate(bodies):
-        split = fold_words(body) or [""]
+    lengths = np.empty(len(folded), np.int64)
+    for i, body_words in enumerate(folded):
+        split = body_words or [""]
         lengths[i] = len(split)
         words.extend(split)
     # Hash each distinct word once: Arrow finds them, pandas hashes them stably (SipHash).
@@ -156,13 +157,18 @@ def minhash_signatures(bodies: list[str]) -> tuple[np.ndarray, np.ndarray]:
             for i in range(0, len(bodies), SIGNATURE_CHUNK)
         ]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    hashes, counts = shingle_hashes(bodies)
-    doc = np.repeat(np.arange(len(bodies), dtype=np.int64), counts)
+    return word_signatures([fold_words(body) for body in bodies])
+
+
+def word_signatures(folded: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the MinHash signatures and shingle counts of bodies given as folded words."""
+    hashes, counts = shingle_hashes(folded)
+    doc = np.repeat(np.arange(len(folded), dtype=np.int64), counts)
     bins = (hashes >> np.uint64(57)).astype(np.int64)  # top 7 bits: the bin (NUM_PERM = 128)
     values = (hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    sig = np.full(len(bodies) * NUM_PERM, EMPTY, np.uint32)
+    sig = np.full(len(folded) * NUM_PERM, EMPTY, np.uint32)
     np.minimum.at(sig, doc * NUM_PERM + bins, values)
-    sig = sig.reshape(len(bodies), NUM_PERM)
+    sig = sig.reshape(len(folded), NUM_PERM)
     return densify(sig), counts
 
 
@@ -232,31 +238,26 @@ def candidate_pairs(keys: np.ndarray) -> np.ndarray:
 
 # -- story vectors --
 
-_WORDS = HashingVectorizer(
-    n_features=WORD_FEATURES,
-    preprocessor=fold,
-    token_pattern=r"(?u)\b\w+\b",
-    stop_words=sorted(ENGLISH_STOP_WORDS),
-    alternate_sign=False,
-    norm=None,
-)
-_NAMES = HashingVectorizer(
-    n_features=WORD_FEATURES, analyzer=lambda names: names, alternate_sign=False, norm=None
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
+_TOKENS = HashingVectorizer(  # hashes given tokens: words are folded once for MinHash and here
+    n_features=WORD_FEATURES, analyzer=lambda tokens: tokens, alternate_sign=False, norm=None
 )
 
 
-def lead_text(title: str | None, body: str) -> str:
-    """Return the headline and the first words of the body."""
-    return f"{title or ''} {' '.join(body.split()[:LEAD_WORDS])}"
+def story_words(title: str | None, words: list[str], body: str) -> list[str]:
+    """Return an article's words without stop words: headline, body, then headline and lead."""
+    head = fold_words(title or "")
+    lead = fold_words(" ".join(body.split()[:LEAD_WORDS]))
+    return [w for w in (*head, *words, *head, *lead) if w not in STOP_WORDS]
 
 
 def story_features(
-    titles: list[str | None], bodies: list[str], names: list[list[str]]
+    titles: list[str | None], bodies: list[str], folded: list[list[str]], names: list[list[str]]
 ) -> sp.csr_matrix:
     """Return sublinear term counts: words (headline and lead twice), then entities and quotes."""
-    docs = [f"{t or ''}\n\n{b}\n\n{lead_text(t, b)}" for t, b in zip(titles, bodies, strict=True)]
-    words = _WORDS.transform(docs)
-    extra = _NAMES.transform(names)
+    docs = [story_words(*row) for row in zip(titles, folded, bodies, strict=True)]
+    words = _TOKENS.transform(docs)
+    extra = _TOKENS.transform(names)
     matrix = sp.hstack([words, extra], format="csr", dtype=np.float32)
     matrix.data = 1 + np.log(matrix.data)
     matrix.sort_indices()
@@ -266,6 +267,7 @@ def story_features(
 def story_names(mentions: pa.Table, quotes: pa.Table, ids: list[str]) -> list[list[str]]:
     """Return each article's entity names (once per mention) and longer quotes, folded."""
     found: dict[str, list[str]] = {i: [] for i in ids}
+    names: dict[str, str] = {}  # canonical -> feature: a name recurs in many mentions
     for aid, label, canonical in zip(
         mentions["article_id"].to_pylist(),
         mentions["label"].to_pylist(),
@@ -273,24 +275,35 @@ def story_names(mentions: pa.Table, quotes: pa.Table, ids: list[str]) -> list[li
         strict=True,
     ):
         if aid in found and label in STORY_LABELS and canonical:
-            found[aid].append("e:" + fold(canonical))
+            if canonical not in names:
+                names[canonical] = "e:" + fold(canonical)
+            found[aid].append(names[canonical])
     for aid, text in zip(quotes["article_id"].to_pylist(), quotes["text"].to_pylist(), strict=True):
-        folded = fold(text or "")
-        if aid in found and len(folded.split()) >= QUOTE_MIN_WORDS:
-            found[aid].append("q:" + folded)
+        if aid in found:
+            words = fold_words(text or "")
+            if len(words) >= QUOTE_MIN_WORDS:
+                found[aid].append("q:" + " ".join(words))
     return [found[i] for i in ids]
 
 
 def weigh(tf: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     """Return TF-IDF rows with words and names normalised apart and mixed by WORD_WEIGHT."""
-    weighted = tf @ sp.diags(idf.astype(np.float32))
+    # Entries are scaled in place of products with diagonal matrices 2 * WORD_FEATURES wide:
+    # the same float32 products, in the same order within each row.
+    weighted = with_data(tf, tf.data * idf[tf.indices].astype(np.float32))
     words, names = weighted[:, :WORD_FEATURES], weighted[:, WORD_FEATURES:]
     out = []
     for block, share in ((words, WORD_WEIGHT), (names, 1 - WORD_WEIGHT)):
         norms = np.sqrt(np.asarray(block.multiply(block).sum(axis=1)).ravel())
         scale = np.where(norms > 0, np.sqrt(share) / np.maximum(norms, 1e-12), 0.0)
-        out.append(sp.diags(scale.astype(np.float32)) @ block)
+        rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
+        out.append(with_data(block, block.data * scale.astype(np.float32)[rows]))
     return sp.hstack(out, format="csr")
+
+
+def with_data(matrix: sp.csr_matrix, data: np.ndarray) -> sp.csr_matrix:
+    """Return a matrix with the same entries as matrix but the given values."""
+    return sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
 
 
 def inverse_document_frequency(tf: sp.csr_matrix) -> np.ndarray:
@@ -476,6 +489,41 @@ def window_mask(when: list[datetime | None], dated: list[bool], rows, cols) -> n
     return ~both | (np.abs(a - b) <= STORY_WINDOW.total_seconds())
 
 
+def story_columns(stories: list[str]) -> dict[str, np.ndarray]:
+    """Return the positions (ascending) of each story in a list, the stories in sorted order."""
+    found: dict[str, list[int]] = {}
+    for col, story in enumerate(stories):
+        found.setdefault(story, []).append(col)
+    return {story: np.array(found[story], np.int64) for story in sorted(found)}
+
+
+def story_peaks(to_old: np.ndarray, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """Return each new row's highest score to each earlier story (n_new, stories)."""
+    if not columns:
+        return np.zeros((len(to_old), 0), to_old.dtype)
+    order = np.concatenate(list(columns.values()))
+    starts = np.cumsum([0] + [len(c) for c in columns.values()])[:-1]
+    return np.maximum.reduceat(to_old[:, order], starts, axis=1)
+
+
+def best_story(
+    score: np.ndarray, members: np.ndarray, columns: dict[str, np.ndarray], peaks: np.ndarray
+) -> str | None:
+    """Return the earlier story with the highest mean score to the members, if one is enough.
+
+    A mean is at most its block's peak, so stories peaking below the threshold are skipped
+    unmeasured; the slack covers a float32 mean rounding above its peak.
+    """
+    story, best = None, STORY_THRESHOLD
+    for candidate, reach in zip(columns, peaks.tolist(), strict=True):
+        if reach < STORY_THRESHOLD * (1 - MEAN_SLACK):
+            continue
+        mean = float(score[np.ix_(members, columns[candidate])].mean())
+        if mean >= best:  # ties go to the later story in sorted order
+            story, best = candidate, mean
+    return story
+
+
 def place_stories(
     rows: list[int], all_pool: Pool
 ) -> tuple[dict[int, str], list[tuple[int, int, float]]]:
@@ -489,8 +537,8 @@ def place_stories(
         [r for r in range(first_new) if all_pool.duplicate_of[r] is None], np.int64
     )  # copies add nothing a story's original does not
     idf_rows = np.concatenate((stored, new_rows))
-    idf = inverse_document_frequency(all_pool.tf[idf_rows])
-    vectors = weigh(all_pool.tf[idf_rows], idf)
+    tf = all_pool.tf[idf_rows]
+    vectors = weigh(tf, inverse_document_frequency(tf))
     new_vec = vectors[len(stored) :]
     sims_new = (new_vec @ vectors.T).toarray()
     # Stored candidates: the most similar stored articles of each new one.
@@ -519,28 +567,42 @@ def place_stories(
     else:
         clusters = np.array([1])
     old_story = [all_pool.story_id[int(r)] for r in global_rows[:n_old]]
+    columns = story_columns(old_story)
+    peaks = story_peaks(score[n_old:, :n_old], columns)
     result: dict[int, str] = {}
     first_of = {c: int(np.flatnonzero(clusters == c)[0]) for c in np.unique(clusters)}
     for cluster in sorted(first_of, key=first_of.__getitem__):
         members = np.flatnonzero(clusters == cluster)
-        story, best = None, STORY_THRESHOLD
-        for candidate in sorted(set(old_story)):
-            cols = [i for i, s in enumerate(old_story) if s == candidate]
-            mean = float(score[np.ix_(members + n_old, cols)].mean())
-            if mean >= best:
-                story, best = candidate, mean
+        story = best_story(score, members + n_old, columns, peaks[members].max(axis=0))
         if story is None:
             story = f"s-{all_pool.article_id[int(new_rows[members[0]])]}"
         for m in members:
             result[int(new_rows[m])] = story
-    links = []
     story_local = old_story + [result[int(r)] for r in new_rows]
-    for i in range(n_old, len(local)):
-        same = [j for j in range(i) if story_local[j] == story_local[i]]
-        if same:
-            j = max(same, key=lambda c: score[i, c])
-            links.append((int(global_rows[i]), int(global_rows[j]), float(score[i, j])))
+    links = [
+        (int(global_rows[i]), int(global_rows[j]), float(score[i, j]))
+        for i, j in closest_earlier(score, story_local, n_old)
+    ]
     return result, links
+
+
+def closest_earlier(score: np.ndarray, story_local: list[str], start: int) -> list[tuple[int, int]]:
+    """Return (i, j) for each row i from start on: j the highest-scoring earlier row of its story.
+
+    On a tie the first such row wins; a row alone in its story so far has no pair.
+    """
+    columns = story_columns(story_local)
+    seen = dict.fromkeys(columns, 0)  # how many rows of each story precede the current one
+    for story in story_local[:start]:
+        seen[story] += 1
+    pairs = []
+    for i in range(start, len(story_local)):
+        story = story_local[i]
+        earlier = columns[story][: seen[story]]
+        seen[story] += 1
+        if len(earlier):
+            pairs.append((i, int(earlier[np.argmax(score[i, earlier])])))
+    return pairs
 
 
 def signatures_pool(articles: pa.Table, mentions: pa.Table, quotes: pa.Table) -> Pool:
@@ -550,7 +612,11 @@ def signatures_pool(articles: pa.Table, mentions: pa.Table, quotes: pa.Table) ->
     titles = articles["title"].to_pylist()
     published = articles["published_at"].to_pylist()
     ingested = articles["ingested_at"].to_pylist()
-    sig, counts = minhash_signatures(bodies)
+    names = story_names(mentions, quotes, ids)
+    parts = [
+        body_signatures(*(column[i : i + SIGNATURE_CHUNK] for column in (titles, bodies, names)))
+        for i in range(0, max(len(ids), 1), SIGNATURE_CHUNK)
+    ]
     pool = Pool()
     pool.article_id = ids
     pool.story_id = [""] * len(ids)
@@ -558,9 +624,20 @@ def signatures_pool(articles: pa.Table, mentions: pa.Table, quotes: pa.Table) ->
     pool.seen_at = [p or i for p, i in zip(published, ingested, strict=True)]
     pool.dated = [p is not None for p in published]
     pool.digests = articles["body_hash"].to_pylist()
-    pool.minhash, pool.bands, pool.n_shingles = sig, band_keys(sig), counts
-    pool.tf = story_features(titles, bodies, story_names(mentions, quotes, ids))
+    pool.minhash = np.concatenate([p[0] for p in parts])
+    pool.bands = band_keys(pool.minhash)
+    pool.n_shingles = np.concatenate([p[1] for p in parts])
+    pool.tf = sp.vstack([p[2] for p in parts], format="csr")
     return pool
+
+
+def body_signatures(
+    titles: list[str | None], bodies: list[str], names: list[list[str]]
+) -> tuple[np.ndarray, np.ndarray, sp.csr_matrix]:
+    """Return the MinHash signatures, shingle counts and story term counts of some bodies."""
+    folded = [fold_words(body) for body in bodies]  # once: MinHash and story words share them
+    sig, counts = word_signatures(folded)
+    return sig, counts, story_features(titles, bodies, folded, names)
 
 
 def deduplicate_articles(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tasks.clean import clean_body, clean_documents, detect_language, normalize_text
-from tasks.common import Batch, Document
+from tasks.common import Batch, Document, normalize_for_match
 
 NOW = datetime(2026, 3, 5, tzinfo=UTC)
 
@@ -12,6 +12,12 @@ def test_normalize_text_nfc_spaces_and_paragraphs():
     raw = "Cafe\u0301  au\tlait\r\nsame para\n\n\n  Next\u200b one.  "
     assert normalize_text(raw) == "Café au lait same para\n\nNext one."
     assert normalize_text("line one\nline two") == "line one\n\nline two"
+
+
+def test_normalize_for_match_folds_accents_case_quote_marks_and_punctuation():
+    raw = "  “Café” ‘naïve’´s İstanbul″x—Y ﬁne  "
+    assert normalize_for_match(raw) == "cafe naive s istanbul x y fine"
+    assert normalize_for_match("„« »′`") == ""
 
 
 def test_headline_dateline_and_credit_are_split_off():
