@@ -7,10 +7,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from warehouse.schemas import REJECTS
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 
 @dataclass(slots=True)
@@ -100,3 +104,9 @@ def rejects_table(rejects: list[Reject], run_id: str | None = None) -> pa.Table:
         rows["reason"].append(r.reason)
         rows["detail"].append(r.detail[:500])
     return pa.table(rows, schema=REJECTS)
+
+
+def token_words(doc: Doc, attr: int) -> list[str]:
+    """Return every token's string for a spaCy attribute (ORTH, LOWER), without Token objects."""
+    strings = doc.vocab.strings
+    return [strings[key] for key in doc.to_array(attr).tolist()]

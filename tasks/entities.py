@@ -24,6 +24,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from tasks.common import token_words
 from warehouse.schemas import MENTIONS
 
 COMPONENT = "wiredesk_entities"
@@ -189,12 +190,6 @@ def ensure_extension() -> None:
 # ---------------------------------------------------------------- case restoration (before NER)
 
 
-def token_words(doc: Doc, attr: int = ORTH) -> list[str]:
-    """Return every token's text (or LOWER form) from the string store, without Token objects."""
-    strings = doc.vocab.strings
-    return [strings[key] for key in doc.to_array(attr).tolist()]
-
-
 def token_spaces(doc: Doc) -> list[bool]:
     """Return whether each token is followed by a space."""
     return doc.to_array(SPACY).astype(bool).tolist()
@@ -258,7 +253,7 @@ def restore_word(word: str, forms: dict[str, str]) -> str:
 @Language.component(TRUECASE, assigns=["token.orth"])
 def truecase_component(doc: Doc) -> Doc:
     """Return a copy of the doc with ALL-CAPS and Title-Case lines written as running text."""
-    words = token_words(doc)
+    words = token_words(doc, ORTH)
     lines = line_ids(words)
     shouting = shouting_lines(words, lines)
     if not shouting:
@@ -286,7 +281,7 @@ def original_doc(doc: Doc) -> Doc:
     attrs = [ENT_IOB, ENT_TYPE, *([HEAD, DEP] if doc.has_annotation("DEP") else [SENT_START])]
     back = Doc(doc.vocab, words=words, spaces=token_spaces(doc))
     back.from_array(attrs, doc.to_array(attrs))
-    back.user_data[RESTORED_WORDS] = token_words(doc)
+    back.user_data[RESTORED_WORDS] = token_words(doc, ORTH)
     return back
 
 
@@ -358,7 +353,7 @@ def add_agencies(doc: Doc, spans: list[Span]) -> list[Span]:
             s = Span(doc, s.start, s.end, label="ORG")
         out.append(s)
     taken = covered(out, len(doc))
-    texts = token_words(doc)  # one pass over the tokens; slicing a Doc per name is slow
+    texts = token_words(doc, ORTH)  # one pass over the tokens; slicing a Doc per name is slow
     for i, text in enumerate(texts):
         for words in AGENCY_STARTS.get(text, ()):
             j = i + len(words)
@@ -414,7 +409,7 @@ def propagate(doc: Doc, spans: list[Span], others: list[Span]) -> list[Span]:
     longest = max(len(k) for k in known)
     taken = covered(spans + others, len(doc))
     # Capitals are judged on the words the model read: in a restored headline only names keep them.
-    read = doc.user_data.get(RESTORED_WORDS) or token_words(doc)
+    read = doc.user_data.get(RESTORED_WORDS) or token_words(doc, ORTH)
     names = [capitalised(w) and w.isalpha() for w in read]
     out = list(spans)
     lowers = token_words(doc, LOWER)

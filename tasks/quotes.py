@@ -45,7 +45,7 @@ from spacy.attrs import IDX, LOWER
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from tasks.common import normalize_for_match
+from tasks.common import normalize_for_match, token_words
 from warehouse.schemas import QUOTES
 
 COMPONENT = "wiredesk_quotes"
@@ -674,8 +674,7 @@ def clip_to_paragraph(text: str, anchor: int, start: int, end: int) -> tuple[int
 
 def tokens_in(doc: Doc, words: set[str]) -> list[Token]:
     """Return the tokens whose lower-case form is one of words, without touching the others."""
-    strings = doc.vocab.strings
-    return [doc[i] for i, key in enumerate(doc.to_array(LOWER).tolist()) if strings[key] in words]
+    return [doc[i] for i, lower in enumerate(token_words(doc, LOWER)) if lower in words]
 
 
 def find_attributions(doc: Doc) -> list[Attribution]:
