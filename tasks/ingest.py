@@ -28,6 +28,7 @@ BATCH_BYTES = 64 * 1024 * 1024  # bounds the bytes one batch holds in memory
 # The first and last batches are small: spaCy's workers start parsing soon after the run starts,
 # and little dedup and load is left once the last parse ends. Sizes double towards batch_files.
 RAMP_FILES = 32
+HASHED_GUESSES = 64  # files with unknown names that looks_new reads before guessing "new"
 
 __all__ = ["chunk", "list_inputs", "parse_date", "read_documents"]
 
@@ -101,12 +102,24 @@ def ramped(files: list[Path], size: int, max_bytes: int = BATCH_BYTES) -> list[l
 
 
 def looks_new(paths: Iterable[str], warehouse: Warehouse, source: str | None) -> bool:
-    """Guess cheaply whether some input file is not in the raw archive, by its name alone."""
+    """Guess cheaply whether some input file is not in the raw archive: by name, then by bytes."""
     files = list_inputs(p for p in paths if Path(p).exists())
     if not files:
         return False
     stored = set(warehouse.read("raw", columns=["path"])["path"].to_pylist())
-    return any(origin_of(f, source).name not in stored for f in files)
+    unnamed = [f for f in files if origin_of(f, source).name not in stored]
+    if len(unnamed) > HASHED_GUESSES:
+        return True
+    # A byte-identical copy under another name is archived once, so its name is never stored;
+    # without this check every re-run of an inbox holding one would start the workers.
+    keys: set[tuple[str, str]] = set()
+    for path in unnamed:
+        try:
+            data = read_bytes(path, MAX_FILE_BYTES)
+        except (ParseError, OSError):
+            return True  # a reject, which the run records again
+        keys.add((source_for(path, source), hashlib.sha256(data).hexdigest()))
+    return bool(keys - known_raw(warehouse, keys))
 
 
 def read_bytes(path: Path, limit: int) -> bytes:

@@ -77,12 +77,15 @@ def test_ramped_run_on_warm_workers_equals_one_in_process_and_reruns_add_nothing
     assert len(after.pop("runs")) == 2 and after == {k: v for k, v in loaded.items() if k != "runs"}
 
 
-def test_looks_new_sees_a_file_the_raw_archive_lacks(prefect_harness, tmp_path):
+def test_looks_new_sees_a_file_the_raw_archive_lacks_by_name_and_bytes(prefect_harness, tmp_path):
     inbox = tmp_path / "inbox" / "wire"
     inbox.mkdir(parents=True)
     (inbox / "a.txt").write_text("Dock strike ends\n\nWorkers returned to the port on Monday.")
     root = tmp_path / "wh"
     ingest_flow(paths=[str(inbox)], warehouse=str(root), n_process=1)
+    assert not looks_new([str(inbox)], Warehouse(root), None)
+    # A byte-identical copy under a new name is archived already: nothing new to parse.
+    (inbox / "a-copy.txt").write_bytes((inbox / "a.txt").read_bytes())
     assert not looks_new([str(inbox)], Warehouse(root), None)
     (inbox / "b.txt").write_text("Rates held\n\nThe central bank kept rates unchanged.")
     assert looks_new([str(inbox)], Warehouse(root), None)
