@@ -109,6 +109,11 @@ def run(
     local = task_runner == "threads" and not dask_address  # spaCy's workers run in this process
     server = start_server_early() if local else None
     from prefect import tags
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
 
     from flows.pipeline import ingest_flow, start_workers_early
     from tasks.extract import ModelNotFound
@@ -118,10 +123,12 @@ def run(
         if local:  # the workers load the model while the server starts
             inputs = [str(p) for p in paths] if paths else None
             start_workers_early(inputs, source, warehouse, model, n_process)
-        if server is not None:
-            server.join()  # a flow run must not reach the server before it answers
+        api = {}
+        if server is not None:  # a flow run must not reach the server before it answers
+            server.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+            api = {PREFECT_API_URL: server.api_url}
         runner = make_task_runner(task_runner, dask_address)
-        with tags(f"source:{source or 'inbox'}", "wiredesk"):
+        with temporary_settings(api), tags(f"source:{source or 'inbox'}", "wiredesk"):
             report = ingest_flow.with_options(task_runner=runner)(
                 paths=[str(p) for p in paths] if paths else None,
                 source=source,

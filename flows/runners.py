@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
-import threading
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
 
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
@@ -25,22 +32,86 @@ def share_api_with_workers() -> None:
     os.environ["PREFECT_API_URL"] = url  # inherited by the worker processes started next
 
 
-def start_server_early() -> threading.Thread | None:
-    """Start Prefect's temporary server in the background; join the thread before a flow runs.
+@dataclass(slots=True)
+class TemporaryServer:
+    """Prefect's temporary API server in a subprocess, launched the way Prefect launches it."""
 
-    Without PREFECT_API_URL the first flow run starts a server and waits seconds for it; started
-    here, it boots on the other core while this process imports the pipeline.
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def api_url(self) -> str:
+        """Return the API address a flow run reaches it at."""
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def wait(self, timeout: float) -> None:
+        """Return once the server answers its health check; raise if it exits or times out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = self.process.poll()
+            if code == 3:  # uvicorn could not bind: the port was taken since it was chosen
+                self.port = free_port()
+                self.process = launch_server(self.port)
+                continue
+            if code is not None:
+                raise RuntimeError(f"Prefect's temporary server exited with code {code}")
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"Prefect's temporary server did not answer within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        """Stop the server: terminate, then kill after five seconds."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def free_port() -> int:
+    """Return a local TCP port no one listens on now."""
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def launch_server(port: int) -> subprocess.Popen[bytes]:
+    """Start uvicorn on Prefect's server app, with the environment Prefect's own launcher sets."""
+    import prefect
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings().to_environment_variables(exclude_unset=True)
+    server_env = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
+                  "PREFECT__SERVER_FINAL": "1"}  # fmt: skip
+    args = ["-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
+            "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
+            "--log-level", "error", "--lifespan", "on"]  # fmt: skip
+    return subprocess.Popen([sys.executable, *args], env={**os.environ, **server_env, **settings})
+
+
+def start_server_early() -> TemporaryServer | None:
+    """Start Prefect's temporary server now, unless an API is configured; wait() before a run.
+
+    Prefect starts the same server at the first flow run, after importing all of its server code
+    into this process (2-3 s of one core). Launched here, the server boots on the other core
+    while this process imports the pipeline, and the flow run is pointed at it.
     """
     from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
 
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         return None
-    from prefect.server.api.server import SubprocessASGIServer
-
-    # The flow run reuses this instance: SubprocessASGIServer() is one server per process.
-    thread = threading.Thread(target=SubprocessASGIServer().start, daemon=True)
-    thread.start()
-    return thread
+    port = free_port()
+    server = TemporaryServer(launch_server(port), port)
+    atexit.register(server.stop)
+    return server
 
 
 def make_task_runner(kind: str, dask_address: str | None = None) -> TaskRunner:
