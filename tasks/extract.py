@@ -23,6 +23,7 @@ from tasks.nlp import (
     model_name,
     parse_texts,
     ready,
+    start_worker,
 )
 from tasks.staging import CACHED, BatchSpec, Staged, stage
 from warehouse.schemas import MENTIONS, QUOTES
@@ -66,8 +67,8 @@ def worker_pool(model: str, n_process: int) -> ProcessPoolExecutor:
     pool = ProcessPoolExecutor(
         n_process,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=load_nlp,
-        initargs=(model,),
+        initializer=start_worker,
+        initargs=(model, os.getpid()),
     )
     atexit.register(pool.shutdown, cancel_futures=True)
     return pool

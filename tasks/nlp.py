@@ -7,6 +7,8 @@ to parse about a second sooner and holds less memory.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +54,20 @@ def ready(model: str) -> int:
     """Load the pipeline in this process and return its pid (a worker's warm-up call)."""
     load_nlp(model)
     return os.getpid()
+
+
+def start_worker(model: str, parent: int) -> None:
+    """Load the pipeline in a worker process that exits by itself once its parent is gone."""
+    threading.Thread(target=exit_with, args=(parent,), daemon=True).start()
+    load_nlp(model)
+
+
+def exit_with(parent: int) -> None:
+    """Exit this process when the parent process has died (killed, so it never shut us down)."""
+    # A killed parent leaves its pool's workers parsing the queued chunks for nobody.
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 def parse_texts(model: str, texts: list[str]) -> list[Found]:

@@ -89,3 +89,40 @@ def test_looks_new_sees_a_file_the_raw_archive_lacks_by_name_and_bytes(prefect_h
     assert not looks_new([str(inbox)], Warehouse(root), None)
     (inbox / "b.txt").write_text("Rates held\n\nThe central bank kept rates unchanged.")
     assert looks_new([str(inbox)], Warehouse(root), None)
+
+
+def test_workers_exit_by_themselves_when_their_parent_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    script = (
+        "from tasks.extract import DEFAULT_MODEL, warm_up\n"
+        "print(*sorted({f.result() for f in warm_up(DEFAULT_MODEL, 2)}), flush=True)\n"
+        "import time; time.sleep(300)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        text=True,
+    )
+    pids = [int(p) for p in parent.stdout.readline().split()]
+    workers = [psutil.Process(p) for p in pids]
+    assert workers and all(w.is_running() for w in workers)
+    parent.send_signal(signal.SIGKILL)  # no atexit, no pool shutdown
+    parent.wait()
+
+    def alive(worker: psutil.Process) -> bool:
+        try:
+            return worker.status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(map(alive, workers)):
+        time.sleep(0.2)
+    assert not any(map(alive, workers))
