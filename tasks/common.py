@@ -110,3 +110,10 @@ def token_words(doc: Doc, attr: int) -> list[str]:
     """Return every token's string for a spaCy attribute (ORTH, LOWER), without Token objects."""
     strings = doc.vocab.strings
     return [strings[key] for key in doc.to_array(attr).tolist()]
+
+
+def token_spaces(doc: Doc) -> list[bool]:
+    """Return whether each token is followed by a space."""
+    from spacy.attrs import SPACY
+
+    return doc.to_array(SPACY).astype(bool).tolist()

@@ -19,12 +19,12 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import pyarrow as pa
-from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD, LOWER, ORTH, SENT_START, SPACY
+from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD, LOWER, ORTH, SENT_START
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from tasks.common import token_words
+from tasks.common import token_spaces, token_words
 from warehouse.schemas import MENTIONS
 
 COMPONENT = "wiredesk_entities"
@@ -188,11 +188,6 @@ def ensure_extension() -> None:
 
 
 # ---------------------------------------------------------------- case restoration (before NER)
-
-
-def token_spaces(doc: Doc) -> list[bool]:
-    """Return whether each token is followed by a space."""
-    return doc.to_array(SPACY).astype(bool).tolist()
 
 
 def line_ids(words: list[str]) -> list[int]:

@@ -31,6 +31,18 @@ def model_name() -> str:
     return os.environ.get("WIREDESK_MODEL", DEFAULT_MODEL)
 
 
+def partial_parse() -> bool:
+    """Return whether to parse only cue sentences: yes unless WIREDESK_FULL_PARSE=1."""
+    return os.environ.get("WIREDESK_FULL_PARSE", "") not in {"1", "true", "yes"}
+
+
+def parses_alone(nlp: Language) -> bool:
+    """Return whether the pipeline has a parser and a tok2vec that feeds the parser alone."""
+    if not {"tok2vec", "parser"} <= set(nlp.pipe_names):
+        return False
+    return nlp.get_pipe("tok2vec").listening_components == ["parser"]
+
+
 @lru_cache(maxsize=2)
 def load_nlp(model: str) -> Language:
     """Load a pipeline once per process with only the components extraction needs."""
@@ -45,6 +57,11 @@ def load_nlp(model: str) -> Language:
             f"spaCy pipeline {model!r} is not installed (pip install it or set WIREDESK_MODEL)"
         ) from err
     nlp.add_pipe(entities.TRUECASE, first=True)  # the model reads a case-restored copy
+    if partial_parse() and parses_alone(nlp):
+        # The parser and its tok2vec run inside this one, on the sentences quotes are read from.
+        nlp.add_pipe(quotes.PARTIAL_PARSER, after=entities.TRUECASE)
+        nlp.disable_pipe("tok2vec")
+        nlp.disable_pipe("parser")
     nlp.add_pipe(entities.COMPONENT)
     nlp.add_pipe(quotes.COMPONENT)
     return nlp

@@ -19,8 +19,10 @@ def articles(*bodies: str):
 
 
 def test_components_are_in_the_pipeline_and_unused_ones_are_not(nlp):
-    assert {"wiredesk_entities", "wiredesk_quotes", "ner", "parser"} <= set(nlp.pipe_names)
+    components = {"wiredesk_entities", "wiredesk_quotes", "ner", "wiredesk_partial_parser"}
+    assert components <= set(nlp.pipe_names)
     assert "lemmatizer" not in nlp.pipe_names
+    assert {"tok2vec", "parser"} <= set(nlp.disabled)  # they run inside the partial parser
     assert load_nlp(DEFAULT_MODEL) is nlp  # built once per process
 
 

@@ -10,9 +10,11 @@ from tasks.quotes import (
     extract_quotes,
     find_marked,
     named_before,
+    parsed_runs,
     quote_key,
     quotes_table,
     same_words,
+    segments,
 )
 
 
@@ -467,3 +469,60 @@ def test_reported_words_ending_on_a_quote_keep_no_trailing_space(nlp):
 def test_cue_and_speaker_of_a_construction(nlp, text, kind, cue, speaker):
     q = next(q for q in quotes(nlp, text) if q.quote_type == kind)
     assert (q.cue, q.speaker_text) == (cue, speaker)
+
+
+# ---------------------------------------------------------------- partial parse
+
+
+def test_segments_end_at_sentence_marks_and_line_breaks_and_keep_whitespace_before():
+    words = ["Oil", "rose", ".", "\n\n", "Rates", "held", "\n", "“", "Yes", ".", "”", "he", "said"]
+    assert segments(words) == [(0, 4), (4, 7), (7, 13)]  # “Yes.” he said: one sentence
+    assert segments(["U.S.", "talks", "end", "."]) == [(0, 4)]  # abbreviations are one token
+    assert segments([]) == []
+
+
+def test_parsed_runs_are_the_cue_and_quote_sentences_merged_when_adjacent():
+    words = ["Oil", "rose", ".", "Talks", "failed", ",", "he", "said", ".", "“", "No", "."]
+    words += ["”", "Rain", "fell", "."]
+    lowers = [w.lower() for w in words]
+    # "Oil rose." holds no cue and no mark; "Rain fell." follows a quote, so it is parsed.
+    assert segments(words) == [(0, 3), (3, 9), (9, 13), (13, 16)]
+    assert parsed_runs(words, lowers) == [(3, 16)]
+    words += ["Ships", "waited", "."]
+    assert parsed_runs(words, [*lowers, "ships", "waited", "."]) == [(3, 16)]
+
+
+def test_partial_parse_parses_cue_sentences_as_alone_and_flattens_the_rest(nlp):
+    text = "Markets fell on Monday.\n\n“We will not give up,” said Anna de Vries. "
+    text += "Rain fell. It ended."
+    assert "wiredesk_partial_parser" in nlp.pipe_names and "parser" not in nlp.pipe_names
+    doc = nlp(text)
+    sentences = [s.text for s in doc.sents]
+    assert sentences == ["Markets fell on Monday.\n\n", text[25:67], "Rain fell.", "It ended."]
+    first, second, *_ = doc.sents
+    assert [t.dep_ for t in first] == ["ROOT"] + ["dep"] * (len(first) - 1)
+    tok2vec, parser = nlp.get_pipe("tok2vec"), nlp.get_pipe("parser")
+    alone = parser(tok2vec(nlp.make_doc(text[25:67])))  # the same sentence parsed on its own
+    assert [(t.dep_, t.head.i - t.sent.start) for t in second] == [
+        (t.dep_, t.head.i) for t in alone
+    ]
+    assert [(q.text, q.speaker) for q in doc._.wd_quotes] == [
+        ("We will not give up,", "Anna de Vries")
+    ]
+
+
+def test_full_parse_on_request_and_for_a_pipeline_without_a_parser(monkeypatch):
+    import spacy
+
+    from tasks.nlp import DEFAULT_MODEL, load_nlp, parses_alone
+
+    monkeypatch.setenv("WIREDESK_FULL_PARSE", "1")
+    load_nlp.cache_clear()
+    try:
+        full = load_nlp(DEFAULT_MODEL)
+        assert "parser" in full.pipe_names and "wiredesk_partial_parser" not in full.pipe_names
+    finally:
+        load_nlp.cache_clear()
+    blank = spacy.blank("en")
+    blank.add_pipe("sentencizer")
+    assert not parses_alone(blank)
