@@ -1338,7 +1338,9 @@ def segments(words: list[str]) -> list[tuple[int, int]]:
             start = i + 1
             continue
         after = words[i + 1] if i + 1 < len(words) else ""
-        ends = word in SENTENCE_ENDS or (word in TRAILING_MARKS and words[i - 1] in SENTENCE_ENDS)
+        ends = word in SENTENCE_ENDS or (
+            word in TRAILING_MARKS and i > 0 and words[i - 1] in SENTENCE_ENDS
+        )
         if ("\n" in word and not word.strip()) or (
             ends
             and after not in TRAILING_MARKS
@@ -1351,8 +1353,10 @@ def segments(words: list[str]) -> list[tuple[int, int]]:
     return bounds
 
 
-def parsed_runs(words: list[str], lowers: list[str]) -> list[tuple[int, int]]:
-    """Return the runs of adjacent segments quote extraction reads.
+def parsed_runs(
+    words: list[str], lowers: list[str], bounds: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Return the runs of adjacent segments (bounds) quote extraction reads.
 
     That is a segment with a cue word or a quote mark, and the one right after a quote: its
     subject may be the speaker ("“...?” Lena Ruiz went on.").
@@ -1360,7 +1364,7 @@ def parsed_runs(words: list[str], lowers: list[str]) -> list[tuple[int, int]]:
     cues = CUES | {"according"}
     runs: list[tuple[int, int]] = []
     after_quote = False
-    for start, end in segments(words):
+    for start, end in bounds:
         marked = any(QUOTE_MARK.search(w) for w in words[start:end])
         if marked or after_quote or any(w in cues for w in lowers[start:end]):
             if runs and runs[-1][1] == start:
@@ -1396,17 +1400,22 @@ class PartialParser:
             plans, pieces = [], []
             for doc in batch:
                 words = token_words(doc, ORTH)
-                runs = parsed_runs(words, token_words(doc, LOWER))
+                bounds = segments(words)
+                runs = parsed_runs(words, token_words(doc, LOWER), bounds)
                 spaces = token_spaces(doc)
-                plans.append((doc, words, runs))
+                plans.append((doc, bounds, runs))
                 pieces += [Doc(doc.vocab, words[s:e], spaces[s:e]) for s, e in runs]
             size = self.batch_size
             parsed = iter(parser.pipe(tok2vec.pipe(pieces, batch_size=size), batch_size=size))
-            for doc, words, runs in plans:
-                yield self.annotate(doc, words, runs, parsed)
+            for doc, bounds, runs in plans:
+                yield self.annotate(doc, bounds, runs, parsed)
 
     def annotate(
-        self, doc: Doc, words: list[str], runs: list[tuple[int, int]], parsed: Iterator[Doc]
+        self,
+        doc: Doc,
+        bounds: list[tuple[int, int]],
+        runs: list[tuple[int, int]],
+        parsed: Iterator[Doc],
     ) -> Doc:
         """Set heads and labels: the parser's inside runs, a flat tree per segment outside."""
         n = len(doc)
@@ -1414,7 +1423,7 @@ class PartialParser:
             return doc
         heads = np.arange(n, dtype=np.int64)
         deps = np.full(n, self.flat, dtype=np.uint64)
-        for start, end in segments(words):
+        for start, end in bounds:
             heads[start:end] = start
             deps[start] = self.root
         for start, end in runs:

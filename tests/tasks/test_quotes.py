@@ -479,6 +479,7 @@ def test_segments_end_at_sentence_marks_and_line_breaks_and_keep_whitespace_befo
     assert segments(words) == [(0, 4), (4, 7), (7, 13)]  # “Yes.” he said: one sentence
     assert segments(["U.S.", "talks", "end", "."]) == [(0, 4)]  # abbreviations are one token
     assert segments([]) == []
+    assert segments(["”", "Yes", "."]) == [(0, 3)]  # a mark first is not a sentence's end
 
 
 def test_parsed_runs_are_the_cue_and_quote_sentences_merged_when_adjacent():
@@ -487,9 +488,10 @@ def test_parsed_runs_are_the_cue_and_quote_sentences_merged_when_adjacent():
     lowers = [w.lower() for w in words]
     # "Oil rose." holds no cue and no mark; "Rain fell." follows a quote, so it is parsed.
     assert segments(words) == [(0, 3), (3, 9), (9, 13), (13, 16)]
-    assert parsed_runs(words, lowers) == [(3, 16)]
+    assert parsed_runs(words, lowers, segments(words)) == [(3, 16)]
     words += ["Ships", "waited", "."]
-    assert parsed_runs(words, [*lowers, "ships", "waited", "."]) == [(3, 16)]
+    lowers += ["ships", "waited", "."]
+    assert parsed_runs(words, lowers, segments(words)) == [(3, 16)]
 
 
 def test_partial_parse_parses_cue_sentences_as_alone_and_flattens_the_rest(nlp):
@@ -517,12 +519,8 @@ def test_full_parse_on_request_and_for_a_pipeline_without_a_parser(monkeypatch):
     from tasks.nlp import DEFAULT_MODEL, load_nlp, parses_alone
 
     monkeypatch.setenv("WIREDESK_FULL_PARSE", "1")
-    load_nlp.cache_clear()
-    try:
-        full = load_nlp(DEFAULT_MODEL)
-        assert "parser" in full.pipe_names and "wiredesk_partial_parser" not in full.pipe_names
-    finally:
-        load_nlp.cache_clear()
+    full = load_nlp.__wrapped__(DEFAULT_MODEL)  # uncached: the shared pipeline stays as it is
+    assert "parser" in full.pipe_names and "wiredesk_partial_parser" not in full.pipe_names
     blank = spacy.blank("en")
     blank.add_pipe("sentencizer")
     assert not parses_alone(blank)
