@@ -1396,7 +1396,8 @@ class PartialParser:
     def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
         """Parse the cue sentences of a stream of docs, in batches."""
         tok2vec, parser = self.nlp.get_pipe("tok2vec"), self.nlp.get_pipe("parser")
-        for batch in minibatch(docs, batch_size or self.batch_size):
+        size = batch_size or self.batch_size
+        for batch in minibatch(docs, size):
             plans, pieces = [], []
             for doc in batch:
                 words = token_words(doc, ORTH)
@@ -1405,7 +1406,6 @@ class PartialParser:
                 spaces = token_spaces(doc)
                 plans.append((doc, bounds, runs))
                 pieces += [Doc(doc.vocab, words[s:e], spaces[s:e]) for s, e in runs]
-            size = self.batch_size
             parsed = iter(parser.pipe(tok2vec.pipe(pieces, batch_size=size), batch_size=size))
             for doc, bounds, runs in plans:
                 yield self.annotate(doc, bounds, runs, parsed)
