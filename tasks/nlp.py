@@ -56,6 +56,7 @@ def load_nlp(model: str) -> Language:
         raise ModelNotFound(
             f"spaCy pipeline {model!r} is not installed (pip install it or set WIREDESK_MODEL)"
         ) from err
+    use_numpy_gemm(nlp)
     nlp.add_pipe(entities.TRUECASE, first=True)  # the model reads a case-restored copy
     if partial_parse() and parses_alone(nlp):
         # The parser and its tok2vec run inside this one, on the sentences quotes are read from.
@@ -67,6 +68,19 @@ def load_nlp(model: str) -> Language:
     return nlp
 
 
+def use_numpy_gemm(nlp: Language) -> None:
+    """Make the pipeline's models multiply matrices with numpy (OpenBLAS) instead of blis."""
+    from thinc.api import NumpyOps
+
+    # The blis wheels run generic (slow) kernels on CPUs they do not know, such as AMD Zen 3 and
+    # later; numpy's OpenBLAS picks an optimised kernel on every x86-64 CPU.
+    ops = NumpyOps(use_blis=False)
+    for _, component in nlp.components:
+        model = getattr(component, "model", None)
+        for node in model.walk() if hasattr(model, "walk") else ():
+            node.ops = ops
+
+
 def ready(model: str) -> int:
     """Load the pipeline in this process and return its pid (a worker's warm-up call)."""
     load_nlp(model)
@@ -75,8 +89,13 @@ def ready(model: str) -> int:
 
 def start_worker(model: str, parent: int) -> None:
     """Load the pipeline in a worker process that exits by itself once its parent is gone."""
+    from threadpoolctl import threadpool_limits
+
     threading.Thread(target=exit_with, args=(parent,), daemon=True).start()
     load_nlp(model)
+    # One worker per core: BLAS threads of their own would oversubscribe the cores. Set once
+    # numpy has loaded OpenBLAS, or there is nothing to limit yet.
+    threadpool_limits(1)
 
 
 def exit_with(parent: int) -> None:

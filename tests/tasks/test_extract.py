@@ -26,6 +26,14 @@ def test_components_are_in_the_pipeline_and_unused_ones_are_not(nlp):
     assert load_nlp(DEFAULT_MODEL) is nlp  # built once per process
 
 
+def test_every_model_layer_multiplies_with_numpy_not_blis(nlp):
+    layers = [
+        node for _, pipe in nlp.components if hasattr(pipe, "model") for node in pipe.model.walk()
+    ]
+    assert layers
+    assert all(layer.ops.use_blis is False for layer in layers)
+
+
 def test_mentions_offsets_and_canonical_names(nlp):
     table = articles(TEXT)
     mentions, _ = extract_articles(table, DEFAULT_MODEL)
