@@ -91,10 +91,13 @@ def launch_server(port: int) -> subprocess.Popen[bytes]:
     settings = get_current_settings().to_environment_variables(exclude_unset=True)
     server_env = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                   "PREFECT__SERVER_FINAL": "1"}  # fmt: skip
+    # Telemetry needs the network, which a run may not have; its start-up write can also meet a
+    # locked database. Off unless the user turns it on.
+    os_env = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", **os.environ}
     args = ["-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
             "--log-level", "error", "--lifespan", "on"]  # fmt: skip
-    return subprocess.Popen([sys.executable, *args], env={**os.environ, **server_env, **settings})
+    return subprocess.Popen([sys.executable, *args], env={**os_env, **server_env, **settings})
 
 
 def start_server_early() -> TemporaryServer | None:

@@ -213,10 +213,11 @@ def byline_of(value: str | None) -> str | None:
 def detect_language(text: str) -> str:
     """Guess the language from its script, else from stopword counts; 'und' when unclear."""
     sample = text[:3000]
-    letters = sum(c.isalpha() for c in sample)
-    for code, script in SCRIPTS:
-        if letters and len(script.findall(sample)) > 0.3 * letters:
-            return code
+    if not sample.isascii():  # every script below is outside ASCII
+        letters = sum(map(str.isalpha, sample))
+        for code, script in SCRIPTS:
+            if letters and len(script.findall(sample)) > 0.3 * letters:
+                return code
     words = re.findall(r"[^\W\d_]+", sample.lower())
     if not words:
         return "und"
@@ -238,8 +239,8 @@ def body_hash(body: str) -> str:
 
 def letter_share(text: str) -> float:
     """Return the share of non-space characters that are letters."""
-    chars = [c for c in text if not c.isspace()]
-    return sum(c.isalpha() for c in chars) / len(chars) if chars else 0.0
+    chars = "".join(text.split())
+    return sum(map(str.isalpha, chars)) / len(chars) if chars else 0.0
 
 
 def sane_date(value: datetime | None, ingested_at: datetime) -> datetime | None:
