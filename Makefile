@@ -18,7 +18,7 @@ test: $(BIN)/wiredesk
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-# The performance suite (about 40 minutes on 2 cores): figures, ratios and targets as a table.
+# The performance suite (about 75 minutes on 2 cores): figures, ratios and targets as a table.
 bench: $(BIN)/wiredesk
 	$(BIN)/python -m bench.bench_pipeline
 
