@@ -82,9 +82,10 @@ SCRIPTS = (
 )
 LANGUAGE_CODE = re.compile(r"\A[a-z]{2,3}\Z")
 
-# Printable ASCII (no "&": entities) and common typography: nothing ftfy would change, since
-# mojibake needs Latin-1 letters or controls and its other fixes need "&", "\r" or controls.
-PLAIN = re.compile(r"[\t\n\x20-\x25\x27-\x7e‘’“”—–…]*")
+# Printable ASCII (no "&": entities), no-break spaces and common typography: nothing ftfy
+# would change, since mojibake needs a Latin-1 letter to lead it (a no-break space alone is
+# none) and ftfy's other fixes need "&", "\r" or controls.
+PLAIN = re.compile(r"[\t\n\x20-\x25\x27-\x7e\xa0‘’“”—–―…]*")
 
 
 @dataclass(slots=True)

@@ -109,13 +109,17 @@ class Index:
                 n_mentions=row["n_mentions"] or 0,
             )
             self.entities[entity.entity_key] = entity
-            for alias in entity.aliases:
-                self.remember(entity, alias)
+            # alias_keys holds the aliases folded already (older rows lack it: fold them here)
+            for folded in row.get("alias_keys") or [fold_name(a) for a in entity.aliases]:
+                self.remember_folded(entity, folded)
         self.touched: set[str] = set()
 
     def remember(self, entity: Entity, name: str) -> None:
         """Index a name of an entity by its folded form and its folded words."""
-        folded = fold_name(name)
+        self.remember_folded(entity, fold_name(name))
+
+    def remember_folded(self, entity: Entity, folded: str) -> None:
+        """Index an entity by one of its folded names and by that name's words."""
         if not folded:
             return
         self.by_alias.setdefault((entity.key_class, folded), set()).add(entity.entity_key)
@@ -172,7 +176,8 @@ class Index:
         for name in names:
             if name:
                 entity.aliases[name] += 1
-                self.remember(entity, name)
+                if entity.aliases[name] == 1:  # a known alias is indexed already
+                    self.remember(entity, name)
         entity.articles.add(article_id)
         if source:
             entity.sources.add(source)

@@ -6,6 +6,7 @@ to parse about a second sooner and holds less memory.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -96,6 +97,9 @@ def start_worker(model: str, parent: int) -> None:
     # One worker per core: BLAS threads of their own would oversubscribe the cores. Set once
     # numpy has loaded OpenBLAS, or there is nothing to limit yet.
     threadpool_limits(1)
+    # The pipeline lives as long as the worker: keep it out of every full garbage collection.
+    gc.collect()
+    gc.freeze()
 
 
 def exit_with(parent: int) -> None:

@@ -317,36 +317,48 @@ def is_opening(text: str, i: int) -> bool:
     return i == 0 or not (text[i - 1].isalnum() or text[i - 1] in ".,;:!?=")  # "=": markup
 
 
+# Where a scan can stop: an opening mark, and per opener its closers (and, inside a single
+# quote, a double mark, which ends it unclosed). Searching for them skips plain text in C.
+OPENER_AT = re.compile("|".join(re.escape(m) for m in sorted(OPENERS, key=len, reverse=True)))
+CLOSER_AT = {
+    mark: re.compile(
+        "|".join(re.escape(m) for m in (*closers, *(("“", '"') if mark == "‘" else ())))
+    )
+    for mark, closers in OPENERS.items()
+}
+
+
 def scan_paragraph(par: str) -> list[tuple[int, int, bool]]:
     """Return top-level (start, end, closed) content ranges in one paragraph; never raises."""
     spans: list[tuple[int, int, bool]] = []
-    i = 0
-    while i < len(par):
+    found = OPENER_AT.search(par)
+    while found:
+        i = found.start()
         ch = mark_at(par, i)
-        if ch not in OPENERS or (ch in {'"', "‘", TWO_APOSTROPHES} and not is_opening(par, i)):
-            i += len(ch)
+        if ch in {'"', "‘", TWO_APOSTROPHES} and not is_opening(par, i):
+            found = OPENER_AT.search(par, i + len(ch))
             continue
-        closers = OPENERS[ch]
-        j = i + len(ch)
-        end = -1
-        while j < len(par):
-            c = par[j]
+        closers, stop = OPENERS[ch], CLOSER_AT[ch]
+        end, closer = -1, ""
+        at = stop.search(par, i + len(ch))
+        while at:
+            j = at.start()
             closer = next((m for m in closers if par.startswith(m, j)), "")
             if closer and (ch != "‘" or j + 1 == len(par) or not par[j + 1].isalpha()):
                 end = j
                 break
-            if ch == "‘" and c in '“"':  # a single quote never spans a double one
+            if ch == "‘" and par[j] in '“"':  # a single quote never spans a double one
                 break
-            j += 1
+            at = stop.search(par, j + 1)
         if end == -1:
             if ch == "‘":  # an unclosed single mark is an apostrophe or stray: skip it
-                i += 1
+                found = OPENER_AT.search(par, i + 1)
                 continue
             spans.append((i + len(ch), len(par.rstrip()), False))
             break
         if end - i > len(ch):
             spans.append((i + len(ch), end, True))
-        i = end + len(closer)
+        found = OPENER_AT.search(par, end + len(closer))
     return spans
 
 

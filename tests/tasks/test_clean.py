@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tasks.clean import clean_body, clean_documents, detect_language, normalize_text
+from tasks.clean import clean_body, clean_documents, detect_language, normalize_text, repair
 from tasks.common import Batch, Document, normalize_for_match
 
 NOW = datetime(2026, 3, 5, tzinfo=UTC)
@@ -102,6 +102,14 @@ def test_byline_reporting_line_and_boilerplate_are_split_off():
 def test_markup_and_mojibake_are_repaired():
     cleaned = clean_body("<p>The cafÃ© said â€œyesâ€\x9d.</p><script>x()</script><p>Two.</p>", "T")
     assert cleaned.body == "The café said “yes”.\n\nTwo."
+
+
+def test_no_break_spaces_skip_ftfy_but_mojibake_beside_them_is_fixed():
+    assert (
+        repair("Paris\xa0\u2015 The minister said “no”.")
+        == "Paris\xa0\u2015 The minister said “no”."
+    )
+    assert repair("Voil\xc3\xa0 the caf\xc3\xa9\xa0bar") == "Voilà the café\xa0bar"
 
 
 def test_languages_by_script_and_declared_code():

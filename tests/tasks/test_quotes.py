@@ -14,6 +14,7 @@ from tasks.quotes import (
     quote_key,
     quotes_table,
     same_words,
+    scan_paragraph,
     segments,
 )
 
@@ -77,6 +78,23 @@ def test_unbalanced_and_stray_marks_never_raise(nlp):
         quotes(nlp, text)
     spans = find_marked("“It runs on\n\nnext paragraph")
     assert spans and spans[0].end == len("“It runs on")
+
+
+@pytest.mark.parametrize(
+    ("par", "spans"),
+    [
+        ("He said “yes” and “no”.", [(9, 12, True), (19, 21, True)]),
+        ("It's ''fine'' now", [(7, 11, True)]),
+        ('A “mixed close" here', [(3, 14, True)]),
+        ("rock'n'roll ‘fails’ well", [(13, 18, True)]),
+        ("‘open “double” inside", [(7, 13, True)]),  # a single mark never spans a double one
+        ("the ‘80s and ‘90s", []),  # unclosed single marks are apostrophes
+        ("«Bonjour» then “runs on  ", [(1, 8, True), (16, 23, False)]),
+        ('x"not opening" y', []),
+    ],
+)
+def test_scan_paragraph_finds_top_level_marked_ranges(par, spans):
+    assert scan_paragraph(par) == spans
 
 
 def test_nested_quote_stays_inside(nlp):
