@@ -25,6 +25,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.progress import Progress
 from tasks.clean import clean
+from tasks.common import freeze_heap
 from tasks.extract import ModelNotFound, extract, model_name, warm_up
 from tasks.ingest import discover, ingest, looks_new
 from tasks.load import Counts, load, record, select_new
@@ -119,7 +120,8 @@ def ingest_flow(
     started_at = datetime.now(UTC)
     run_id = current_run_id()
     total = Counts()
-    settle_heap()
+    if not gc.get_freeze_count():  # once per process: a served process runs many flow runs
+        freeze_heap()
     with Warehouse(root).lock(wait_seconds=600):
         specs = discover([str(p) for p in paths or [SAMPLE_INBOX]], batch_files, root, source, fmt)
         progress_id = create_progress_artifact(
@@ -164,22 +166,14 @@ def ingest_flow(
     return RunReport(run_id, root, total)
 
 
-def settle_heap() -> None:
-    """Move the objects alive now (modules, models) out of the garbage collector's scans."""
-    # They live as long as the process, yet every full collection walks them all: about 3 s
-    # of the flow process's CPU in an 840-article run, on the cores spaCy's workers share.
-    gc.collect()
-    gc.freeze()
-
-
 @lru_cache(maxsize=1)
 def import_batch_stages() -> None:
-    """Import dedup and the entity index (scikit-learn, SciPy) once, and settle the heap."""
+    """Import dedup and the entity index (scikit-learn, SciPy) once, then freeze the heap."""
     # Here, not at the top: a run with nothing new never needs them.
     import tasks.dedup
     import tasks.entity_index  # noqa: F401
 
-    settle_heap()
+    freeze_heap()
 
 
 def parses_here() -> bool:

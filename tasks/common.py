@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 import unicodedata
@@ -60,6 +61,14 @@ class Batch:
     history: dict[tuple[str, str], list[tuple[int, str, str, str | None]]] = field(
         default_factory=dict
     )
+
+
+def freeze_heap() -> None:
+    """Move the objects alive now (modules, a loaded model) out of the collector's full scans."""
+    # They live as long as the process, yet every full collection walks them all: about 3 s
+    # of the flow process's CPU in an 840-article run, on the cores spaCy's workers share.
+    gc.collect()
+    gc.freeze()
 
 
 def stable_id(*parts: str, length: int = 16) -> str:

@@ -6,7 +6,6 @@ to parse about a second sooner and holds less memory.
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import time
@@ -92,14 +91,14 @@ def start_worker(model: str, parent: int) -> None:
     """Load the pipeline in a worker process that exits by itself once its parent is gone."""
     from threadpoolctl import threadpool_limits
 
+    from tasks.common import freeze_heap
+
     threading.Thread(target=exit_with, args=(parent,), daemon=True).start()
     load_nlp(model)
     # One worker per core: BLAS threads of their own would oversubscribe the cores. Set once
     # numpy has loaded OpenBLAS, or there is nothing to limit yet.
     threadpool_limits(1)
-    # The pipeline lives as long as the worker: keep it out of every full garbage collection.
-    gc.collect()
-    gc.freeze()
+    freeze_heap()  # the pipeline lives as long as the worker
 
 
 def exit_with(parent: int) -> None:
