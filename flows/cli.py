@@ -61,15 +61,20 @@ def wiredesk() -> None:
 @app.command()
 def run(
     paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Files or folders to ingest [default: the bundled sample inbox]."),
+        list[str] | None,
+        typer.Argument(
+            help="Files, folders or http(s) URLs (feeds, sitemaps, article pages) to ingest "
+            "[default: the bundled sample inbox].",
+            show_default=False,
+        ),
     ] = None,
     source: Annotated[
         str | None,
         typer.Option(
             "--source",
             "-s",
-            help="Wire name for every document [default: the file's folder or record].",
+            help="Wire name for every document [default: the file's folder or record, "
+            "the URL's host].",
         ),
     ] = None,
     warehouse: WarehouseOption = None,
@@ -88,10 +93,41 @@ def run(
         typer.Option(help="Dask scheduler, e.g. tcp://10.0.0.5:8786 [default: a local cluster]."),
     ] = None,
     config: ConfigOption = None,
+    follow: Annotated[
+        str | None,
+        typer.Option(
+            help="Fetch a feed entry's page for its full text: auto (when the feed gives a "
+            "summary), always or never [default: auto]."
+        ),
+    ] = None,
+    user_agent: Annotated[
+        str | None, typer.Option(help="User-Agent for live sources [default: wiredesk/VERSION].")
+    ] = None,
+    min_delay: Annotated[
+        float | None,
+        typer.Option(help="Seconds between requests to one host [default: 1.0]."),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Seconds one HTTP request may take [default: 30].")
+    ] = None,
+    allow_private: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private",
+            help="Let links found in feeds and sitemaps reach loopback and private addresses.",
+        ),
+    ] = False,
 ) -> None:
-    """Ingest files through the pipeline into the warehouse and print what each stage did."""
+    """Ingest files and live URLs through the pipeline into the warehouse and print the counts."""
     quiet_prefect()
     fmt = None
+    web_settings = {
+        "follow": follow,
+        "user_agent": user_agent,
+        "min_delay": min_delay,
+        "timeout": timeout,
+        "allow_private": allow_private or None,
+    }
     if source and not paths:  # a configured source brings its own paths and format
         from flows.config import ConfigError, resolve
 
@@ -100,8 +136,21 @@ def run(
         except ConfigError as err:
             fail(str(err))
         if configured is not None:
-            paths, fmt = [configured.path], configured.format
-    missing = [str(p) for p in paths or [] if not p.exists()]
+            paths, fmt = configured.inputs(), configured.format
+            web_settings = configured.web_settings() | {
+                k: v for k, v in web_settings.items() if v is not None
+            }
+    from tasks.web import check_url, is_url, web_options
+
+    urls = [p for p in paths or [] if is_url(p)]
+    files = [p for p in paths or [] if not is_url(p)]
+    try:
+        for url in urls:
+            check_url(url)
+        web = web_options(**web_settings) if urls else None
+    except ValueError as err:
+        fail(str(err))
+    missing = [p for p in files if not Path(p).exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}")
     from flows.runners import make_task_runner, start_server_early
@@ -120,9 +169,8 @@ def run(
     from warehouse import WarehouseError
 
     try:
-        if local:  # the workers load the model while the server starts
-            inputs = [str(p) for p in paths] if paths else None
-            start_workers_early(inputs, source, warehouse, model, n_process)
+        if local and (files or not urls):  # the workers load the model while the server starts
+            start_workers_early(files or None, source, warehouse, model, n_process)
         api = {}
         if server is not None:  # a flow run must not reach the server before it answers
             server.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
@@ -130,13 +178,15 @@ def run(
         runner = make_task_runner(task_runner, dask_address)
         with temporary_settings(api), tags(f"source:{source or 'inbox'}", "wiredesk"):
             report = ingest_flow.with_options(task_runner=runner)(
-                paths=[str(p) for p in paths] if paths else None,
+                paths=[str(Path(p)) for p in files] if files else None,
                 source=source,
                 warehouse=warehouse,
                 model=model,
                 batch_files=batch_files,
                 n_process=n_process,
                 fmt=fmt,
+                urls=urls or None,
+                web=web,
             )
     except (FileNotFoundError, ModelNotFound, WarehouseError, ValueError) as err:
         fail(str(err))
@@ -159,7 +209,8 @@ def sources(config: ConfigOption = None) -> None:
         fail(str(err))
     typer.echo(f"{len(found)} sources in {path}")
     for s in found.values():
-        typer.echo(f"  {s.name:<16} {s.kind:<7} {s.format:<7} {s.schedule or '-':<14} {s.path}")
+        where = " ".join(s.inputs())
+        typer.echo(f"  {s.name:<16} {s.kind:<7} {s.format:<7} {s.schedule or '-':<14} {where}")
 
 
 @app.command()
@@ -343,6 +394,9 @@ def print_summary(report) -> None:
         f"  extract  entity mentions     {c.mentions}",
         f"  extract  quotes              {c.quotes}",
     ]
+    if c.requests:
+        fetched = f"  fetch    http requests       {c.requests}  (not modified: {c.not_modified})"
+        lines.insert(1, fetched)
     if c.articles_loaded == 0 and c.rejects == 0:
         lines.append("  nothing new: the warehouse already holds this input")
     typer.echo("\n".join(lines))

@@ -27,10 +27,11 @@ from flows.progress import Progress
 from tasks.clean import clean
 from tasks.common import freeze_heap
 from tasks.extract import ModelNotFound, extract, model_name, warm_up
-from tasks.ingest import discover, ingest, looks_new
-from tasks.load import Counts, load, record, select_new
+from tasks.ingest import discover, ingest, looks_new, poll
+from tasks.load import Counts, load, load_fetches, record, select_new
 from tasks.report import digest_run, markdown, table_rows
 from tasks.staging import BatchSpec, Staged, clear_staging
+from tasks.web import WebOptions
 from warehouse import Warehouse
 
 SAMPLE_INBOX = Path(__file__).resolve().parents[1] / "samples" / "inbox"
@@ -112,8 +113,10 @@ def ingest_flow(
     batch_files: int = BATCH_FILES,
     n_process: int = 1,
     fmt: str | None = None,
+    urls: list[str] | None = None,
+    web: WebOptions | None = None,
 ) -> RunReport:
-    """Ingest files into the warehouse, batch by batch, under the single-writer lock."""
+    """Ingest files and live URLs into the warehouse, batch by batch, under the writer lock."""
     logger = get_run_logger()
     root = warehouse_root(warehouse)
     model = model or model_name()
@@ -123,7 +126,13 @@ def ingest_flow(
     if not gc.get_freeze_count():  # once per process: a served process runs many flow runs
         freeze_heap()
     with Warehouse(root).lock(wait_seconds=600):
-        specs = discover([str(p) for p in paths or [SAMPLE_INBOX]], batch_files, root, source, fmt)
+        specs = []
+        if paths or not urls:
+            inputs = [str(p) for p in paths or [SAMPLE_INBOX]]
+            specs = discover(inputs, batch_files, root, source, fmt)
+        if urls:
+            web = web or WebOptions()
+            specs += poll(urls, source, web, root, len(specs) + 1, source or "live")
         progress_id = create_progress_artifact(
             0.0, key="wiredesk-progress", description="Batches loaded in this run"
         )
@@ -140,11 +149,14 @@ def ingest_flow(
             logger.info("batch %s: %s", label, counts)
 
         for spec in specs:
-            ingested = ingest(spec, source, fmt, root)
+            ingested = ingest(spec, source, fmt, root, web, tuple(urls or ()))
             if not ingested.count("read"):
                 # Every file is in the raw archive, which a batch's commit fills together with
-                # its articles: nothing to clean, parse or load, so no further task runs.
-                done(spec.label, Counts(documents_skipped=ingested.count("skipped")))
+                # its articles, or every page answered 304: nothing to clean, parse or load.
+                if spec.kind == "files":
+                    done(spec.label, Counts(documents_skipped=ingested.count("skipped")))
+                else:  # the requests are recorded all the same: they hold the validators
+                    done(spec.label, load_fetches(spec, run_id, root, ingested))
                 continue
             if not warm:  # something new: the workers load the model while this batch is cleaned
                 warm_up(model, n_process)

@@ -73,11 +73,14 @@ def deployment_parameters(
 
     # Absolute, so runs do not depend on the directory the serving process was started in.
     params: dict[str, object] = {
-        "paths": [str(source.path)],
         "source": source.name,
         "fmt": source.format,
         "warehouse": str(Path(warehouse_root(warehouse)).resolve()),
     }
+    if source.urls:
+        params |= {"urls": list(source.urls), "web": source.web_settings()}
+    else:
+        params["paths"] = [str(source.path)]
     if model:
         params["model"] = model
     return params
@@ -99,8 +102,9 @@ def build_deployments(
     for source in sources:
         deployment = flow.to_deployment(
             name=source.name,
-            description=f"Ingest the {source.kind} {source.path} ({source.format}) as "
-            f"{source.name!r}" + (f" on {source.schedule!r}" if source.schedule else ""),
+            description=f"Ingest the {source.kind} {', '.join(source.inputs())} "
+            f"({source.format}) as {source.name!r}"
+            + (f" on {source.schedule!r}" if source.schedule else ""),
             parameters=deployment_parameters(source, warehouse, model),
             tags=["wiredesk", f"source:{source.name}"],
             # One run per source at a time; a tick that finds the previous run still going is
@@ -150,7 +154,7 @@ def describe(deployments: list[RunnerDeployment]) -> str:
         when = ", ".join(
             f"cron {s.cron} UTC" if hasattr(s, "cron") else f"every {s.interval}" for s in schedules
         )
-        where = ", ".join(d.parameters["paths"])
+        where = ", ".join(d.parameters.get("paths") or d.parameters.get("urls") or [])
         lines.append(f"  {d.flow_name}/{d.name:<16} {when or 'on demand':<24} {where}")
     return "\n".join(lines)
 

@@ -17,12 +17,24 @@ from prefect.tasks import exponential_backoff
 from tasks.common import Batch, Document, Reject, stable_id
 from tasks.formats import FORMATS, SINGLE_ITEM, Origin, ParseError, detect, parse
 from tasks.formats.base import parse_date, safe_id, safe_text
-from tasks.staging import CACHED, BatchSpec, Staged, batch_tables, plan, stage
+from tasks.staging import (
+    CACHED,
+    BatchSpec,
+    Staged,
+    batch_from,
+    batch_tables,
+    plan,
+    plan_staged,
+    stage,
+    staged_input,
+)
+from tasks.web import Polled, WebOptions, fetch_pages, fetches_table, jobs_from, jobs_table, survey
 from warehouse import Warehouse
 from warehouse.schemas import RAW
 
 STAGE = "ingest"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # feeds and JSON Lines files holding many items
+PAGES_PER_BATCH = 100  # pages fetched per batch: their bodies are held until the batch is staged
 MAX_ITEM_FILE_BYTES = 8 * 1024 * 1024  # files holding one article
 BATCH_BYTES = 64 * 1024 * 1024  # bounds the bytes one batch holds in memory
 # The first and last batches are small: spaCy's workers start parsing soon after the run starts,
@@ -290,6 +302,32 @@ def stored_versions(
     return history
 
 
+def read_polled(polled: Polled, warehouse: Warehouse | None) -> Batch:
+    """Drop the documents of fetched bodies the raw archive already holds, as for files."""
+    batch = polled.batch
+    raw = batch.raw if batch.raw is not None else pa.table({n: [] for n in RAW.names}, RAW)
+    keys = set(zip(raw["source"].to_pylist(), raw["content_hash"].to_pylist(), strict=True))
+    known = known_raw(warehouse, keys)
+    if known:
+        pairs = zip(raw["source"].to_pylist(), raw["content_hash"].to_pylist(), strict=True)
+        keep = [pair not in known for pair in pairs]
+        dropped = set(raw.filter(pa.array([not k for k in keep]))["raw_id"].to_pylist())
+        batch.raw = raw.filter(pa.array(keep, pa.bool_()))
+        before = len(batch.documents)
+        batch.documents = [d for d in batch.documents if d.raw_id not in dropped]
+        batch.skipped += before - len(batch.documents) or len(dropped)
+    if warehouse is not None:
+        batch.history = stored_versions(warehouse, batch.documents)
+    return batch
+
+
+def stage_polled(spec: BatchSpec, batch: Batch, fetches: pa.Table) -> Staged:
+    """Stage what a poll step read, with its requests and their counts."""
+    read = len(batch.documents) + len(batch.rejects)
+    tables = batch_tables(batch) | {"fetches": fetches}
+    return stage(spec, "ingest", tables, skipped=batch.skipped, read=read)
+
+
 @task(
     name="ingest",
     task_run_name="ingest-{spec.label}",
@@ -298,12 +336,48 @@ def stored_versions(
     retry_jitter_factor=0.5,
     **CACHED,
 )
-def ingest(spec: BatchSpec, source: str | None, fmt: str | None, warehouse_root: str) -> Staged:
-    """Read a batch of input files and stage its documents."""
+def ingest(
+    spec: BatchSpec,
+    source: str | None,
+    fmt: str | None,
+    warehouse_root: str,
+    web: WebOptions | None = None,
+    urls: tuple[str, ...] = (),
+) -> Staged:
+    """Read a batch of input files, or fetch a batch of pages, and stage its documents."""
+    warehouse = Warehouse(warehouse_root)
+    if spec.kind == "listing":  # the poll read it already
+        listing = staged_input(spec)
+        polled = Polled(batch=batch_from(listing))
+        return stage_polled(spec, read_polled(polled, warehouse), listing.table("fetches"))
+    if spec.kind == "pages":
+        jobs = jobs_from(staged_input(spec).table("jobs"))
+        polled = fetch_pages(jobs, source, web or WebOptions(), set(urls))
+        return stage_polled(
+            spec, read_polled(polled, warehouse), fetches_table(polled.fetches, source)
+        )
     files = [Path(f) for f in spec.files]
-    batch = read_documents(files, source, fmt, Warehouse(warehouse_root), spec.received_at)
+    batch = read_documents(files, source, fmt, warehouse, spec.received_at)
     read = len(batch.documents) + len(batch.rejects)
     return stage(spec, "ingest", batch_tables(batch), skipped=batch.skipped, read=read)
+
+
+@task(name="poll", task_run_name="poll-{label}")
+def poll(
+    urls: list[str],
+    source: str | None,
+    web: WebOptions,
+    warehouse_root: str,
+    first: int,
+    label: str = "live",
+) -> list[BatchSpec]:
+    """Fetch the configured URLs and split what they list into batches of pages to fetch."""
+    polled = survey(urls, source, web, Warehouse(warehouse_root))
+    listing = batch_tables(polled.batch) | {"fetches": fetches_table(polled.fetches, source)}
+    inputs = [("listing", listing)]
+    for start in range(0, len(polled.jobs), PAGES_PER_BATCH):
+        inputs.append(("pages", {"jobs": jobs_table(polled.jobs[start : start + PAGES_PER_BATCH])}))
+    return plan_staged(warehouse_root, inputs, label, first)
 
 
 @task(name="discover", task_run_name="discover-inputs")

@@ -30,6 +30,8 @@ class Counts:
     mentions: int = 0
     quotes: int = 0
     documents_skipped: int = 0  # files the raw archive already held
+    requests: int = 0  # HTTP requests made for live sources
+    not_modified: int = 0  # of which the server answered 304
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: Counts) -> None:
@@ -88,6 +90,7 @@ class BatchRows:
     stories: pa.Table | None = None  # the stories and entities the batch adds or changes
     entities: pa.Table | None = None
     raw: pa.Table | None = None
+    fetches: pa.Table | None = None
     documents_read: int = 0
     already_loaded: int = 0
     skipped: int = 0
@@ -113,6 +116,8 @@ def commit_batch(warehouse: Warehouse, commit_id: str, run_id: str, rows: BatchR
             tables[name] = table
     if rows.raw is not None:
         tables["raw"] = with_run_id(rows.raw, run_id)
+    if rows.fetches is not None:
+        tables["fetches"] = with_run_id(rows.fetches, run_id)
     stories_new = 0
     if rows.stories is not None and rows.stories.num_rows:  # the batch's upsert: new or changed
         known = warehouse.read(
@@ -136,7 +141,16 @@ def commit_batch(warehouse: Warehouse, commit_id: str, run_id: str, rows: BatchR
         quotes=tables["quotes"].num_rows,
         rejects_by_reason=reasons,
         documents_skipped=rows.skipped,
+        **request_counts(rows.fetches),
     )
+
+
+def request_counts(fetches: pa.Table | None) -> dict[str, int]:
+    """Return how many requests a batch made and how many were answered 304."""
+    if fetches is None:
+        return {"requests": 0, "not_modified": 0}
+    statuses = fetches["status"].to_pylist()
+    return {"requests": len(statuses), "not_modified": statuses.count(304)}
 
 
 def record_run(
@@ -218,12 +232,24 @@ def load(
         stories=deduped.optional("stories"),
         entities=indexed.optional("entities"),
         raw=ingested.optional("raw"),
+        fetches=ingested.optional("fetches"),
         documents_read=ingested.count("read"),
         already_loaded=selected.count("already"),
         skipped=ingested.count("skipped"),
     )
     commit_id = f"{run_id}-{spec.number:05d}"
     return commit_batch(Warehouse(warehouse_root), commit_id, run_id, rows)
+
+
+@task(name="load-fetches", task_run_name="load-fetches-{spec.label}", **IO_RETRIES)
+def load_fetches(spec: BatchSpec, run_id: str, warehouse_root: str, ingested: Staged) -> Counts:
+    """Commit the requests of a batch that read nothing new (every answer a 304 or known)."""
+    fetches = ingested.optional("fetches")
+    if fetches is None or fetches.num_rows == 0:
+        return Counts(documents_skipped=ingested.count("skipped"))
+    commit_id = f"{run_id}-{spec.number:05d}"
+    Warehouse(warehouse_root).commit(commit_id, {"fetches": with_run_id(fetches, run_id)})
+    return Counts(documents_skipped=ingested.count("skipped"), **request_counts(fetches))
 
 
 @task(name="record-run", task_run_name="record-run-{run_id}", **IO_RETRIES)

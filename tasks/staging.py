@@ -74,6 +74,7 @@ class BatchSpec:
     key: str
     workdir: str
     received_at: datetime
+    kind: str = "files"  # files: paths to read; listing, pages: inputs staged by a poll
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,24 +117,76 @@ def plan(
     sweep_stale(root)
     specs = []
     for number, files in enumerate(batches, start=1):
-        folder = Path(root) / WORK / fingerprint(files, options)
-        folder.mkdir(parents=True, exist_ok=True)
-        token_file = folder / "TOKEN"
-        if not token_file.exists():
-            _write_atomic(token_file, f"{uuid.uuid4().hex} {datetime.now(UTC).isoformat()}")
-        token, received = token_file.read_text().split()
+        folder, key, received = workdir(root, fingerprint(files, options))
         specs.append(
             BatchSpec(
                 number=number,
                 total=len(batches),
                 label=f"{source}-{number}of{len(batches)}",
                 files=tuple(str(f) for f in files),
-                key=f"{folder.name}-{token}",
+                key=key,
                 workdir=str(folder),
-                received_at=datetime.fromisoformat(received),
+                received_at=received,
             )
         )
     return specs
+
+
+def workdir(root: str, name: str) -> tuple[Path, str, datetime]:
+    """Return a batch's staging folder, its key and the time its first attempt began."""
+    folder = Path(root) / WORK / name
+    folder.mkdir(parents=True, exist_ok=True)
+    token_file = folder / "TOKEN"
+    if not token_file.exists():
+        _write_atomic(token_file, f"{uuid.uuid4().hex} {datetime.now(UTC).isoformat()}")
+    token, received = token_file.read_text().split()
+    return folder, f"{folder.name}-{token}", datetime.fromisoformat(received)
+
+
+def plan_staged(
+    root: str, inputs: list[tuple[str, dict[str, pa.Table]]], source: str, first: int
+) -> list[BatchSpec]:
+    """Give batches whose input a poll read (kind, tables) their folders, keyed by content."""
+    sweep_stale(root)
+    specs = []
+    for offset, (kind, tables) in enumerate(inputs):
+        digest = hashlib.sha256(kind.encode())
+        for name in sorted(tables):
+            digest.update(name.encode() + ipc_bytes(tables[name]))
+        folder, key, received = workdir(root, digest.hexdigest()[:24])
+        files = []
+        for name, table in sorted(tables.items()):
+            path = folder / f"input.{name}.parquet"
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            pq.write_table(table, tmp, compression="zstd")
+            os.replace(tmp, path)
+            files.append(str(path))
+        specs.append(
+            BatchSpec(
+                number=first + offset,
+                total=first + len(inputs) - 1,
+                label=f"{source}-{kind}-{offset + 1}of{len(inputs)}",
+                files=tuple(files),
+                key=key,
+                workdir=str(folder),
+                received_at=received,
+                kind=kind,
+            )
+        )
+    return specs
+
+
+def ipc_bytes(table: pa.Table) -> bytes:
+    """Return a table serialised as Arrow IPC, to hash what a batch holds."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def staged_input(spec: BatchSpec) -> Staged:
+    """Return the inputs a poll staged for a batch as a stage's output."""
+    return Staged(tuple((Path(f).name.split(".")[1], f) for f in spec.files), (("skipped", 0),))
 
 
 def stage(spec: BatchSpec, step: str, tables: dict[str, pa.Table | None], **counts: int) -> Staged:

@@ -191,6 +191,32 @@ RUNS = pa.schema(
         ("quotes", pa.int32()),
         ("documents_skipped", pa.int32()),
         ("error", pa.string()),
+        ("requests", pa.int32()),  # HTTP requests made for live sources
+        ("not_modified", pa.int32()),  # of which answered 304
+    ]
+)
+
+FETCHES = pa.schema(
+    [
+        ("fetch_id", pa.string()),
+        ("source", pa.string()),
+        ("url", pa.string()),
+        ("final_url", pa.string()),  # after redirects
+        ("kind", pa.string()),  # robots | source (a configured URL or a sitemap) | page
+        ("status", pa.int32()),  # null when no answer came
+        ("bytes", pa.int64()),  # body size after decompression
+        ("elapsed_ms", pa.int32()),
+        ("redirects", pa.int32()),
+        ("etag", pa.string()),
+        ("last_modified", pa.string()),
+        ("content_type", pa.string()),
+        ("reason", pa.string()),  # http_404, timeout, robots, ...; null when the answer was used
+        ("error", pa.string()),
+        ("parent_url", pa.string()),  # the feed or sitemap that listed the page
+        ("item_id", pa.string()),  # the item the page was fetched for
+        ("links", pa.list_(pa.string())),  # a feed's or sitemap's entry links, for re-polls
+        ("fetched_at", TS),
+        ("run_id", pa.string()),
     ]
 )
 
@@ -203,7 +229,8 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("links", LINKS, ("article_id", "other_article_id", "relation")),
         TableSpec("signatures", SIGNATURES, ("article_id",)),
         TableSpec("rejects", REJECTS, ("reject_id",)),
-        TableSpec("runs", RUNS, ("run_id",)),
+        TableSpec("runs", RUNS, ("run_id",), version=2),
+        TableSpec("fetches", FETCHES, ("fetch_id",), ("fetched_at",), "fetched_at"),
         TableSpec("raw", RAW, ("raw_id",), ("received_at",)),
         TableSpec("stories", STORIES, ("story_id",), ("first_seen",), mutable=True),
         TableSpec("entities", ENTITIES, ("entity_key",), ("entity_key",), mutable=True, version=2),

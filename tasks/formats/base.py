@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 from charset_normalizer import from_bytes
 
-from tasks.common import Reject
+from tasks.common import Document, Reject
 
 STAGE = "ingest"
 MAX_NUL_SHARE = 0.01  # a few stray NULs are damage; more means binary
@@ -164,3 +164,32 @@ def first_text(*values: object) -> str | None:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
+
+
+@dataclass(slots=True)
+class Entry:
+    """One entry of a feed or sitemap: an item id, its text if the listing carries one, a link."""
+
+    item_id: str
+    body: str | None
+    title: str | None = None
+    link: str | None = None
+    published_at: datetime | None = None
+    author: str | None = None
+    language: str | None = None
+    number: int = 0  # position in the listing, for messages
+
+    def document(self, origin: Origin) -> Document:
+        """Return the entry as a document read from the listing."""
+        return Document(
+            source=origin.wire(),
+            source_item_id=self.item_id,
+            body=self.body,
+            title=self.title,
+            url=self.link,
+            published_at=self.published_at,
+            origin=f"{origin.name}:{self.number}",
+            byline=self.author,
+            item_uri=self.item_id,
+            language=self.language,
+        )

@@ -11,7 +11,7 @@ from typing import Any
 import feedparser
 
 from tasks.common import Document, Reject
-from tasks.formats.base import Origin, ParseError, first_text, safe_id
+from tasks.formats.base import Entry, Origin, ParseError, first_text, safe_id
 from tasks.formats.markup import html_to_text, looks_like_html
 from tasks.formats.newsml import parse_xml
 
@@ -45,33 +45,38 @@ def entry_body(entry: Any) -> str | None:
     return html_to_text(value) if looks_like_html(value) else value
 
 
-def parse_feed(data: bytes, origin: Origin) -> Iterator[Document | Reject]:
-    """Read every entry of an RSS or Atom feed; the entry id (else link) is the item id."""
+def feed_entries(data: bytes) -> list[Entry]:
+    """Return the entries of an RSS or Atom feed; raise ParseError when there are none."""
     try:
         parse_xml(data)  # refuses entity declarations; feedparser itself is never trusted with them
     except ParseError as err:
         if err.reason != "bad_xml":  # malformed XML is left to feedparser's lenient parser
-            yield origin.reject(origin.stem, err.reason, err.detail)
-            return
+            raise
     feed = feedparser.parse(data)  # bytes, never a string: a string may be fetched as a URL
     if not feed.entries:
         problem = feed.get("bozo_exception")
         reason = "bad_xml" if problem else "empty_body"
-        yield origin.reject(origin.stem, reason, str(problem or "feed without entries")[:200])
-        return
+        raise ParseError(reason, str(problem or "feed without entries")[:200])
     language = first_text(feed.feed.get("language"))
-    for number, entry in enumerate(feed.entries, start=1):
-        fallback = f"{origin.stem}:{number}"
-        item_id = safe_id(first_text(entry.get("id"), entry.get("link")), fallback)
-        yield Document(
-            source=origin.wire(),
-            source_item_id=item_id,
+    language = language.split("-")[0].lower()[:8] if language else None
+    return [
+        Entry(
+            item_id=safe_id(first_text(entry.get("id"), entry.get("link")), str(number)),
             body=entry_body(entry),
             title=first_text(entry.get("title")),
-            url=first_text(entry.get("link")),
+            link=first_text(entry.get("link")),
             published_at=entry_time(entry),
-            origin=f"{origin.name}:{number}",
-            byline=entry_author(entry),
-            item_uri=item_id,
-            language=language.split("-")[0].lower()[:8] if language else None,
+            author=entry_author(entry),
+            language=language,
+            number=number,
         )
+        for number, entry in enumerate(feed.entries, start=1)
+    ]
+
+
+def parse_feed(data: bytes, origin: Origin) -> Iterator[Document | Reject]:
+    """Read every entry of an RSS or Atom feed; the entry id (else link) is the item id."""
+    for entry in feed_entries(data):
+        if entry.item_id == str(entry.number):  # neither id nor link: name it after the file
+            entry.item_id = f"{origin.stem}:{entry.number}"
+        yield entry.document(origin)

@@ -1,4 +1,4 @@
-"""JSON documents and JSON Lines: one record, an array of records, or one record a line."""
+"""JSON documents and JSON Lines: one record, an array of records, one record a line, JSON Feed."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 from collections.abc import Iterator
 
 from tasks.common import Document, Reject
-from tasks.formats.base import Origin, ParseError, decode
+from tasks.formats.base import Entry, Origin, ParseError, decode, first_text, parse_date, safe_id
+from tasks.formats.markup import html_to_text
 from tasks.formats.ninjs import parse_record
 
 
@@ -58,8 +59,48 @@ def parse_json(data: bytes, origin: Origin) -> Iterator[Document | Reject]:
         else:
             yield origin.reject(origin.stem, "bad_json", str(err)[:200])
         return
+    if is_json_feed(value):
+        for entry in json_feed_entries(value):
+            yield entry.document(origin)
+        return
     if isinstance(value, list):
         for number, record in enumerate(value, start=1):
             yield parse_record(record, origin, f"{origin.stem}:{number}")
     else:
         yield parse_record(value, origin, origin.stem)
+
+
+def is_json_feed(value: object) -> bool:
+    """Return whether a JSON value is a JSON Feed (https://jsonfeed.org/version/1.1)."""
+    version = value.get("version") if isinstance(value, dict) else None
+    return isinstance(version, str) and "jsonfeed.org/version" in version
+
+
+def json_feed_entries(value: dict) -> list[Entry]:
+    """Return the items of a JSON Feed as entries; content_text beats content_html beats summary."""
+    items = value.get("items")
+    language = first_text(value.get("language"))
+    entries = []
+    for number, item in enumerate(items if isinstance(items, list) else [], start=1):
+        if not isinstance(item, dict):
+            continue
+        html = first_text(item.get("content_html"))
+        authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+        names = [a.get("name") for a in authors if isinstance(a, dict)]
+        link = first_text(item.get("url"), item.get("external_url"))
+        entries.append(
+            Entry(
+                item_id=safe_id(first_text(item.get("id"), link), str(number)),
+                body=first_text(item.get("content_text"))
+                or (html_to_text(html).strip() if html else None)
+                or first_text(item.get("summary")),
+                title=first_text(item.get("title")),
+                link=link,
+                published_at=parse_date(item.get("date_published") or item.get("date_modified")),
+                author=first_text(*names),
+                language=(first_text(item.get("language")) or language or "").split("-")[0][:8]
+                or None,
+                number=number,
+            )
+        )
+    return entries

@@ -1,0 +1,410 @@
+"""HTTP for live sources: polite, conditional and bounded requests that never raise for a bad URL.
+
+Every request chain (redirects followed by hand) ends in one `Fetch`: a body, a 304, or a short
+reason (`http_404`, `timeout`, `too_large`, `redirect_loop`, `robots`, `private_address`,
+`not_text`, `connection_error`). Politeness is per host: robots.txt (RFC 9309, read with
+protego), at most PER_HOST requests in flight and a minimum delay between request starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import random
+import socket
+import time
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from protego import Protego
+
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+MAX_ROBOTS_BYTES = 512 * 1024  # Google reads the first 500 KiB of a robots.txt
+MAX_REDIRECTS = 5
+MAX_RETRY_AFTER = 30.0  # seconds a Retry-After may hold one request back
+MAX_CRAWL_DELAY = 30.0
+PER_HOST = 2
+REDIRECTS = {301, 302, 303, 307, 308}
+RETRYABLE = {"connection_error"}  # and 5xx, 429: see retryable()
+CONTACT = "https://github.com/wiredesk/wiredesk"
+TEXT_TYPES = {
+    "application/xml", "application/json", "application/xhtml+xml", "application/rss+xml",
+    "application/atom+xml", "application/rdf+xml", "application/feed+json",
+    "application/x-rss+xml", "application/gzip", "application/x-gzip",  # gzipped sitemaps
+}  # fmt: skip
+
+
+def wiredesk_version() -> str:
+    """Return the installed wiredesk version."""
+    try:
+        return version("wiredesk")
+    except PackageNotFoundError:
+        return "0"
+
+
+def default_user_agent() -> str:
+    """Return the User-Agent naming wiredesk, its version and where to read about it."""
+    return f"wiredesk/{wiredesk_version()} (+{CONTACT})"
+
+
+@dataclass(frozen=True, slots=True)
+class WebOptions:
+    """How live sources are fetched: following, politeness and safety limits."""
+
+    follow: str = "auto"  # auto | always | never: fetch an entry's page for its full text
+    user_agent: str | None = None  # default: default_user_agent()
+    min_delay: float = 1.0  # seconds between request starts to one host
+    timeout: float = 30.0  # seconds one request may take, body included
+    allow_private: bool = False  # let links reach loopback, private and link-local addresses
+    max_bytes: int = DEFAULT_MAX_BYTES  # body cap, also after decompression
+    retries: int = 2  # extra attempts after a 5xx, 429 or connection error
+
+
+@dataclass(slots=True)
+class Fetch:
+    """The outcome of one request (redirects included): a fetches row and maybe a body."""
+
+    url: str
+    kind: str  # robots | listing | page
+    fetched_at: datetime
+    final_url: str | None = None
+    status: int | None = None
+    data: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    reason: str | None = None  # why no usable body, None on 200 and 304
+    error: str | None = None
+    elapsed_ms: int = 0
+    redirects: int = 0
+    retry_after: float | None = None
+    parent_url: str | None = None  # the listing that linked here
+    item_id: str | None = None  # the entry this page was fetched for
+    links: list[str] = field(default_factory=list)  # a listing's entry links
+
+    @property
+    def ok(self) -> bool:
+        """Return whether a body arrived."""
+        return self.status == 200 and self.reason is None
+
+    @property
+    def not_modified(self) -> bool:
+        """Return whether the server answered 304 to a conditional request."""
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a conditional request sends: the stored ETag and Last-Modified of a URL."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """Return If-None-Match / If-Modified-Since headers."""
+        found = {}
+        if self.etag:
+            found["If-None-Match"] = self.etag
+        if self.last_modified:
+            found["If-Modified-Since"] = self.last_modified
+        return found
+
+
+class Refused(Exception):
+    """A request that must not be made or finished; reason is the fetches/rejects code."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(detail or reason)
+        self.reason = reason
+        self.detail = detail or reason
+
+
+@dataclass(slots=True)
+class Host:
+    """Politeness state of one host: its request slots, next start time and robots rules."""
+
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(PER_HOST))
+    pace: asyncio.Lock = field(default_factory=asyncio.Lock)
+    robots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    next_start: float = 0.0
+    robots: Protego | bool | None = None  # rules, True (allow all), False (deny all), None: unread
+    delay: float = 0.0
+
+
+def is_public(address: str) -> bool:
+    """Return whether an IP address is globally routable (not loopback, private, link-local)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def origin_of(url: str) -> str:
+    """Return scheme://host[:port] of a URL, lower-cased: what robots.txt and politeness key on."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def host_of(url: str) -> str:
+    """Return host[:port] of a URL, lower-cased."""
+    return urlsplit(url).netloc.lower()
+
+
+def retryable(fetch: Fetch) -> bool:
+    """Return whether a failed request may succeed if tried again soon."""
+    if fetch.reason in RETRYABLE:
+        return True
+    return fetch.status is not None and (fetch.status >= 500 or fetch.status == 429)
+
+
+def retry_after(value: str | None) -> float | None:
+    """Return the seconds a Retry-After header asks for (delta or HTTP date), capped."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError, IndexError):
+            return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def is_text_type(content_type: str | None) -> bool:
+    """Return whether a Content-Type may hold a document (a missing one is sniffed later)."""
+    if not content_type:
+        return True
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime.startswith("text/") or mime in TEXT_TYPES or mime.endswith(("+xml", "+json"))
+
+
+def decoder_for(encoding: str) -> zlib._Decompress | None:
+    """Return a streaming decompressor for a Content-Encoding, None for identity."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(zlib.MAX_WBITS | 16)
+    if encoding == "deflate":
+        return zlib.decompressobj(zlib.MAX_WBITS | 32)  # zlib or gzip framing, detected
+    raise Refused("not_text", f"unsupported content encoding {encoding!r}")
+
+
+async def read_capped(response: httpx.Response, limit: int) -> bytes:
+    """Read a body as a stream, decompressing it here, and stop as soon as it passes limit."""
+    decoder = decoder_for(response.headers.get("content-encoding", ""))
+    body = bytearray()
+    received = 0
+    async for chunk in response.aiter_raw():
+        received += len(chunk)
+        if received > limit:
+            raise Refused("too_large", f"more than {limit} bytes sent")
+        if decoder is None:
+            body += chunk
+        else:
+            try:  # max_length bounds what one chunk may expand into: a gzip bomb stops here
+                body += decoder.decompress(chunk, limit + 1 - len(body))
+            except zlib.error as err:
+                raise Refused("bad_encoding", f"body does not decompress: {err}") from err
+            if decoder.unconsumed_tail:
+                raise Refused("too_large", f"more than {limit} bytes once decompressed")
+        if len(body) > limit:
+            raise Refused("too_large", f"more than {limit} bytes once decompressed")
+    return bytes(body)
+
+
+def gunzip_capped(data: bytes, limit: int) -> bytes:
+    """Decompress a gzip file (a .xml.gz sitemap), refusing more than limit bytes of output."""
+    decoder = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    try:
+        out = decoder.decompress(data, limit + 1)
+    except zlib.error as err:
+        raise Refused("bad_encoding", f"gzip file does not decompress: {err}") from err
+    if len(out) > limit or decoder.unconsumed_tail:
+        raise Refused("too_large", f"more than {limit} bytes once decompressed")
+    return out
+
+
+class Fetcher:
+    """Fetch URLs politely and safely; every request is logged as a Fetch."""
+
+    def __init__(self, options: WebOptions, trusted: set[str]) -> None:
+        self.options = options
+        self.trusted = {host_of(u) for u in trusted}  # configured URLs' hosts are trusted
+        self.agent = options.user_agent or default_user_agent()
+        self.hosts: dict[str, Host] = {}
+        self.log: list[Fetch] = []
+        self.client = httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=httpx.Timeout(options.timeout),
+            headers={"User-Agent": self.agent, "Accept-Encoding": "gzip, deflate"},
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        )
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self.client.aclose()
+
+    def host(self, url: str) -> Host:
+        """Return the politeness state of a URL's host."""
+        return self.hosts.setdefault(origin_of(url), Host())
+
+    async def get(
+        self,
+        url: str,
+        kind: str,
+        validators: Validators | None = None,
+        parent_url: str | None = None,
+        item_id: str | None = None,
+    ) -> Fetch:
+        """Fetch a URL, retrying 5xx, 429 and connection errors with backoff; never raise."""
+        for attempt in range(self.options.retries + 1):
+            fetch = await self.attempt(url, kind, validators)
+            fetch.parent_url, fetch.item_id = parent_url, item_id
+            self.log.append(fetch)
+            if not retryable(fetch) or attempt == self.options.retries:
+                return fetch
+            backoff = 0.5 * 2**attempt * random.uniform(1.0, 1.5)
+            await asyncio.sleep(fetch.retry_after if fetch.retry_after is not None else backoff)
+        raise AssertionError("unreachable")
+
+    async def attempt(self, url: str, kind: str, validators: Validators | None) -> Fetch:
+        """Make one request chain, following at most MAX_REDIRECTS redirects by hand."""
+        fetch = Fetch(url=url, kind=kind, fetched_at=datetime.now(UTC))
+        started = time.monotonic()
+        current, seen = url, {url}
+        try:
+            while True:
+                await self.check(current, kind)
+                outcome = await self.request(current, fetch, validators)
+                if outcome is None:
+                    break
+                if outcome in seen:
+                    raise Refused("redirect_loop", f"{current} -> {outcome} was visited")
+                fetch.redirects += 1
+                if fetch.redirects > MAX_REDIRECTS:
+                    raise Refused("too_many_redirects", f"more than {MAX_REDIRECTS} redirects")
+                seen.add(outcome)
+                current = outcome
+        except Refused as err:
+            fetch.reason, fetch.error = err.reason, err.detail[:300]
+            fetch.data = b""
+        except TimeoutError:
+            fetch.reason, fetch.error = "timeout", f"no full answer in {self.options.timeout:g} s"
+        except httpx.TimeoutException as err:
+            fetch.reason, fetch.error = "timeout", f"{type(err).__name__}: {err}"[:300]
+        except (httpx.TransportError, OSError) as err:
+            fetch.reason, fetch.error = "connection_error", f"{type(err).__name__}: {err}"[:300]
+        fetch.final_url = fetch.final_url or current
+        fetch.elapsed_ms = round(1000 * (time.monotonic() - started))
+        return fetch
+
+    async def check(self, url: str, kind: str) -> None:
+        """Refuse a URL that is not http(s), on a private address, or disallowed by robots."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise Refused("not_http", f"only http and https URLs are fetched: {url[:200]}")
+        if not self.options.allow_private and host_of(url) not in self.trusted:
+            addresses = await resolve(parts.hostname, parts.port)
+            private = [a for a in addresses if not is_public(a)]
+            if private:
+                raise Refused("private_address", f"{parts.hostname} is {private[0]}")
+        if kind != "robots" and not await self.robots_allow(url):
+            raise Refused("robots", f"robots.txt of {origin_of(url)} disallows {parts.path}")
+
+    async def request(self, url: str, fetch: Fetch, validators: Validators | None) -> str | None:
+        """Send one GET; fill fetch from the answer, or return the redirect target."""
+        headers = validators.headers() if validators else {}
+        async with (
+            self.slot(url),
+            asyncio.timeout(self.options.timeout),
+            self.client.stream("GET", url, headers=headers) as response,
+        ):
+            self.check_peer(url, response)
+            fetch.status = response.status_code
+            location = response.headers.get("location")
+            if response.status_code in REDIRECTS and location:
+                return urljoin(url, location.strip())
+            fetch.final_url = url
+            fetch.content_type = response.headers.get("content-type")
+            fetch.etag = response.headers.get("etag")
+            fetch.last_modified = response.headers.get("last-modified")
+            if response.status_code == 304:  # keep the validators that still hold
+                fetch.etag = fetch.etag or (validators.etag if validators else None)
+                fetch.last_modified = fetch.last_modified or (
+                    validators.last_modified if validators else None
+                )
+                return None
+            if response.status_code != 200:
+                fetch.reason = f"http_{response.status_code}"
+                fetch.retry_after = retry_after(response.headers.get("retry-after"))
+                return None
+            if not is_text_type(fetch.content_type):
+                raise Refused("not_text", f"content type {fetch.content_type[:100]}")
+            declared = response.headers.get("content-length", "")
+            limit = MAX_ROBOTS_BYTES if fetch.kind == "robots" else self.options.max_bytes
+            if declared.isdigit() and int(declared) > limit:
+                raise Refused("too_large", f"{declared} bytes declared, limit {limit}")
+            fetch.data = await read_capped(response, limit)
+            return None
+
+    def check_peer(self, url: str, response: httpx.Response) -> None:
+        """Refuse an answer from a private address the name check did not foresee (rebinding)."""
+        if self.options.allow_private or host_of(url) in self.trusted:
+            return
+        stream = response.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        if peer and not is_public(str(peer[0])):
+            raise Refused("private_address", f"{urlsplit(url).hostname} answered from {peer[0]}")
+
+    @asynccontextmanager
+    async def slot(self, url: str) -> AsyncIterator[None]:
+        """Hold one of the host's request slots, starting no sooner than its politeness delay."""
+        host = self.host(url)
+        async with host.slots:
+            async with host.pace:
+                wait = host.next_start - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                delay = max(self.options.min_delay, host.delay)
+                host.next_start = time.monotonic() + delay
+            yield
+
+    async def robots_allow(self, url: str) -> bool:
+        """Return whether the host's robots.txt lets wiredesk fetch the URL (read once per run)."""
+        host = self.host(url)
+        async with host.robots_lock:
+            if host.robots is None:
+                host.robots = await self.read_robots(origin_of(url) + "/robots.txt")
+                if isinstance(host.robots, Protego):
+                    delay = host.robots.crawl_delay(self.agent) or 0.0
+                    host.delay = min(float(delay), MAX_CRAWL_DELAY)
+        if isinstance(host.robots, bool):
+            return host.robots
+        return host.robots.can_fetch(url, self.agent)
+
+    async def read_robots(self, url: str) -> Protego | bool:
+        """Fetch robots.txt: rules on 200, allow all on 4xx, else deny all (RFC 9309)."""
+        fetch = await self.get(url, "robots")
+        if fetch.ok:
+            return Protego.parse(fetch.data.decode("utf-8", errors="replace"))
+        return fetch.status is not None and 400 <= fetch.status < 500
+
+
+async def resolve(host: str, port: int | None) -> list[str]:
+    """Return the IP addresses a host name resolves to."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port or 80, type=socket.SOCK_STREAM)
+    return sorted({info[4][0] for info in infos})

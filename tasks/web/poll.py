@@ -1,0 +1,362 @@
+"""Poll live sources: fetch the configured URLs, list their entries, fetch the pages to follow.
+
+A poll runs in two steps. `survey` fetches each configured URL (a feed, JSON Feed, sitemap,
+sitemap index or article page) with the validators stored from the last poll, turns entries
+that carry their full text into documents and lists the pages to fetch as `Job`s. `fetch_pages`
+fetches a batch of jobs and extracts each page's main text. A listing answered 304 is not
+parsed: its entry links come from the fetches table, and each is revalidated with a
+conditional request, so a changed page is found even when its feed did not change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tasks.common import Batch, Document, Reject, stable_id
+from tasks.formats import detect, parse
+from tasks.formats.base import Origin, ParseError, safe_id, safe_text
+from tasks.web.client import Fetch, Fetcher, Refused, Validators, WebOptions, gunzip_capped
+from tasks.web.listing import body_kind, read_listing, wants_page
+from warehouse import Warehouse
+from warehouse.schemas import FETCHES, RAW, TS
+
+STAGE = "fetch"
+MAX_SITEMAP_DEPTH = 2  # an index of indexes of sitemaps, no deeper
+MAX_SITEMAPS = 1000  # child sitemaps read from one index
+FORMAT_OF = {"feed": "feed", "jsonfeed": "json", "page": "html"}
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Job:
+    """A page to fetch for an entry, with what the listing said of it and its stored validators."""
+
+    url: str
+    item_id: str | None
+    parent_url: str | None
+    title: str | None = None
+    published_at: datetime | None = None
+    author: str | None = None
+    language: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+JOBS = pa.schema(
+    [
+        ("url", pa.string()),
+        ("item_id", pa.string()),
+        ("parent_url", pa.string()),
+        ("title", pa.string()),
+        ("published_at", TS),
+        ("author", pa.string()),
+        ("language", pa.string()),
+        ("etag", pa.string()),
+        ("last_modified", pa.string()),
+    ]
+)
+assert JOBS.names == [f.name for f in fields(Job)], "JOBS must mirror Job"
+
+
+@dataclass(slots=True)
+class Known:
+    """What the last successful request of a URL left: validators, item id, listed links."""
+
+    etag: str | None
+    last_modified: str | None
+    item_id: str | None
+    links: list[str]
+
+
+@dataclass(slots=True)
+class Polled:
+    """What a poll step read: a batch of documents and rejects, its requests, pages to fetch."""
+
+    batch: Batch = field(default_factory=Batch)
+    fetches: list[Fetch] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    raw_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion in a thread of its own (the caller may own a loop)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="wiredesk-fetch") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def source_name(url: str, source: str | None) -> str:
+    """Return the wire of a URL: the given name, else the URL's host."""
+    return source or safe_text(urlsplit(url).hostname or "unknown")
+
+
+def known_fetches(warehouse: Warehouse | None, urls: list[str]) -> dict[str, Known]:
+    """Return, per URL, what its latest answered request (200 or 304) recorded.
+
+    The item id comes from the latest request of any outcome, so a page that failed keeps the
+    id its entry gave it (and its reject the same id) when a 304 feed is not parsed again.
+    """
+    if warehouse is None or not urls:
+        return {}
+    columns = ["url", "status", "reason", "etag", "last_modified", "item_id", "links", "fetched_at"]
+    rows = warehouse.read(
+        "fetches", columns=columns, filter=pc.field("url").isin(sorted(set(urls)))
+    )
+    known: dict[str, Known] = {}
+    for r in rows.sort_by("fetched_at").to_pylist():  # later rows overwrite earlier ones
+        answered = r["status"] in (200, 304) and r["reason"] is None
+        before = known.get(r["url"])
+        if answered:
+            known[r["url"]] = Known(r["etag"], r["last_modified"], r["item_id"], r["links"] or [])
+        elif before is None:
+            known[r["url"]] = Known(None, None, r["item_id"], [])
+        if r["item_id"]:
+            known[r["url"]].item_id = r["item_id"]
+    return known
+
+
+def survey(
+    urls: list[str], source: str | None, options: WebOptions, warehouse: Warehouse | None
+) -> Polled:
+    """Fetch the configured URLs; return their documents, rejects, requests and pages to fetch."""
+    polled = Polled()
+    known = known_fetches(warehouse, urls)
+    fetcher = Fetcher(options, trusted=set(urls))
+
+    async def run() -> None:
+        try:
+            await asyncio.gather(*(visit(fetcher, u, source, options, known, polled) for u in urls))
+        finally:
+            await fetcher.close()
+
+    run_async(run())
+    polled.fetches = fetcher.log
+    stored = known_fetches(warehouse, [job.url for job in polled.jobs])
+    for job in polled.jobs:
+        if job.url in stored:
+            job.etag, job.last_modified = stored[job.url].etag, stored[job.url].last_modified
+            job.item_id = job.item_id or stored[job.url].item_id
+        job.item_id = job.item_id or safe_id(job.url, stable_id(job.url))
+    polled.jobs = list({job.url: job for job in polled.jobs}.values())  # listed twice: once
+    polled.batch.raw = raw_table(polled.raw_rows)
+    return polled
+
+
+async def visit(
+    fetcher: Fetcher,
+    url: str,
+    source: str | None,
+    options: WebOptions,
+    known: dict[str, Known],
+    polled: Polled,
+    depth: int = 0,
+    parent: str | None = None,
+) -> None:
+    """Fetch one listing or page URL and add what it holds to polled."""
+    stored = known.get(url)
+    validators = Validators(stored.etag, stored.last_modified) if stored else None
+    fetch = await fetcher.get(url, "source", validators, parent_url=parent)
+    wire = source_name(url, source)
+    if fetch.not_modified:  # unchanged: no parsing; its pages are revalidated one by one
+        fetch.links = list(stored.links) if stored else []
+        polled.jobs += [Job(link, None, url) for link in fetch.links]
+        return
+    item_id = safe_id(url, stable_id(url))
+    if not fetch.ok:
+        polled.batch.rejects.append(failure(wire, item_id, fetch))
+        return
+    try:
+        data = gunzip_capped(fetch.data, options.max_bytes) if is_gzip(fetch.data) else fetch.data
+        kind = body_kind(fetch.content_type, data)
+        if kind is None:
+            raise ParseError("unsupported_format", "not a feed, sitemap or HTML page")
+        if kind == "page":  # a single article page
+            fetch.item_id = item_id
+            add_page(polled, wire, item_id, fetch, data, None)
+            return
+        listing = read_listing(data, kind, fetch.final_url or url)
+    except (ParseError, Refused) as err:
+        reason = err.reason
+        polled.batch.rejects.append(Reject(wire, item_id, STAGE, reason, f"{url}: {err}"[:300]))
+        return
+    if listing.kind == "sitemapindex":
+        children = listing.sitemaps[:MAX_SITEMAPS] if depth < MAX_SITEMAP_DEPTH else []
+        fetch.links = children
+        await asyncio.gather(
+            *(visit(fetcher, c, source, options, known, polled, depth + 1, url) for c in children)
+        )
+        return
+    origin = Origin(source, wire, safe_text(url), item_id)
+    raw_id = None
+    for entry in listing.entries:
+        if wants_page(entry, listing.kind, options.follow):
+            fetch.links.append(entry.link)
+            job = Job(entry.link, entry.item_id, url, entry.title, entry.published_at)
+            job.author, job.language = entry.author, entry.language
+            polled.jobs.append(job)
+            continue
+        raw_id = raw_id or add_raw(polled, wire, item_id, fetch, data, FORMAT_OF[listing.kind])
+        document = entry.document(origin)
+        document.raw_id = raw_id
+        polled.batch.documents.append(document)
+
+
+def failure(wire: str, item_id: str, fetch: Fetch) -> Reject:
+    """Return the reject of an entry whose URL could not be fetched."""
+    detail = f"{fetch.url}: {fetch.error or fetch.reason}"
+    return Reject(wire, item_id, STAGE, fetch.reason or "fetch_failed", detail[:300])
+
+
+def is_gzip(data: bytes) -> bool:
+    """Return whether a body is a gzip file (a sitemap.xml.gz), not text."""
+    return data[:2] == b"\x1f\x8b"
+
+
+def add_raw(polled: Polled, wire: str, item_id: str, fetch: Fetch, data: bytes, fmt: str) -> str:
+    """Keep a fetched body in the raw rows, with its URL and fetch time; return its raw id."""
+    digest = hashlib.sha256(data).hexdigest()
+    raw_id = stable_id(wire, digest)
+    polled.raw_rows.append(
+        {
+            "raw_id": raw_id,
+            "source": wire,
+            "item_id": item_id,
+            "path": fetch.final_url or fetch.url,
+            "format": fmt,
+            "content_hash": digest,
+            "size": len(data),
+            "received_at": fetch.fetched_at,
+            "data": data,
+            "run_id": None,
+        }
+    )
+    return raw_id
+
+
+def add_page(
+    polled: Polled, wire: str, item_id: str, fetch: Fetch, data: bytes, job: Job | None
+) -> None:
+    """Extract a fetched page's documents; the entry fills what the page lacks."""
+    url = fetch.final_url or fetch.url
+    fmt = "html" if body_kind(fetch.content_type, data) == "page" else detect(url, data)
+    origin = Origin(wire, wire, safe_text(url), item_id)
+    if fmt is None:
+        polled.batch.rejects.append(
+            Reject(wire, item_id, STAGE, "unsupported_format", f"{url}: not an article page")
+        )
+        return
+    raw_id = add_raw(polled, wire, item_id, fetch, data, fmt)
+    try:
+        items = list(parse(data, origin, fmt))
+    except Exception as err:  # a library failing on hostile input must not stop a poll
+        items = [origin.reject(item_id, "parse_error", f"{type(err).__name__}: {err}"[:300])]
+    for item in items:
+        if isinstance(item, Document):
+            item.raw_id = raw_id
+            if fmt == "html":
+                fill_from_entry(item, url, job)
+            polled.batch.documents.append(item)
+        else:
+            polled.batch.rejects.append(item)
+
+
+def fill_from_entry(document: Document, url: str, job: Job | None) -> None:
+    """Give a page's document the entry's id, and its title, date, author where useful."""
+    document.url = url
+    if job is None:
+        return
+    document.source_item_id = document.item_uri = job.item_id or document.source_item_id
+    document.title = document.title or job.title
+    # A listing's date carries the time; the page's extracted date is often the day only.
+    document.published_at = job.published_at or document.published_at
+    document.byline = document.byline or job.author
+    document.language = document.language or job.language
+
+
+def fetch_pages(
+    jobs: list[Job], source: str | None, options: WebOptions, trusted: set[str]
+) -> Polled:
+    """Fetch a batch of pages (conditionally when validators are stored) and extract them."""
+    polled = Polled()
+    fetcher = Fetcher(options, trusted)
+
+    async def run() -> list[Fetch]:
+        try:
+            return await asyncio.gather(
+                *(
+                    fetcher.get(
+                        j.url, "page", Validators(j.etag, j.last_modified), j.parent_url, j.item_id
+                    )
+                    for j in jobs
+                )
+            )
+        finally:
+            await fetcher.close()
+
+    answers = run_async(run())
+    for job, fetch in zip(jobs, answers, strict=True):
+        wire = source_name(job.parent_url or job.url, source)
+        item_id = job.item_id or safe_id(job.url, stable_id(job.url))
+        if fetch.not_modified:
+            continue
+        if not fetch.ok:
+            polled.batch.rejects.append(failure(wire, item_id, fetch))
+            continue
+        add_page(polled, wire, item_id, fetch, fetch.data, job)
+    polled.fetches = fetcher.log
+    polled.batch.raw = raw_table(polled.raw_rows)
+    return polled
+
+
+def raw_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Return raw rows as a table of the raw schema."""
+    return pa.Table.from_pylist(rows, schema=RAW)
+
+
+def fetches_table(fetches: list[Fetch], source: str | None) -> pa.Table:
+    """Return requests as rows of the fetches table (run ids are set at load)."""
+    rows = [
+        {
+            "fetch_id": uuid.uuid4().hex,
+            "source": source_name(f.parent_url or f.url, source),
+            "url": f.url,
+            "final_url": f.final_url,
+            "kind": f.kind,
+            "status": f.status,
+            "bytes": len(f.data),
+            "elapsed_ms": f.elapsed_ms,
+            "redirects": f.redirects,
+            "etag": f.etag,
+            "last_modified": f.last_modified,
+            "content_type": f.content_type,
+            "reason": f.reason,
+            "error": f.error,
+            "parent_url": f.parent_url,
+            "item_id": f.item_id,
+            "links": f.links or None,
+            "fetched_at": f.fetched_at,
+            "run_id": None,
+        }
+        for f in fetches
+    ]
+    return pa.Table.from_pylist(rows, schema=FETCHES)
+
+
+def jobs_table(jobs: list[Job]) -> pa.Table:
+    """Return jobs as a staged table."""
+    return pa.Table.from_pylist([{f: getattr(j, f) for f in JOBS.names} for j in jobs], JOBS)
+
+
+def jobs_from(table: pa.Table) -> list[Job]:
+    """Rebuild jobs from a staged table."""
+    return [Job(**row) for row in table.to_pylist()]

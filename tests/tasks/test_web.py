@@ -1,0 +1,204 @@
+"""Live sources against a real HTTP server on loopback: politeness, safety, listings, full text."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from scripts.live_site import LiveSite, build_site
+from tasks.formats import parse
+from tasks.formats.base import Origin
+from tasks.web import WebOptions, check_url, fetch_pages, is_url, survey, web_options
+from tasks.web.client import Fetch, Fetcher, is_public
+from tasks.web.listing import body_kind, is_teaser, read_listing
+from tasks.web.poll import run_async
+
+FAST = WebOptions(min_delay=0, timeout=2)
+CHROME = ("Subscribe", "All rights reserved", "Privacy policy", "Most read", "Sign up")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("site")
+    build_site(folder, 12)
+    (folder / "slow").mkdir()
+    with LiveSite(folder, hang_seconds=6) as served:
+        yield served
+
+
+def get(site: LiveSite, path: str, options: WebOptions = FAST, trusted: bool = True) -> Fetch:
+    """Fetch one path of the site with a fresh fetcher."""
+    url = path if "://" in path else site.origin + path
+    fetcher = Fetcher(options, {site.origin} if trusted else set())
+
+    async def one() -> Fetch:
+        try:
+            return await fetcher.get(url, "page")
+        finally:
+            await fetcher.close()
+
+    return run_async(one())
+
+
+def test_feed_of_summaries_is_followed_to_full_text_without_chrome(site):
+    polled = survey([site.origin + "/feed.xml"], "live", FAST, None)
+    assert not polled.batch.documents  # every entry is a teaser
+    assert len(polled.jobs) == 12
+    pages = fetch_pages(polled.jobs, "live", FAST, {site.origin})
+    documents = pages.batch.documents
+    assert len(documents) == 12 and not pages.batch.rejects
+    for document in documents:
+        assert len(document.body.split()) > 150
+        assert not any(marker in document.body for marker in CHROME), document.body[-300:]
+        assert document.source_item_id.startswith("ledger-")  # the feed's guid, not the URL
+        assert document.published_at is not None and document.url.startswith(site.origin)
+    assert pages.batch.raw.num_rows == 12
+    assert set(pages.batch.raw["path"].to_pylist()) == {d.url for d in documents}
+
+
+def test_sitemap_entries_are_always_followed_with_news_fields(site):
+    polled = survey([site.origin + "/sitemap.xml"], "live", FAST, None)
+    assert len(polled.jobs) == 12
+    assert all(job.title and job.published_at for job in polled.jobs)
+    assert (
+        survey([site.origin + "/sitemap.xml"], "live", FAST, None)
+        .jobs[0]
+        .url.startswith(site.origin + "/articles/")
+    )
+
+
+def test_requests_name_wiredesk_and_accept_compression(site):
+    before = len(site.requests.log)
+    assert get(site, "/articles/nw-0002.html").ok
+    headers = site.requests.log[before:][-1][1]
+    assert headers["User-Agent"].startswith("wiredesk/") and "+http" in headers["User-Agent"]
+    assert "gzip" in headers["Accept-Encoding"]
+
+
+@pytest.mark.parametrize(
+    ("route", "reason", "attempts"),
+    [
+        ("gone.html", "http_404", 1),  # 4xx are not retried
+        ("always-500.html", "http_500", 3),
+        ("loop-a.html", "redirect_loop", 1),
+        ("hang.html", "timeout", 1),
+        ("huge.html", "too_large", 1),
+        ("bomb.html", "too_large", 1),
+        ("photo.jpg", "not_text", 1),
+        ("private/secret.html", "robots", 0),  # never requested
+    ],
+)
+def test_hostile_routes_end_in_a_reason_not_a_crash(site, route, reason, attempts):
+    before = len(site.requests.log)
+    started = time.monotonic()
+    fetch = get(site, f"/hostile/{route}")
+    assert (fetch.reason, fetch.data) == (reason, b"")
+    asked = [p for p in site.requests.paths()[before:] if p.startswith("/hostile/")]
+    assert len([p for p in asked if p == f"/hostile/{route}"]) == attempts
+    assert time.monotonic() - started < 12
+
+
+def test_503_is_retried_after_retry_after(site):
+    started = time.monotonic()
+    fetch = get(site, "/hostile/flaky.html")
+    assert fetch.ok and b"<article>" in fetch.data
+    assert time.monotonic() - started >= 1.0  # Retry-After: 1 was honoured
+
+
+def test_links_to_private_addresses_on_other_hosts_are_refused_unrequested(site):
+    for url in ("http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/a.html",
+                f"http://localhost:{site.origin.rsplit(':', 1)[1]}/feed.xml"):  # fmt: skip
+        before = len(site.requests.log)
+        fetch = get(site, url, trusted=False)
+        assert fetch.reason == "private_address", url
+        assert site.requests.log[before:] == []
+    # allowed when the source says so
+    port = site.origin.rsplit(":", 1)[1]
+    allowed = get(
+        site,
+        f"http://localhost:{port}/feed.xml",
+        WebOptions(min_delay=0, allow_private=True),
+        trusted=False,
+    )
+    assert allowed.ok
+
+
+def test_at_most_two_requests_in_flight_per_host_and_delay_between_starts(site):
+    paths = [
+        f"/slow/articles/{p.name}" for p in sorted((site.server.folder / "articles").iterdir())
+    ]
+    fetcher = Fetcher(FAST, {site.origin})
+
+    async def many() -> list[Fetch]:
+        import asyncio
+
+        try:
+            return await asyncio.gather(*(fetcher.get(site.origin + p, "page") for p in paths[:6]))
+        finally:
+            await fetcher.close()
+
+    site.requests.max_in_flight = 0
+    assert all(f.ok for f in run_async(many()))
+    assert site.requests.max_in_flight == 2
+    started = time.monotonic()
+    slow = WebOptions(min_delay=0.25, timeout=5)
+    fetcher = Fetcher(slow, {site.origin})
+
+    async def spaced() -> None:
+        try:
+            for p in paths[:4]:
+                await fetcher.get(site.origin + p.replace("/slow", ""), "page")
+        finally:
+            await fetcher.close()
+
+    run_async(spaced())
+    assert time.monotonic() - started >= 0.7  # 3 gaps of at least 0.25 s
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data", "kind"),
+    [
+        ("application/rss+xml", b'<?xml version="1.0"?><rss><channel/></rss>', "feed"),
+        ("text/xml", b"<feed xmlns='http://www.w3.org/2005/Atom'/>", "feed"),
+        ("application/json", b'{"version": "https://jsonfeed.org/version/1.1"}', "jsonfeed"),
+        ("application/xml", b"<urlset xmlns='x'/>", "sitemap"),
+        ("text/xml", b"<?xml version='1.0'?><sitemapindex xmlns='x'/>", "sitemapindex"),
+        ("text/html", b"<!DOCTYPE html><html><body/></html>", "page"),
+        (None, b"<html><p>x</p></html>", "page"),
+        ("text/plain", b"just words", None),
+    ],
+)
+def test_body_kind_comes_from_content_not_url(content_type, data, kind):
+    assert body_kind(content_type, data) == kind
+
+
+def test_json_feed_items_become_entries_and_documents():
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Example",
+        "items": [
+            {"id": "a1", "url": "/a1", "title": "One", "content_text": "word " * 200,
+             "date_published": "2026-03-02T10:00:00Z", "authors": [{"name": "Ann Lee"}]},
+            {"id": "a2", "url": "https://ex.example/a2", "summary": "Short teaser …"},
+        ],
+    }  # fmt: skip
+    listing = read_listing(json.dumps(feed).encode(), "jsonfeed", "https://ex.example/feed.json")
+    one, two = listing.entries
+    assert (one.link, one.author, is_teaser(one)) == ("https://ex.example/a1", "Ann Lee", False)
+    assert is_teaser(two)
+    documents = list(parse(json.dumps(feed).encode(), Origin(None, "ex", "feed.json", "f"), "json"))
+    assert [d.source_item_id for d in documents] == ["a1", "a2"]
+
+
+def test_urls_and_options_are_checked():
+    assert is_url("https://x.example/feed") and not is_url("inbox/x.xml")
+    for bad in ("ftp://x.example/f", "file:///etc/passwd", "http:///nohost"):
+        with pytest.raises(ValueError):
+            check_url(bad)
+    with pytest.raises(ValueError, match="follow"):
+        web_options(follow="sometimes")
+    assert web_options(min_delay=0.5).min_delay == 0.5
+    assert not is_public("127.0.0.1") and not is_public("169.254.169.254")
+    assert not is_public("::ffff:10.0.0.1") and is_public("93.184.216.34")
