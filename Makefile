@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo demo-live test lint bench clean
 
 $(BIN)/wiredesk: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(BIN)/wiredesk: pyproject.toml
 
 demo: $(BIN)/wiredesk
 	$(BIN)/wiredesk run
+
+# Live polling without internet: serve samples/site on loopback, poll its feed twice.
+demo-live: $(BIN)/wiredesk
+	$(BIN)/python -m scripts.demo_live
 
 test: $(BIN)/wiredesk
 	$(BIN)/ruff check .

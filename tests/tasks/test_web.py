@@ -15,7 +15,7 @@ from tasks.web.client import Fetch, Fetcher, is_public
 from tasks.web.listing import body_kind, is_teaser, read_listing
 from tasks.web.poll import run_async
 
-FAST = WebOptions(min_delay=0, timeout=2)
+FAST = WebOptions(min_delay=0, timeout=5)  # the hang route outlasts it; busy CI does not
 CHROME = ("Subscribe", "All rights reserved", "Privacy policy", "Most read", "Sign up")
 
 
@@ -24,7 +24,7 @@ def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("site")
     build_site(folder, 12)
     (folder / "slow").mkdir()
-    with LiveSite(folder, hang_seconds=6) as served:
+    with LiveSite(folder, hang_seconds=10) as served:
         yield served
 
 

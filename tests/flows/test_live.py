@@ -1,0 +1,154 @@
+"""Live sources through the real flow: a loopback site polled three times, read from Parquet."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from flows.config import ConfigError, load_config
+from flows.pipeline import ingest_flow
+from flows.serve import deployment_parameters
+from scripts.live_site import HOSTILE, LiveSite, build_site
+from tasks.web import WebOptions
+from tests.conftest import REPO
+from warehouse import Warehouse
+
+PRIVATE = ["http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/a.html"]
+OPTIONS = WebOptions(min_delay=0, timeout=5)  # the hang route outlasts it; busy CI does not
+CHROME = ("Subscribe", "All rights reserved", "Privacy policy", "Most read")
+
+
+@pytest.fixture(scope="module")
+def polls(prefect_harness, tmp_path_factory):
+    """Poll a site of 8 pages and hostile links three times; one page changes before the third."""
+    folder = tmp_path_factory.mktemp("site")
+    root = str(tmp_path_factory.mktemp("wh"))
+    build_site(folder, 8, extra_links=[f"/hostile/{h}" for h in HOSTILE] + PRIVATE)
+    reports, tables = [], []
+    with LiveSite(folder, hang_seconds=10) as site:
+        feed = site.origin + "/feed.xml"
+        for number in range(3):
+            if number == 2:
+                page = folder / "articles" / "nw-0003.html"
+                text = page.read_text().replace(
+                    "</article>", "<p>Late on Friday the ministry said talks would resume.</p>"
+                    "</article>",
+                )  # fmt: skip
+                page.write_text(text)
+                os.utime(page, (time.time() + 5, time.time() + 5))
+            start = len(site.requests.log)
+            report = ingest_flow(urls=[feed], source="live", warehouse=root, web=OPTIONS)
+            reports.append((report, site.requests.log[start:]))
+            warehouse = Warehouse(root)
+            tables.append({t: warehouse.read(t) for t in ("articles", "rejects", "raw", "fetches")})
+    return reports, tables
+
+
+def test_first_poll_loads_every_page_with_full_text_and_nothing_hostile(polls):
+    reports, tables = polls
+    report, _ = reports[0]
+    articles = tables[0]["articles"]
+    assert report.counts.articles_loaded == 9  # 8 pages and the page that answered 503 first
+    assert articles.num_rows == 9
+    for body in articles["body"].to_pylist():
+        assert len(body.split()) > 150 and not any(m in body for m in CHROME)
+    assert all(u.startswith("http://127.0.0.1") for u in articles["url"].to_pylist())
+    rejects = tables[0]["rejects"]
+    assert sorted(rejects["reason"].to_pylist()) == sorted(
+        [
+            "http_404",
+            "http_500",
+            "redirect_loop",
+            "timeout",
+            "too_large",
+            "too_large",
+            "not_text",
+            "robots",
+            "private_address",
+            "private_address",
+        ]
+    )
+    assert set(rejects["stage"].to_pylist()) == {"fetch"}
+    raw = tables[0]["raw"]
+    assert raw.num_rows == 9 and all(p.startswith("http://") for p in raw["path"].to_pylist())
+
+
+def test_second_poll_is_answered_304_and_adds_nothing(polls):
+    reports, tables = polls
+    report, requests = reports[1]
+    first, second = tables[0], tables[1]
+    # the feed and its 8 pages answer 304; the flaky route sends no validators: same bytes again
+    assert report.counts.articles_loaded == 0 and report.counts.not_modified == 9
+    assert report.counts.documents_skipped == 1
+    feed_request = next(h for p, h in requests if p == "/feed.xml")
+    assert "If-None-Match" in feed_request
+    feed_rows = [
+        r for r in second["fetches"].to_pylist()
+        if r["url"].endswith("/feed.xml") and r["run_id"] == report.run_id
+    ]  # fmt: skip
+    assert [r["status"] for r in feed_rows] == [304]
+    for table in ("articles", "rejects", "raw"):
+        assert second[table].num_rows == first[table].num_rows, table
+    assert "/hostile/private/secret.html" not in {p for p, _ in requests}
+
+
+def test_third_poll_after_a_page_changed_adds_exactly_one_version(polls):
+    reports, tables = polls
+    report, _ = reports[2]
+    before, after = tables[1]["articles"], tables[2]["articles"]
+    assert report.counts.articles_loaded == 1
+    assert after.num_rows == before.num_rows + 1
+    known = set(before["article_id"].to_pylist())
+    (row,) = [r for r in after.to_pylist() if r["article_id"] not in known]
+    old = next(r for r in before.to_pylist() if r["item_uri"] == row["item_uri"])
+    assert (row["version"], row["supersedes"]) == (2, old["article_id"])
+    assert "talks would resume" in row["body"]
+
+
+def test_url_sources_are_configured_and_served_with_their_settings(tmp_path):
+    path = tmp_path / "wiredesk.toml"
+    path.write_text(
+        '[sources.wire]\nkind = "url"\nurl = "https://news.example/feed.xml"\n'
+        'follow = "always"\nmin_delay = 2.5\nschedule = "5m"\n',
+        encoding="utf-8",
+    )
+    source = load_config(path)["wire"]
+    assert source.inputs() == ["https://news.example/feed.xml"]
+    params = deployment_parameters(source, str(tmp_path / "wh"))
+    assert params["urls"] == ["https://news.example/feed.xml"] and "paths" not in params
+    assert params["web"] == {"follow": "always", "min_delay": 2.5}
+    bad_sources = [
+        'kind = "url"\nurl = "ftp://x.example/f"',
+        'kind = "url"\nfollow = "maybe"\nurl = "http://x.example/"',
+        'kind = "folder"\npath = "http://x.example/f"',
+    ]
+    for bad in bad_sources:
+        path.write_text(f"[sources.bad]\n{bad}\n", encoding="utf-8")
+        with pytest.raises(ConfigError):
+            load_config(path)
+
+
+def test_cli_refuses_a_url_that_is_not_http_in_one_line(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "run",
+            "ftp://files.example/feed.xml",
+            "-w",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "wiredesk: error: only http and https URLs are polled: ftp://files.example/feed.xml"
+    ]
