@@ -146,8 +146,27 @@ def site_articles(count: int) -> list[Article]:
     return found + [generated_article(n) for n in range(1, count - len(found) + 1)]
 
 
-def page_html(article: Article, extra: str = "") -> str:
-    """Return an article page with site chrome around the story."""
+def heavy_chrome(article: Article) -> str:
+    """Return the weight of a real news page: a mega-menu, teasers, tracking script, comments."""
+    menu = "".join(f'<li><a href="/section/{n}">Section {n}</a></li>' for n in range(150))
+    teasers = "".join(
+        f'<li><a href="/more/{n}"><img src="/i/{n}.jpg" alt="">More news item {n} about '
+        f"{PLACES[n % len(PLACES)]}</a><span>{n} min read</span></li>"
+        for n in range(40)
+    )
+    script = "var tracking = " + json.dumps({f"k{n}": "v" * 40 for n in range(300)}) + ";"
+    comments = "".join(
+        f"<div class='comment'><b>reader{n}</b><p>Interesting, thanks for the update on "
+        f"{article.title[:30]}.</p></div>"
+        for n in range(25)
+    )
+    return (f"<nav class='mega'><ul>{menu}</ul></nav><script>{script}</script>"
+            f"<section class='more'><ul>{teasers}</ul></section>"
+            f"<section class='comments'>{comments}</section>")  # fmt: skip
+
+
+def page_html(article: Article, extra: str = "", heavy: bool = False) -> str:
+    """Return an article page with site chrome around the story (much chrome when heavy)."""
     body = "\n".join(f"<p>{html.escape(p)}</p>" for p in article.paragraphs)
     stamp = article.published_at.isoformat().replace("+00:00", "Z")
     return f"""<!DOCTYPE html>
@@ -161,7 +180,7 @@ def page_html(article: Article, extra: str = "") -> str:
 <p class="byline">By {html.escape(article.author)}</p>
 {body}{extra}
 </article></main>
-{CHROME_SIDE}{CHROME_FOOT}</body></html>
+{CHROME_SIDE}{heavy_chrome(article) if heavy else ""}{CHROME_FOOT}</body></html>
 """
 
 
@@ -205,12 +224,15 @@ def sitemap_xml(articles: list[Article]) -> str:
     )
 
 
-def build_site(folder: Path, pages: int = 25, extra_links: list[str] = ()) -> list[Article]:
+def build_site(
+    folder: Path, pages: int = 25, extra_links: list[str] = (), heavy: bool = False
+) -> list[Article]:
     """Write the site's pages, feed.xml, sitemap.xml and robots.txt into folder."""
     articles = site_articles(pages)
     (folder / "articles").mkdir(parents=True, exist_ok=True)
     for article in articles:
-        (folder / "articles" / f"{article.slug}.html").write_text(page_html(article), "utf-8")
+        page = page_html(article, heavy=heavy)
+        (folder / "articles" / f"{article.slug}.html").write_text(page, "utf-8")
     (folder / "feed.xml").write_text(feed_xml(articles, list(extra_links)), "utf-8")
     (folder / "sitemap.xml").write_text(sitemap_xml(articles), "utf-8")
     (folder / "robots.txt").write_text("User-agent: *\nDisallow: /hostile/private/\n", "utf-8")
@@ -248,6 +270,9 @@ class Handler(BaseHTTPRequestHandler):
     """Serve the site's files with validators, and the hostile routes."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes: with Nagle's algorithm on, each keep-alive answer
+    # waits for the client's delayed ACK (about 40 ms).
+    disable_nagle_algorithm = True
     server: Site
 
     def log_message(self, format: str, *args: object) -> None:

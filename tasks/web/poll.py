@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import queue
 import uuid
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -286,35 +287,53 @@ def fill_from_entry(document: Document, url: str, job: Job | None) -> None:
 def fetch_pages(
     jobs: list[Job], source: str | None, options: WebOptions, trusted: set[str]
 ) -> Polled:
-    """Fetch a batch of pages (conditionally when validators are stored) and extract them."""
-    polled = Polled()
-    fetcher = Fetcher(options, trusted)
+    """Fetch a batch of pages (conditionally when validators are stored) and extract them.
 
-    async def run() -> list[Fetch]:
+    Pages are extracted here as they arrive while the rest are fetched in another thread, so
+    fetching hides behind extraction; the documents keep the jobs' order.
+    """
+    fetcher = Fetcher(options, trusted)
+    arrived: queue.Queue[tuple[int, Fetch] | None] = queue.Queue()
+
+    async def fetch_all() -> None:
+        async def one(number: int, job: Job) -> None:
+            validators = Validators(job.etag, job.last_modified)
+            arrived.put((number, await fetcher.get(job.url, "page", validators, job.parent_url,
+                                                   job.item_id)))  # fmt: skip
+
         try:
-            return await asyncio.gather(
-                *(
-                    fetcher.get(
-                        j.url, "page", Validators(j.etag, j.last_modified), j.parent_url, j.item_id
-                    )
-                    for j in jobs
-                )
-            )
+            await asyncio.gather(*(one(n, j) for n, j in enumerate(jobs)))
         finally:
             await fetcher.close()
+            arrived.put(None)
 
-    answers = run_async(run())
-    for job, fetch in zip(jobs, answers, strict=True):
-        wire = source_name(job.parent_url or job.url, source)
-        item_id = job.item_id or safe_id(job.url, stable_id(job.url))
-        if fetch.not_modified:
-            continue
-        if not fetch.ok:
-            polled.batch.rejects.append(failure(wire, item_id, fetch))
-            continue
-        add_page(polled, wire, item_id, fetch, fetch.data, job)
-    polled.fetches = fetcher.log
+    read: dict[int, Polled] = {}
+    with ThreadPoolExecutor(1, thread_name_prefix="wiredesk-fetch") as pool:
+        fetching = pool.submit(asyncio.run, fetch_all())
+        while (item := arrived.get()) is not None:
+            number, fetch = item
+            read[number] = read_page(jobs[number], fetch, source)
+        fetching.result()
+    polled = Polled(fetches=fetcher.log)
+    for number in sorted(read):
+        polled.batch.documents += read[number].batch.documents
+        polled.batch.rejects += read[number].batch.rejects
+        polled.raw_rows += read[number].raw_rows
     polled.batch.raw = raw_table(polled.raw_rows)
+    return polled
+
+
+def read_page(job: Job, fetch: Fetch, source: str | None) -> Polled:
+    """Return what one fetched page holds: its documents and raw row, or its reject."""
+    polled = Polled()
+    wire = source_name(job.parent_url or job.url, source)
+    item_id = job.item_id or safe_id(job.url, stable_id(job.url))
+    if fetch.not_modified:
+        return polled
+    if not fetch.ok:
+        polled.batch.rejects.append(failure(wire, item_id, fetch))
+        return polled
+    add_page(polled, wire, item_id, fetch, fetch.data, job)
     return polled
 
 
