@@ -36,12 +36,13 @@ __all__ = ["chunk", "list_inputs", "parse_date", "read_documents"]
 def list_inputs(paths: Iterable[str | Path]) -> list[Path]:
     """Expand files and folders into a sorted list of entries, hidden names skipped.
 
-    Symbolic links are listed but never followed, so ingest can reject them by name.
+    Symbolic links are listed but never followed, so ingest can reject them by name; a given
+    path that is itself a link is one of them, or a link to /etc would be a way out.
     """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if not path.is_dir():
+        if path.is_symlink() or not path.is_dir():
             found.append(path)
             continue
         for folder, dirs, files in os.walk(path, followlinks=False):

@@ -235,3 +235,16 @@ def test_forced_format_on_garbage_never_raises(tmp_path, fmt):
     batch = read_documents([tmp_path / "g.bin"], fmt=fmt)
     _, rejects = clean_documents(Batch(batch.documents, batch.rejects), NOW)
     assert rejects and all(r.reason for r in rejects)
+
+
+def test_a_given_path_that_is_a_link_is_rejected_not_walked(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("TOP SECRET outside the inbox " * 20)
+    for name, target in (("dir-link", outside), ("file-link.txt", outside / "secret.txt")):
+        link = tmp_path / name
+        link.symlink_to(target)
+        assert list_inputs([link]) == [link]  # listed as itself, never walked into
+        batch = read_documents(list_inputs([link]))
+        assert batch.documents == [] and batch.raw.num_rows == 0
+        assert [r.reason for r in batch.rejects] == ["symlink"]
