@@ -24,10 +24,10 @@ def share_api_with_workers() -> None:
 
     url = PREFECT_API_URL.value()
     if not url:  # ephemeral mode: start the temporary server now so workers can reach it
-        from prefect.server.api.server import SubprocessASGIServer
+        from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
 
-        server = SubprocessASGIServer()
-        server.start()
+        server = start_temporary_server()
+        server.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
         url = server.api_url
     os.environ["PREFECT_API_URL"] = url  # inherited by the worker processes started next
 
@@ -94,10 +94,14 @@ def launch_server(port: int) -> subprocess.Popen[bytes]:
     # Telemetry needs the network, which a run may not have; its start-up write can also meet a
     # locked database. Off unless the user turns it on.
     os_env = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", **os.environ}
-    args = ["-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
+    args = ["uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
             "--log-level", "error", "--lifespan", "on"]  # fmt: skip
-    return subprocess.Popen([sys.executable, *args], env={**os_env, **server_env, **settings})
+    # Tethered to this process: a run killed with SIGKILL never runs atexit, and the server
+    # would go on listening, orphaned, with its few hundred MB.
+    tether = ["-m", "flows.tether", str(os.getpid())]
+    env = {**os_env, **server_env, **settings}
+    return subprocess.Popen([sys.executable, *tether, *args], env=env)
 
 
 def start_server_early() -> TemporaryServer | None:
@@ -111,6 +115,11 @@ def start_server_early() -> TemporaryServer | None:
 
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         return None
+    return start_temporary_server()
+
+
+def start_temporary_server() -> TemporaryServer:
+    """Launch a temporary server on a free port; it stops at exit, or once this process dies."""
     port = free_port()
     server = TemporaryServer(launch_server(port), port)
     atexit.register(server.stop)

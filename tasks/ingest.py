@@ -41,6 +41,7 @@ BATCH_BYTES = 64 * 1024 * 1024  # bounds the bytes one batch holds in memory
 # and little dedup and load is left once the last parse ends. Sizes double towards batch_files.
 RAMP_FILES = 32
 HASHED_GUESSES = 64  # files with unknown names that looks_new reads before guessing "new"
+UNKNOWN = "unknown"  # the raw format of a document no parser takes: archived, then rejected
 
 __all__ = ["chunk", "list_inputs", "parse_date", "read_documents"]
 
@@ -48,12 +49,13 @@ __all__ = ["chunk", "list_inputs", "parse_date", "read_documents"]
 def list_inputs(paths: Iterable[str | Path]) -> list[Path]:
     """Expand files and folders into a sorted list of entries, hidden names skipped.
 
-    Symbolic links are listed but never followed, so ingest can reject them by name.
+    Symbolic links are listed but never followed, so ingest can reject them by name; a given
+    path that is itself a link is one of them, or a link to /etc would be a way out.
     """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if not path.is_dir():
+        if path.is_symlink() or not path.is_dir():
             found.append(path)
             continue
         for folder, dirs, files in os.walk(path, followlinks=False):
@@ -171,6 +173,14 @@ def parse_safely(data: bytes, origin: Origin, fmt: str) -> Iterator[Document | R
         yield origin.reject(origin.stem, "parse_error", f"{type(err).__name__}: {err}"[:300])
 
 
+def parse_received(data: bytes, origin: Origin, fmt: str) -> Iterator[Document | Reject]:
+    """Parse a received document; one in no known format becomes its reject."""
+    if fmt == UNKNOWN:
+        yield origin.reject(origin.stem, "unsupported_format", "unknown")
+        return
+    yield from parse_safely(data, origin, fmt)
+
+
 def known_raw(warehouse: Warehouse | None, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
     """Return the (source, content_hash) pairs the raw archive already holds."""
     if warehouse is None or not keys:
@@ -209,12 +219,7 @@ def read_documents(
             reason = "symlink" if err.errno == 40 else "unreadable"  # ELOOP: link swapped in
             batch.rejects.append(Reject(wire, origin.stem, STAGE, reason, detail))
             continue
-        chosen = fmt if fmt and fmt != "auto" else detect(path.name, data)
-        if chosen is None:
-            batch.rejects.append(
-                Reject(wire, origin.stem, STAGE, "unsupported_format", f"{origin.name}: unknown")
-            )
-            continue
+        chosen = (fmt if fmt and fmt != "auto" else detect(path.name, data)) or UNKNOWN
         received.append((origin, wire, data, hashlib.sha256(data).hexdigest(), chosen))
     keys = {(wire, digest) for _, wire, _, digest, _ in received}
     skip = known_raw(warehouse, keys)
@@ -239,7 +244,7 @@ def read_documents(
             ("run_id", None),
         ):
             raw_rows[name].append(value)
-        for item in parse_safely(data, origin, chosen):
+        for item in parse_received(data, origin, chosen):
             if isinstance(item, Document):
                 item.raw_id = raw_id
                 batch.documents.append(item)
@@ -254,7 +259,7 @@ def read_documents(
 def reparse(row: dict) -> list[Document | Reject]:
     """Parse a stored raw row again, as if it had just arrived (re-extraction)."""
     origin = Origin(None, row["source"], row["path"], row["item_id"])
-    items = list(parse_safely(row["data"], origin, row["format"]))
+    items = list(parse_received(row["data"], origin, row["format"]))
     for item in items:
         if isinstance(item, Document):
             item.raw_id = row["raw_id"]

@@ -7,6 +7,7 @@ import pytest
 
 from flows.pipeline import ingest_flow
 from tests.conftest import SAMPLE_INBOX, SEEDS, need
+from warehouse import Warehouse
 
 
 def sql(root, query: str) -> list[tuple]:
@@ -147,3 +148,42 @@ def test_seeds_are_one_story_of_two_articles_with_speakers(prefect_harness, tmp_
         " where quote_type <> 'indirect' and text ilike '%fully operational%' group by 1",
     )
     assert len(shared) == 1 and shared[0][1] == 2
+
+
+def test_a_path_that_is_a_link_is_refused_not_followed(prefect_harness, tmp_path):
+    outside = tmp_path / "outside" / "secrets"
+    outside.mkdir(parents=True)
+    (outside / "note.txt").write_text(
+        "TOP SECRET: the harbour board will sell the old pier to a developer next spring."
+    )
+    link = tmp_path / "inbox-link"
+    link.symlink_to(outside, target_is_directory=True)
+    report = ingest_flow(paths=[str(link)], warehouse=str(tmp_path / "wh"))
+    assert report.counts.articles_loaded == 0
+    assert report.counts.rejects_by_reason == {"symlink": 1}
+    assert sql(tmp_path / "wh", "select source_item_id, reason from rejects") == [
+        ("inbox-link", "symlink")
+    ]
+    assert Warehouse(tmp_path / "wh").read("raw").num_rows == 0  # nothing behind the link read
+
+
+def test_unknown_files_are_archived_and_rejected_once(prefect_harness, tmp_path):
+    wire = tmp_path / "inbox" / "wire"
+    wire.mkdir(parents=True)
+    photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    (wire / "photo.png").write_bytes(photo)
+    (wire / "a.txt").write_text("Dock strike ends\n\nWorkers returned to the port on Monday.")
+    first = ingest_flow(paths=[str(wire)], warehouse=str(tmp_path / "wh"))
+    assert first.counts.rejects_by_reason == {"unsupported_format": 1}
+    second = ingest_flow(paths=[str(wire)], warehouse=str(tmp_path / "wh"))
+    # Both files are in the raw archive: the re-run skips them, adds no raw row and no reject.
+    assert (second.counts.documents_skipped, second.counts.rejects) == (2, 0)
+    root = tmp_path / "wh"
+    raw = Warehouse(root).read("raw", columns=["path", "format", "data"]).sort_by("path")
+    assert raw.to_pylist() == [
+        {"path": "wire/a.txt", "format": "text", "data": (wire / "a.txt").read_bytes()},
+        {"path": "wire/photo.png", "format": "unknown", "data": photo},
+    ]
+    assert sql(root, "select source_item_id, reason from rejects") == [
+        ("photo", "unsupported_format")
+    ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import yaml
@@ -170,3 +172,129 @@ def test_prefect_yaml_deploys_the_sample_sources_as_serve_does():
         assert {k: v for k, v in params.items() if k != "warehouse"} == {
             k: v for k, v in d.parameters.items() if k != "warehouse"
         }
+
+
+STORY = "Dock strike ends\n\nWorkers returned to the port of {n} on Monday after a week of talks."
+CONFIG_10S = '[sources.quay]\npath = "inbox/quay"\nformat = "text"\nschedule = "10s"\n'
+
+
+@pytest.mark.slow
+def test_a_served_schedule_runs_by_itself_and_loads_rows(tmp_path):
+    """A real server's scheduler creates a run of a served source, which loads its articles."""
+    from flows.runners import free_port
+    from warehouse import Warehouse
+
+    inbox = tmp_path / "inbox" / "quay"
+    inbox.mkdir(parents=True)
+    for n in ("Brest", "Oban"):
+        (inbox / f"{n.lower()}.txt").write_text(STORY.format(n=n))
+    (tmp_path / "wiredesk.toml").write_text(CONFIG_10S)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    base = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    base |= {"PYTHONPATH": str(REPO), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    server_env = base | {"PREFECT_HOME": str(tmp_path / "server"), "PREFECT_UI_ENABLED": "false"}
+    # The runner looks for due runs every 2 s instead of 10, so the test waits less; what
+    # creates the runs is the server's own scheduler, untouched.
+    serve_env = base | {
+        "PREFECT_HOME": str(tmp_path / "client"),
+        "PREFECT_API_URL": url,
+        "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+    }
+    serve = ["serve", "--config", str(tmp_path / "wiredesk.toml"), "-w", str(tmp_path / "wh")]
+    started: list[subprocess.Popen] = []
+    try:
+        started.append(launch(["server", "--port", str(port)], server_env, tmp_path / "server"))
+        wait_for(lambda: healthy(url), started, 120, "the Prefect server never answered")
+        started.append(launch(serve, serve_env, tmp_path / "serve"))
+        completed = {"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}}
+        runs = wait_for(
+            lambda: api(url, "/flow_runs/filter", completed),
+            started,
+            150,
+            "no scheduled run completed within 150 s",
+        )
+        (deployment,) = api(url, "/deployments/filter", {})
+    finally:
+        for process in reversed(started):
+            end_tree(process)
+    assert deployment["name"] == "quay"
+    # Made by the server's scheduler for the served deployment, not started by hand.
+    assert all(r["auto_scheduled"] and r["deployment_id"] == deployment["id"] for r in runs)
+    warehouse = Warehouse(tmp_path / "wh")
+    articles = warehouse.read("articles", columns=["source", "source_item_id"])
+    assert sorted(articles.to_pylist(), key=str) == [
+        {"source": "quay", "source_item_id": "brest"},
+        {"source": "quay", "source_item_id": "oban"},
+    ]
+    recorded = {r["run_id"]: r["status"] for r in warehouse.read("runs").to_pylist()}
+    assert recorded[runs[0]["id"]] == "completed"
+
+
+def launch(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start `wiredesk ARGV` of this checkout in its own session, its output to LOG.log."""
+    command = [sys.executable, "-m", "flows.cli", *argv]
+    with log.with_suffix(".log").open("w") as out:  # the child keeps its own copy of the fd
+        process = subprocess.Popen(command, env=env, cwd=log.parent, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    process.log = out.name  # shown when the test fails
+    return process
+
+
+def end_tree(process: subprocess.Popen) -> None:
+    """End a process this test started, its group and its descendants (flow runs have theirs)."""
+    import signal
+
+    import psutil
+
+    try:
+        tree = psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:
+        tree = []
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    _, alive = psutil.wait_procs(tree, timeout=10)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def api(url: str, path: str, body: dict | None = None) -> object:
+    """Call the Prefect REST API (POST with a JSON body, else GET) and return its JSON answer."""
+    import json
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(f"{url}{path}", data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def healthy(url: str) -> bool:
+    """Return whether the API answers its health check."""
+    return api(url, "/health") is True
+
+
+def wait_for(check, processes: list[subprocess.Popen], seconds: float, failure: str):
+    """Poll check() until it returns something truthy; fail if a process exits or time runs out."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ended = [p for p in processes if p.poll() is not None]
+        if ended:
+            failure = f"`wiredesk {ended[0].args[3]}` exited with {ended[0].returncode}"
+            break
+        try:
+            found = check()
+        except OSError:
+            found = None
+        if found:
+            return found
+        time.sleep(1)
+    tails = [f"\n--- {p.args[3]}:\n{Path(p.log).read_text()[-2000:]}" for p in processes]
+    pytest.fail(failure + "".join(tails))

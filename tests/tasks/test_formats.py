@@ -182,3 +182,128 @@ def test_resent_id_without_version_becomes_the_next_version(wire):
     assert rejects == []
     assert articles["version"].to_pylist() == [1, 2]
     assert articles["supersedes"].to_pylist() == [None, articles["article_id"][0].as_py()]
+
+
+NINJS3_TEXT = (
+    "GROSSETO, Italy (AP) -- The trial of the captain of the shipwrecked cruise liner has begun "
+    "in a theatre converted into a courtroom, to hold the survivors and relatives who came."
+)
+
+
+def ninjs3(**fields) -> dict:
+    """Return a ninjs 3.0 text item shaped like IPTC's own 3.0 examples, with fields changed."""
+    return {
+        "uri": "http://ninjs.example.com/newsitems/20130709simp123",
+        "type": "text",
+        "version": "2",
+        "firstCreated": "2013-07-09T10:00:00Z",
+        "versionCreated": "2013-07-09T10:37:00Z",
+        "pubStatus": "usable",
+        "language": "en-US",
+        "by": "Paulo Santalucia",
+        "located": "Grosseto",
+        "headlines": [{"role": "main", "contentType": "text/plain", "value": "Captain on trial"}],
+        "bodies": [{"role": "main", "contentType": "text/html", "value": f"<p>{NINJS3_TEXT}</p>"}],
+        "renditions": [
+            {"name": "thumbnail", "href": "https://example.com/t.jpg", "contentType": "image/jpeg"},
+            {"name": "web", "href": "https://example.com/trial", "contentType": "text/html"},
+        ],
+    } | fields
+
+
+def test_ninjs_3_camel_case_fields_are_read(wire):
+    (wire / "item.json").write_text(json.dumps(ninjs3()))
+    batch = read_documents(list_inputs([wire]))
+    assert batch.rejects == []
+    (doc,) = batch.documents
+    assert doc.body.strip() == NINJS3_TEXT  # the HTML body, as text: contentType is camelCase
+    assert (doc.title, doc.byline, doc.dateline, doc.language, doc.version) == (
+        "Captain on trial",
+        "Paulo Santalucia",
+        "Grosseto",
+        "en",
+        2,
+    )
+    assert doc.published_at == datetime(2013, 7, 9, 10, 0, tzinfo=UTC)  # firstCreated
+    assert doc.url == "https://example.com/trial"  # the text/html rendition
+    assert doc.item_uri == "http://ninjs.example.com/newsitems/20130709simp123"
+
+
+def test_ninjs_3_minimal_item_is_ninjs_not_a_plain_record(wire):
+    item = {"uri": "urn:x:min", "pubStatus": "withheld", "bodies": [{"value": NINJS3_TEXT}]}
+    (wire / "item.json").write_text(json.dumps(item))
+    batch = read_documents(list_inputs([wire]))
+    assert batch.documents == [] and [r.reason for r in batch.rejects] == ["withheld"]
+
+
+EMBARGO = "2999-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"uri": "u:1", "pubstatus": "withheld", "body_text": NINJS3_TEXT},  # 1.x
+        {"uri": "u:2", "pubstatus": "withheld", "bodies": [{"value": NINJS3_TEXT}]},  # 2.x
+        ninjs3(pubStatus="withheld"),  # 3.0
+        {"uri": "u:4", "embargoed": EMBARGO, "body_text": NINJS3_TEXT},  # 1.x with a date
+        {"uri": "u:5", "embargoed": EMBARGO, "bodies": [{"value": NINJS3_TEXT}]},  # 2.x
+        ninjs3(embargoed=EMBARGO),  # 3.0
+    ],
+    ids=[
+        "1.x-withheld",
+        "2.x-withheld",
+        "3.0-withheld",
+        "1.x-embargo",
+        "2.x-embargo",
+        "3.0-embargo",
+    ],
+)
+def test_an_embargoed_item_is_rejected_in_every_ninjs_version(wire, item):
+    (wire / "item.json").write_text(json.dumps(item))
+    batch = read_documents(list_inputs([wire]))
+    assert batch.documents == []
+    assert [r.reason for r in batch.rejects] == ["embargoed" if "embargoed" in item else "withheld"]
+
+
+def test_a_past_embargo_no_longer_holds_an_item_back_and_an_unreadable_one_does(wire):
+    (wire / "past.json").write_text(json.dumps(ninjs3(embargoed="2013-07-09T11:00:00Z")))
+    (wire / "bad.json").write_text(json.dumps(ninjs3(uri="urn:x:bad", embargoed="next week")))
+    batch = read_documents(list_inputs([wire]))
+    assert [d.source_item_id for d in batch.documents] == [ninjs3()["uri"]]
+    assert [(r.source_item_id, r.reason) for r in batch.rejects] == [("urn:x:bad", "bad_field")]
+
+
+def test_ninjs_3_kill_is_a_withdrawal(wire):
+    (wire / "item.json").write_text(json.dumps(ninjs3(pubStatus="canceled", version="3")))
+    (doc,) = read_documents(list_inputs([wire])).documents
+    assert doc.withdrawn and doc.version == 3
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        (
+            "body_xhtml",
+            f"<div xmlns='http://www.w3.org/1999/xhtml'><p>{NINJS3_TEXT}</p></div>",
+            NINJS3_TEXT,
+        ),
+        ("body_html5", f"<section><p>{NINJS3_TEXT}</p></section>", NINJS3_TEXT),
+        ("body_nitf", f"<body.content><p>{NINJS3_TEXT}</p></body.content>", NINJS3_TEXT),
+        ("body_plain_main", NINJS3_TEXT, NINJS3_TEXT),
+    ],
+    ids=["body_xhtml", "body_html5", "body_nitf", "body_plain_main"],
+)
+def test_every_ninjs_1_body_field_is_read(wire, field, value, expected):
+    item = {"uri": "urn:x:body", "version": "1", "pubstatus": "usable", "headline": "H"}
+    (wire / "item.json").write_text(json.dumps(item | {field: value}))
+    batch = read_documents(list_inputs([wire]))
+    assert batch.rejects == []
+    assert batch.documents[0].body.strip() == expected
+    articles, rejects = clean_documents(batch, NOW)
+    assert rejects == [] and articles.num_rows == 1
+
+
+def test_body_text_wins_over_markup_bodies(wire):
+    item = {"uri": "urn:x:both", "body_xhtml": "<p>Markup copy.</p>", "body_text": NINJS3_TEXT}
+    (wire / "item.json").write_text(json.dumps(item))
+    assert read_documents(list_inputs([wire])).documents[0].body == NINJS3_TEXT

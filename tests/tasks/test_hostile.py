@@ -14,7 +14,7 @@ import pytest
 
 from tasks.clean import clean_documents
 from tasks.common import Batch
-from tasks.ingest import MAX_ITEM_FILE_BYTES, chunk, list_inputs, read_documents
+from tasks.ingest import MAX_ITEM_FILE_BYTES, chunk, list_inputs, read_documents, reparse
 
 NOW = datetime(2026, 3, 7, tzinfo=UTC)
 STORY = (
@@ -191,7 +191,13 @@ def test_every_hostile_document_ends_as_an_article_or_a_reject(tmp_path):
     versions = [v for i, v in zip(ids, articles["version"].to_pylist(), strict=True) if i == "same"]
     assert versions == [1, 2]
     assert reasons["same"] == "duplicate_item"
-    assert set(batch.raw["path"].to_pylist()) >= {"wire/bomb.xml", "wire/latin1.txt"}
+    # Every document read is archived, those no parser takes included; links and FIFOs are not read.
+    formats = dict(zip(batch.raw["path"].to_pylist(), batch.raw["format"].to_pylist(), strict=True))
+    assert {"wire/bomb.xml", "wire/latin1.txt", "wire/photo.png"} <= set(formats)
+    assert formats["wire/photo.png"] == formats["wire/not-newsml.xml"] == "unknown"
+    assert not {"wire/link-to-secret.txt", "wire/pipe.txt", "wire/huge.txt"} & set(formats)
+    unknown = next(r for r in batch.raw.to_pylist() if r["path"] == "wire/photo.png")
+    assert [r.reason for r in reparse(unknown)] == ["unsupported_format"]
 
 
 def test_ten_thousand_small_files_stream_in_bounded_batches(tmp_path):
@@ -235,3 +241,16 @@ def test_forced_format_on_garbage_never_raises(tmp_path, fmt):
     batch = read_documents([tmp_path / "g.bin"], fmt=fmt)
     _, rejects = clean_documents(Batch(batch.documents, batch.rejects), NOW)
     assert rejects and all(r.reason for r in rejects)
+
+
+def test_a_given_path_that_is_a_link_is_rejected_not_walked(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("TOP SECRET outside the inbox " * 20)
+    for name, target in (("dir-link", outside), ("file-link.txt", outside / "secret.txt")):
+        link = tmp_path / name
+        link.symlink_to(target)
+        assert list_inputs([link]) == [link]  # listed as itself, never walked into
+        batch = read_documents(list_inputs([link]))
+        assert batch.documents == [] and batch.raw.num_rows == 0
+        assert [r.reason for r in batch.rejects] == ["symlink"]
