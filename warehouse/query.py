@@ -175,6 +175,9 @@ def explain(err: duckdb.Error, broken: dict[str, Problem]) -> WarehouseError | N
         return ReadOnlyQuery(
             f"wiredesk sql is read-only over the warehouse tables: {reason}; {FULL_DUCKDB}"
         )
+    if "arrow_scan" in message and "Parquet" in message:  # a listed file of the right size
+        reason = message.split("IOError: ", 1)[-1]
+        return WarehouseError(f"{reason}; `wiredesk check` lists every problem")
     found = MISSING_TABLE.search(message)
     if found and found.group(1) in broken:
         name = found.group(1)

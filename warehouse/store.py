@@ -285,8 +285,12 @@ class Snapshot:
 
     @property
     def listed(self) -> bool:
-        """Return whether the manifest lists the snapshot's files (older snapshots do not)."""
-        return self.path is None or "files" in self.manifest
+        """Return whether the manifest lists the snapshot's files (older snapshots do not).
+
+        The list counts only if it was written for this snapshot: an older wiredesk committing
+        onto a newer warehouse copies the previous manifest, list included, without its new files.
+        """
+        return self.path is None or self.manifest.get("files_of") == self.number
 
     def entries(self) -> dict[str, FileEntry] | None:
         """Return the manifest's files by path relative to the snapshot (None: not listed)."""
@@ -637,6 +641,7 @@ class Warehouse:
                 "snapshot": number,
                 "created_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
                 "files": {rel: entries[rel].record() for rel in sorted(entries)},
+                "files_of": number,
             }
             _write_bytes(new / MANIFEST, json.dumps(manifest, indent=1).encode())
             for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):

@@ -125,6 +125,9 @@ def test_a_file_rewritten_in_place_is_reported_as_changed(tmp_path):
     result = cli("check", "-w", str(tmp_path))
     assert result.exit_code == 1
     assert result.stdout.startswith("changed: rejects/part-c1.parquet (")
+    result = cli("sql", "select * from rejects", "-w", str(tmp_path))
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert "rejects/part-c1.parquet" in result.output and "wiredesk check" in result.output
 
 
 def test_repair_drops_damaged_files_and_says_which_rows_were_lost(tmp_path):
@@ -167,11 +170,16 @@ def test_check_exit_codes_through_the_installed_command_line(tmp_path):
     assert "wiredesk check --repair" in done.stderr
 
 
-def test_a_warehouse_whose_snapshot_lists_no_files_opens_and_gets_its_list(tmp_path):
+@pytest.mark.parametrize("written_by", ["before lists", "older code after newer"])
+def test_a_warehouse_whose_snapshot_lists_no_files_opens_and_gets_its_list(tmp_path, written_by):
     wh = filled(tmp_path)
     snap = wh.current()
     manifest = json.loads((snap.path / MANIFEST).read_text())
-    del manifest["files"]  # as written before snapshots listed their files
+    if written_by == "before lists":
+        del manifest["files"], manifest["files_of"]
+    else:  # an older wiredesk copies the previous manifest, list included, and adds a file
+        manifest["files_of"] = snap.number - 1
+        del manifest["files"]["rejects/part-c2.parquet"]
     (snap.path / MANIFEST).write_text(json.dumps(manifest))
     assert wh.read("rejects").num_rows == 3  # read from the folder listing meanwhile
     result = cli("sql", "select count(*) from rejects", "-w", str(tmp_path))
@@ -187,3 +195,15 @@ def test_a_warehouse_whose_snapshot_lists_no_files_opens_and_gets_its_list(tmp_p
 def test_check_refuses_a_missing_warehouse(tmp_path):
     result = cli("check", "-w", str(tmp_path / "typo"))
     assert result.exit_code == 1 and "no warehouse at" in result.output
+
+
+def test_a_run_onto_a_damaged_warehouse_fails_before_it_starts(prefect_harness, tmp_path):
+    from flows.pipeline import ingest_flow
+    from tests.conftest import SAMPLE_INBOX
+
+    wh = filled(tmp_path)
+    (path,) = [p for p in wh.files("rejects") if p.name == "part-c2.parquet"]
+    path.unlink()
+    with pytest.raises(WarehouseError, match=r"rejects/part-c2\.parquet is missing"):
+        ingest_flow(paths=[str(SAMPLE_INBOX)], warehouse=str(tmp_path))
+    assert wh.current().commits == ["c1", "c2"]  # nothing was committed, no runs row either
