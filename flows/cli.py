@@ -298,6 +298,7 @@ def check(
     from warehouse.check import check as check_warehouse
     from warehouse.check import repair as repair_warehouse
     from warehouse.query import default_root
+    from warehouse.store import plural
 
     root = default_root(warehouse)
     try:
@@ -315,10 +316,11 @@ def check(
         return
     for line in report.lines():
         typer.echo(line)
+    problems = plural(len(report.problems), "problem")
     fail(
-        f"{len(report.problems)} problems in {root}: restore the files from a backup, or run "
-        f"`wiredesk check --repair --warehouse {root}` to publish a snapshot without the damaged "
-        "and stray files (the damaged files' rows are lost)"
+        f"{problems} in {root}: restore the files from a backup, or run `wiredesk check "
+        f"--repair --warehouse {root}` to publish a snapshot without the damaged and stray files "
+        "(the damaged files' rows are lost)"
     )
 
 

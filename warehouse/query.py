@@ -161,8 +161,11 @@ def check_statements(con: duckdb.DuckDBPyConnection, query: str) -> None:
         raise ValueError("empty query")
     for statement in statements:
         if statement.type not in ALLOWED:
+            kind = statement.type.name
+            if statement.type == duckdb.StatementType.LOAD:  # INSTALL parses as a LOAD
+                kind = statement.query.split(None, 1)[0].upper()
             raise ReadOnlyQuery(
-                f"wiredesk sql is read-only: {statement.type.name} statements are refused, "
+                f"wiredesk sql is read-only: {kind} statements are refused, "
                 f"only SELECT and EXPLAIN over the warehouse tables; {FULL_DUCKDB}"
             )
 

@@ -469,8 +469,9 @@ class Warehouse:
 
         A warehouse written before snapshots listed their files is migrated by the first writer
         that takes its lock (a run, `wiredesk compact`, `wiredesk check --repair`): the files its
-        folders hold are measured and recorded as they are; readers use the folder listing until
-        then. Run `wiredesk check` before that first write to find files that do not belong.
+        folders hold then are measured and recorded as committed; readers use the folder listing
+        until then. An older wiredesk writing after a newer one is caught the same way (see
+        Snapshot.listed).
         """
         with _COMMIT_MUTEX:
             base = self.current()

@@ -10,6 +10,7 @@ import sys
 import zlib
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -130,6 +131,24 @@ def test_a_file_rewritten_in_place_is_reported_as_changed(tmp_path):
     assert "rejects/part-c1.parquet" in result.output and "wiredesk check" in result.output
 
 
+def test_full_check_decodes_pages_the_tail_checksum_does_not_cover(tmp_path):
+    wh = Warehouse(tmp_path)
+    ids = [f"r{i}" for i in range(3000)]
+    noise = pa.array([os.urandom(60).hex() for _ in ids])  # incompressible: a file > TAIL_BYTES
+    wh.commit("c1", {"rejects": rejects(*ids).set_column(6, "detail", noise)})
+    (path,) = wh.files("rejects")
+    data = bytearray(path.read_bytes())
+    assert len(data) > 2 * TAIL_BYTES
+    data[4] ^= 0xFF  # the first page header, right after the leading magic bytes
+    path.write_bytes(bytes(data))
+    assert cli("check", "-w", str(tmp_path)).exit_code == 0  # size, tail and footer still match
+    result = cli("check", "--full", "-w", str(tmp_path))
+    assert result.exit_code == 1
+    problem, rows = result.stdout.splitlines()
+    assert problem.startswith("unreadable: rejects/part-c1.parquet (")  # with Arrow's reason
+    assert rows == "rejects: 0 of 3000 committed rows readable"
+
+
 def test_repair_drops_damaged_files_and_says_which_rows_were_lost(tmp_path):
     wh = filled(tmp_path)
     (path,) = [p for p in wh.files("rejects") if p.name == "part-c1.parquet"]
@@ -167,7 +186,7 @@ def test_check_exit_codes_through_the_installed_command_line(tmp_path):
         "missing: articles/month=2026-01/part-c1.parquet (3 rows)",
         "articles: 0 of 3 committed rows readable",
     ]
-    assert "wiredesk check --repair" in done.stderr
+    assert "1 problem in" in done.stderr and "wiredesk check --repair" in done.stderr
 
 
 @pytest.mark.parametrize("written_by", ["before lists", "older code after newer"])
