@@ -28,7 +28,7 @@ DEFAULT_ROOT = "data/warehouse"
 FULL_DUCKDB = (
     "for full DuckDB, open the tables in your own DuckDB session (README, Reading the tables)"
 )
-ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+ALLOWED = {duckdb.StatementType.SELECT}  # and EXPLAIN of one
 # Applied once the tables are registered; lock_configuration last, so no query can undo them.
 LOCKDOWN = (
     "SET enable_external_access = false",  # no file, URL or database but the registered tables
@@ -41,6 +41,7 @@ LOCKDOWN = (
 )
 BATCH_ROWS = 64 * 1024  # --out streams the result in batches of this many rows
 NESTED_OR_BINARY = {"list", "struct", "map", "array", "union", "blob"}  # CSV writes them as text
+EXPLAINED = re.compile(r"^\s*explain\s+(analy[sz]e\s+)?(\([^)]*\)\s*)?", re.IGNORECASE)
 MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
 
 
@@ -160,6 +161,14 @@ def check_statements(con: duckdb.DuckDBPyConnection, query: str) -> None:
     if not statements:
         raise ValueError("empty query")
     for statement in statements:
+        if statement.type == duckdb.StatementType.EXPLAIN:  # EXPLAIN ANALYZE runs what it explains
+            inner = EXPLAINED.sub("", statement.query, count=1)
+            if inner == statement.query:
+                raise ReadOnlyQuery(
+                    f"wiredesk sql is read-only: cannot tell what this explains; {FULL_DUCKDB}"
+                )
+            check_statements(con, inner)
+            continue
         if statement.type not in ALLOWED:
             kind = statement.type.name
             if statement.type == duckdb.StatementType.LOAD:  # INSTALL parses as a LOAD

@@ -102,6 +102,8 @@ def test_statements_that_change_anything_are_refused(root):
         "reset lock_configuration",
         "select 1; create table t as select 1",
         "pragma memory_limit='1GB'",
+        "explain analyze create table t as select 1",
+        "explain (format json) insert into articles select * from articles",
     ):
         line = refused(sql(root, query))
         assert "read-only" in line, line
@@ -114,6 +116,7 @@ def test_read_only_queries_still_work(root):
         ("show tables", "articles"),
         ("with a as (select * from articles) select month, count(*) from a group by 1", "2024-05"),
         ("explain select * from rejects", "physical_plan"),
+        ("explain analyze select count(*) from rejects", "analyzed_plan"),
     ):
         result = sql(root, query)
         assert result.exit_code == 0, (query, result.output)
