@@ -329,6 +329,52 @@ def compact(
             )
 
 
+@app.command()
+def check(
+    warehouse: WarehouseOption = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Also decode every file (reads the whole warehouse).")
+    ] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Publish a snapshot without the damaged files (their rows are lost) and "
+            "without stray files.",
+        ),
+    ] = False,
+) -> None:
+    """Verify the warehouse against its manifest: missing, stray, truncated or unreadable files."""
+    from warehouse import WarehouseError
+    from warehouse.check import check as check_warehouse
+    from warehouse.check import repair as repair_warehouse
+    from warehouse.query import default_root
+    from warehouse.store import plural
+
+    root = default_root(warehouse)
+    try:
+        if repair:
+            repaired = repair_warehouse(root)
+            for line in repaired.lines():
+                typer.echo(line)
+            if repaired.snapshot:
+                typer.echo(f"published snapshot {repaired.snapshot} without them")
+        report = check_warehouse(root, full)
+    except (WarehouseError, OSError) as err:
+        fail(str(err).splitlines()[0])
+    if report.ok:
+        typer.echo(report.summary())
+        return
+    for line in report.lines():
+        typer.echo(line)
+    problems = plural(len(report.problems), "problem")
+    fail(
+        f"{problems} in {root}: restore the files from a backup, or run `wiredesk check "
+        f"--repair --warehouse {root}` to publish a snapshot without the damaged and stray files "
+        "(the damaged files' rows are lost)"
+    )
+
+
 ModelOption = Annotated[
     str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
 ]

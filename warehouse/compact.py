@@ -79,6 +79,7 @@ def compact(root: str | Path, target_bytes: int = TARGET_BYTES) -> CompactReport
     warehouse = Warehouse(root)
     with warehouse.lock(), _COMMIT_MUTEX:
         base = warehouse.current()
+        warehouse.refuse_damaged(base)
         report = CompactReport()
         for name in TABLES:
             report.files_before[name] = len(base.files(name))

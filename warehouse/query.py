@@ -1,19 +1,52 @@
-"""Reading made easy: every table as a pandas DataFrame, or as a DuckDB view, from one snapshot."""
+"""Reading made easy: every table as a pandas DataFrame, or in DuckDB, from one snapshot.
+
+`wiredesk sql` (run_sql, connect) is read-only over the committed tables and nothing else: the
+tables are handed to DuckDB as Arrow datasets over the files the snapshot's manifest lists, then
+DuckDB's file system, extensions and settings are switched off and locked, and only SELECT and
+EXPLAIN statements run. Full DuckDB is for one's own session: create_views(con, snapshot).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from warehouse.schemas import TABLES
-from warehouse.store import Snapshot, Warehouse, WarehouseError
+from warehouse.store import MONTH, Problem, Snapshot, Warehouse, WarehouseError, quick_problems
 
 DEFAULT_ROOT = "data/warehouse"
+FULL_DUCKDB = (
+    "for full DuckDB, open the tables in your own DuckDB session (README, Reading the tables)"
+)
+ALLOWED = {duckdb.StatementType.SELECT}  # and EXPLAIN of one
+# Applied once the tables are registered; lock_configuration last, so no query can undo them.
+LOCKDOWN = (
+    "SET enable_external_access = false",  # no file, URL or database but the registered tables
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET allow_unsigned_extensions = false",
+    "SET python_enable_replacements = false",  # no Python object of this process as a table
+    "SET lock_configuration = true",
+)
+BATCH_ROWS = 64 * 1024  # --out streams the result in batches of this many rows
+NESTED_OR_BINARY = {"list", "struct", "map", "array", "union", "blob"}  # CSV writes them as text
+EXPLAINED = re.compile(r"^\s*explain\s+(analy[sz]e\s+)?(\([^)]*\)\s*)?", re.IGNORECASE)
+MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
+
+
+class ReadOnlyQuery(WarehouseError):
+    """A `wiredesk sql` query that would do more than read the warehouse tables."""
 
 
 def default_root(root: str | os.PathLike[str] | None = None) -> Path:
@@ -34,35 +67,137 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _ident(name: str) -> str:
+    """Quote an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def create_views(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
-    """Create one view per table over the snapshot's files (empty tables keep their columns)."""
+    """Create one view per table over the snapshot's committed files, in your own DuckDB session.
+
+    The views read the files while the snapshot is pinned (inside `Warehouse.snapshot()`); the
+    connection keeps every DuckDB feature, which `wiredesk sql` does not offer.
+    """
     for name, spec in TABLES.items():
         files = snap.files(name)
         if not files:
             con.register(f"_empty_{name}", spec.schema.empty_table())
-            con.execute(f'create or replace view "{name}" as select * from "_empty_{name}"')
+            con.execute(f"create or replace view {_ident(name)} as select * from _empty_{name}")
             continue
         listing = ", ".join(_quote(f) for f in files)
         hive = "true" if spec.partition_by_month else "false"
         con.execute(
-            f'create or replace view "{name}" as select * from read_parquet([{listing}], '
+            f"create or replace view {_ident(name)} as select * from read_parquet([{listing}], "
             f"hive_partitioning={hive}, union_by_name=true)"
         )
 
 
+def table_dataset(snap: Snapshot, name: str) -> ds.Dataset:
+    """Return a table as an Arrow dataset over its committed files (with `month` if partitioned)."""
+    spec = TABLES[name]
+    schema = spec.schema
+    partitioning = None
+    if spec.partition_by_month:
+        month = pa.schema([(MONTH, pa.string())])
+        schema = schema.append(month.field(0))
+        partitioning = ds.partitioning(month, flavor="hive")
+    files = snap.files(name)
+    if not files or snap.path is None:
+        return ds.dataset(schema.empty_table())
+    return ds.dataset(
+        [str(f) for f in files],
+        schema=schema,
+        format="parquet",
+        partitioning=partitioning,
+        partition_base_dir=str(snap.path / name),
+    )
+
+
+def register_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> dict[str, Problem]:
+    """Register every readable table; return the first problem of each table left out."""
+    broken: dict[str, Problem] = {}
+    for problem in quick_problems(snap):
+        broken.setdefault(problem.table, problem)
+    for name in TABLES:
+        if name not in broken:
+            con.register(name, table_dataset(snap, name))
+    return broken
+
+
+def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """Switch off DuckDB's file system, extensions and settings for the rest of the session."""
+    for statement in LOCKDOWN:
+        con.execute(statement)
+
+
 @contextmanager
-def connect(root: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open an in-memory DuckDB with a view per table, pinned to one snapshot while open."""
+def _session(
+    root: str | os.PathLike[str] | None,
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Problem]]]:
+    """Open a locked-down DuckDB over one pinned snapshot; yield it and the tables left out."""
     folder = default_root(root)
     if not folder.is_dir():  # a mistyped path should not look like an empty warehouse
         raise WarehouseError(f"no warehouse at {folder}")
     with Warehouse(folder).snapshot() as snap:
         con = duckdb.connect()
         try:
-            create_views(con, snap)
-            yield con
+            broken = register_tables(con, snap)
+            lock_down(con)
+            yield con, broken
         finally:
             con.close()
+
+
+@contextmanager
+def connect(root: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the read-only DuckDB of `wiredesk sql`: one table per name, pinned while open."""
+    with _session(root) as (con, _):
+        yield con
+
+
+def check_statements(con: duckdb.DuckDBPyConnection, query: str) -> None:
+    """Refuse a query unless every statement in it is a SELECT or an EXPLAIN."""
+    statements = con.extract_statements(query)
+    if not statements:
+        raise ValueError("empty query")
+    for statement in statements:
+        if statement.type == duckdb.StatementType.EXPLAIN:  # EXPLAIN ANALYZE runs what it explains
+            inner = EXPLAINED.sub("", statement.query, count=1)
+            if inner == statement.query:
+                raise ReadOnlyQuery(
+                    f"wiredesk sql is read-only: cannot tell what this explains; {FULL_DUCKDB}"
+                )
+            check_statements(con, inner)
+            continue
+        if statement.type not in ALLOWED:
+            kind = statement.type.name
+            if statement.type == duckdb.StatementType.LOAD:  # INSTALL parses as a LOAD
+                kind = statement.query.split(None, 1)[0].upper()
+            raise ReadOnlyQuery(
+                f"wiredesk sql is read-only: {kind} statements are refused, "
+                f"only SELECT and EXPLAIN over the warehouse tables; {FULL_DUCKDB}"
+            )
+
+
+def explain(err: duckdb.Error, broken: dict[str, Problem]) -> WarehouseError | None:
+    """Return the error to show for a DuckDB error that the lockdown or a damaged table caused."""
+    message = str(err).splitlines()[0]
+    if isinstance(err, duckdb.PermissionException):
+        reason = message.removeprefix("Permission Error: ")
+        return ReadOnlyQuery(
+            f"wiredesk sql is read-only over the warehouse tables: {reason}; {FULL_DUCKDB}"
+        )
+    if "arrow_scan" in message and "Parquet" in message:  # a listed file of the right size
+        reason = message.split("IOError: ", 1)[-1]
+        return WarehouseError(f"{reason}; `wiredesk check` lists every problem")
+    found = MISSING_TABLE.search(message)
+    if found and found.group(1) in broken:
+        name = found.group(1)
+        return WarehouseError(
+            f"{name}: {broken[name].sentence()}; the other tables can be queried, "
+            "`wiredesk check` lists every problem"
+        )
+    return None
 
 
 def run_sql(
@@ -71,30 +206,66 @@ def run_sql(
     out: Path | None = None,
     max_rows: int = 100,
 ) -> str:
-    """Run a query over the warehouse; write CSV or Parquet to out, or return a printed table."""
-    with connect(root) as con:
-        relation = con.sql(query)
-        if relation is None:  # a statement without rows
-            return ""
-        if out is None:
-            frame = relation.limit(max_rows + 1).df()
-            more = len(frame) > max_rows
-            frame = frame.head(max_rows)
-            with pd.option_context("display.width", 200, "display.max_columns", None):
-                text = frame.to_string(index=False, max_colwidth=60)
-            if more:
-                text += f"\n(first {max_rows} rows shown; use --max-rows or --out for all)"
-            else:
-                text += f"\n({len(frame)} rows)"
-            return text
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        suffix = out.suffix.lower()
-        if suffix == ".csv":
-            relation.write_csv(str(tmp), header=True)
-        elif suffix == ".parquet":
-            relation.write_parquet(str(tmp), compression="zstd")
+    """Run a read-only query over the warehouse; write CSV or Parquet to out, or return a table."""
+    if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
+        raise ValueError(f"--out must end in .csv or .parquet, not {out.name!r}")
+    with _session(root) as (con, broken):
+        try:
+            check_statements(con, query)
+            relation = con.sql(query)
+            if relation is None:  # a statement without rows
+                return ""
+            if out is None:
+                return printed(relation, max_rows)
+            write_result(relation, out)
+            return f"wrote {out}"
+        except duckdb.Error as err:
+            shown = explain(err, broken)
+            if shown is None:
+                raise
+            raise shown from err
+
+
+def printed(relation: duckdb.DuckDBPyRelation, max_rows: int) -> str:
+    """Return the first max_rows rows of a result as a text table."""
+    frame = relation.limit(max_rows + 1).df()
+    more = len(frame) > max_rows
+    frame = frame.head(max_rows)
+    with pd.option_context("display.width", 200, "display.max_columns", None):
+        text = frame.to_string(index=False, max_colwidth=60)
+    if more:
+        text += f"\n(first {max_rows} rows shown; use --max-rows or --out for all)"
+    else:
+        text += f"\n({len(frame)} rows)"
+    return text
+
+
+def write_result(relation: duckdb.DuckDBPyRelation, out: Path) -> None:
+    """Stream a result into a .csv or .parquet file, written here from Arrow batches.
+
+    DuckDB itself may not write files in `wiredesk sql`; nested and binary columns go to CSV as
+    DuckDB's text form of them ([a, b], \\xFF).
+    """
+    csv = out.suffix.lower() == ".csv"
+    if csv:
+        columns = [
+            f"{_ident(n)}::varchar as {_ident(n)}" if t.id in NESTED_OR_BINARY else _ident(n)
+            for n, t in zip(relation.columns, relation.types, strict=True)
+        ]
+        relation = relation.project(", ".join(columns))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    reader = relation.to_arrow_reader(BATCH_ROWS)
+    try:
+        if csv:
+            with pacsv.CSVWriter(tmp, reader.schema) as writer:
+                for batch in reader:
+                    writer.write_batch(batch)
         else:
-            raise ValueError(f"--out must end in .csv or .parquet, not {out.name!r}")
-        os.replace(tmp, out)  # readers of the output never see half a file
-        return f"wrote {out}"
+            with pq.ParquetWriter(tmp, reader.schema, compression="zstd") as writer:
+                for batch in reader:
+                    writer.write_batch(batch)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, out)  # readers of the output never see half a file

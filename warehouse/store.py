@@ -5,7 +5,7 @@ Layout under the warehouse root::
     .lock                         single-writer lock (flock; the OS drops it if the holder dies)
     _current -> _snapshots/00000042   the commit point: one symlink, replaced by one rename
     _snapshots/00000042/          an immutable snapshot: every committed file, as hard links
-        _manifest.json            commit ids applied, schema (version, columns) per table
+        _manifest.json            commit ids applied, schema per table, every file it holds
         articles/month=2024-05/part-<commit>.parquet
         mentions/part-<commit>.parquet
         ...
@@ -17,6 +17,11 @@ files written under a temporary name, fsynced and renamed), then swaps ``_curren
 ``rename(2)``. Until that rename every reader path shows the old snapshot, after it the new one, for
 all tables at once; a writer that dies anywhere leaves only an unreferenced snapshot folder, which
 the next writer deletes. Data files are never modified once written, so hard links are safe.
+
+The manifest lists every data file of its snapshot with its rows, size and a checksum of its tail.
+wiredesk's readers open exactly those files, never a folder listing, so a file copied into a folder
+is never read; writers refuse to build on a snapshot whose files are missing or resized, and
+`warehouse.check` verifies the rest.
 
 What a commit costs follows what it changes: mutable tables are upserted by key (only files that
 hold a changed key are rewritten), and small files are merged by size tier as commits go, so the
@@ -34,6 +39,7 @@ import shutil
 import signal
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -78,6 +84,14 @@ ROW_GROUP_ROWS = 128 * 1024  # ~10-50 MB of our columns: large enough for scans,
 SNAPSHOT_NAME = re.compile(r"^\d{8}$")
 METADATA_TABLE = b"wiredesk.table"
 METADATA_VERSION = b"wiredesk.schema_version"
+MONTH = "month"  # hive partition column of tables partitioned by month: month=YYYY-MM folders
+# A file's checksum is its size plus the crc32 of its last TAIL_BYTES. A Parquet file ends with
+# its footer (schema, every row group's offsets, sizes, row counts and statistics) and its magic
+# bytes, so a truncated, replaced or rewritten file changes its size or its tail; reading 64 KiB
+# costs the same however large the file is, where a hash of the whole file would read every byte
+# of the warehouse at each check. crc32 finds accidents, not tampering, which is all it is for.
+# Damage inside a data page is found by decoding the file (`wiredesk check --full`).
+TAIL_BYTES = 64 * 1024
 
 log = logging.getLogger("wiredesk.warehouse")
 
@@ -166,7 +180,94 @@ def month_of(table: pa.Table, column: str) -> pa.Array:
 
 def empty_manifest() -> dict:
     """Return the manifest of a warehouse that has no commit yet."""
-    return {"format": 1, "snapshot": 0, "commits": [], "tables": {}}
+    return {"format": 1, "snapshot": 0, "commits": [], "tables": {}, "files": {}}
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """What a snapshot's manifest records about one of its data files."""
+
+    rows: int
+    bytes: int
+    tail_crc32: int
+
+    def record(self) -> dict:
+        """Return how the manifest stores the entry."""
+        return {"rows": self.rows, "bytes": self.bytes, "tail_crc32": self.tail_crc32}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A way a snapshot's files differ from its manifest."""
+
+    kind: str  # missing, truncated, resized, changed, unreadable, rows, stray
+    rel: str  # path relative to the snapshot folder, e.g. quotes/part-c1.parquet
+    detail: str
+
+    @property
+    def table(self) -> str:
+        """Return the table the file belongs to."""
+        return self.rel.split("/", 1)[0]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.rel} ({self.detail})"
+
+    def sentence(self) -> str:
+        """Return the problem as a clause: 'quotes/part-c1.parquet is missing (185 rows)'."""
+        verb = {"rows": "holds other rows than committed", "stray": "is stray"}
+        return f"{self.rel} {verb.get(self.kind, 'is ' + self.kind)} ({self.detail})"
+
+
+def tail_crc32(data: bytes | memoryview) -> int:
+    """Return the crc32 of the last TAIL_BYTES of a file's bytes."""
+    return zlib.crc32(data[-TAIL_BYTES:])
+
+
+def entry_of(path: Path) -> FileEntry:
+    """Measure a data file on disk: rows from its footer, size, checksum of its tail."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        handle.seek(max(0, size - TAIL_BYTES))
+        tail = handle.read()
+    rows = pq.ParquetFile(path).metadata.num_rows
+    return FileEntry(rows, size, tail_crc32(tail))
+
+
+def quick_problems(snap: Snapshot, tables: list[str] | None = None) -> list[Problem]:
+    """Return the files of a snapshot that are missing or not their committed size (stat only)."""
+    entries = snap.entries()
+    if entries is None or snap.path is None:
+        return []
+    problems = []
+    for rel, entry in entries.items():
+        if tables is not None and rel.split("/", 1)[0] not in tables:
+            continue
+        try:
+            size = (snap.path / rel).stat().st_size
+        except FileNotFoundError:
+            problems.append(Problem("missing", rel, plural(entry.rows, "row")))
+            continue
+        if size < entry.bytes:
+            problems.append(Problem("truncated", rel, f"{size} bytes of {entry.bytes}"))
+        elif size != entry.bytes:
+            problems.append(Problem("resized", rel, f"{size} bytes, committed {entry.bytes}"))
+    return problems
+
+
+def plural(n: int, noun: str) -> str:
+    """Return '1 row', '2 rows'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def damage_error(root: Path, problems: list[Problem]) -> WarehouseError:
+    """Return the error that refuses a write onto a snapshot whose files are damaged."""
+    more = f" and {plural(len(problems) - 1, 'more problem')}" if len(problems) > 1 else ""
+    return WarehouseError(
+        f"{root} does not match its manifest: {problems[0].sentence()}{more}; restore the file "
+        f"from a backup, or run `wiredesk check --repair --warehouse {root}` to publish a "
+        "snapshot without the damaged files (their rows are lost); `wiredesk check` lists "
+        "every problem"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,17 +283,50 @@ class Snapshot:
         """Return the commit ids applied, oldest first."""
         return list(self.manifest["commits"])
 
+    @property
+    def listed(self) -> bool:
+        """Return whether the manifest lists the snapshot's files (older snapshots do not).
+
+        The list counts only if it was written for this snapshot: an older wiredesk committing
+        onto a newer warehouse copies the previous manifest, list included, without its new files.
+        """
+        return self.path is None or self.manifest.get("files_of") == self.number
+
+    def entries(self) -> dict[str, FileEntry] | None:
+        """Return the manifest's files by path relative to the snapshot (None: not listed)."""
+        if not self.listed:
+            return None
+        return {rel: FileEntry(**e) for rel, e in self.manifest.get("files", {}).items()}
+
     def files(self, name: str) -> list[Path]:
-        """Return the data files of a table in this snapshot."""
+        """Return the data files of a table in this snapshot, as its manifest lists them.
+
+        A snapshot written before manifests listed files falls back to its folder listing;
+        the next writer to take the lock records that listing (see Warehouse.recover).
+        """
+        if self.path is None:
+            return []
+        if not self.listed:
+            return self.listing(name)
+        prefix = f"{name}/"
+        return [self.path / rel for rel in sorted(self.manifest["files"]) if rel.startswith(prefix)]
+
+    def files_all(self) -> list[Path]:
+        """Return every data file of the snapshot as its manifest lists them, all tables.
+
+        Tables this code does not declare are included: a commit must keep their files.
+        """
+        if self.path is None:
+            return []
+        if not self.listed:
+            return sorted(p for p in self.path.rglob("*.parquet") if p.is_file())
+        return [self.path / rel for rel in sorted(self.manifest["files"])]
+
+    def listing(self, name: str) -> list[Path]:
+        """Return the Parquet files found in a table's folder (what a glob reader sees)."""
         if self.path is None or not (self.path / name).is_dir():
             return []
         return sorted(p for p in (self.path / name).rglob("*.parquet") if p.is_file())
-
-    def files_all(self) -> list[Path]:
-        """Return every data file of the snapshot, all tables."""
-        if self.path is None:
-            return []
-        return sorted(p for p in self.path.rglob("*.parquet") if p.is_file())
 
     def read(
         self,
@@ -207,10 +341,16 @@ class Snapshot:
             table = spec.schema.empty_table()
             table = table.filter(filter) if filter is not None else table
             return table.select(columns) if columns else table
-        dataset = ds.dataset(
-            [str(f) for f in files], schema=spec.schema, format="parquet", partitioning=None
-        )
-        return dataset.to_table(columns=columns, filter=filter)
+        try:
+            dataset = ds.dataset(
+                [str(f) for f in files], schema=spec.schema, format="parquet", partitioning=None
+            )
+            return dataset.to_table(columns=columns, filter=filter)
+        except (OSError, pa.ArrowInvalid) as err:  # name the damaged file, not Arrow's internals
+            problems = quick_problems(self, [name])
+            if problems:
+                raise WarehouseError(f"{name}: {problems[0].sentence()}") from err
+            raise WarehouseError(f"{name}: {str(err).splitlines()[0]}") from err
 
 
 # Warehouses whose writer lock this process holds: the flow takes it and its tasks, running in
@@ -233,11 +373,13 @@ class Warehouse:
     # -- the writer lock ---------------------------------------------------------------------
 
     @contextmanager
-    def lock(self, wait_seconds: float | None = None) -> Iterator[None]:
+    def lock(self, wait_seconds: float | None = None, verify: bool = True) -> Iterator[None]:
         """Hold the single-writer lock, waiting up to wait_seconds for another run to finish.
 
         The default wait is WIREDESK_LOCK_WAIT seconds (600). The OS releases the lock if the
-        holder dies; taking it cleans up whatever a dead writer left. Re-entrant in a process.
+        holder dies; taking it cleans up whatever a dead writer left, then (verify) refuses a
+        warehouse whose committed files are missing or resized, so a run fails before it starts
+        work it could not commit. Re-entrant in a process.
         """
         self.root.mkdir(parents=True, exist_ok=True)
         key = str(self.root.resolve())
@@ -263,6 +405,8 @@ class Warehouse:
                 _HELD[key] = 1
             try:
                 self.recover()
+                if verify:
+                    self.refuse_damaged(self.current())
                 yield
             finally:
                 with _HELD_GUARD:
@@ -304,7 +448,7 @@ class Warehouse:
     def recover(self) -> None:
         """Delete what a dead writer left (unpublished snapshots, temporary links) and old data."""
         if not self.holds_lock():
-            with self.lock():  # taking the lock recovers
+            with self.lock(verify=False):  # taking the lock recovers
                 return
         self._migrate_legacy()
         (self.root / f".{CURRENT}.tmp").unlink(missing_ok=True)
@@ -317,6 +461,32 @@ class Warehouse:
         if current:
             self._link_tables()
         self._collect(current)
+        if current and not self.current().listed:
+            self._record_files()
+
+    def _record_files(self) -> None:
+        """Publish the current snapshot again, now listing its files (older snapshots do not).
+
+        A warehouse written before snapshots listed their files is migrated by the first writer
+        that takes its lock (a run, `wiredesk compact`, `wiredesk check --repair`): the files its
+        folders hold then are measured and recorded as committed; readers use the folder listing
+        until then. An older wiredesk writing after a newer one is caught the same way (see
+        Snapshot.listed).
+        """
+        with _COMMIT_MUTEX:
+            base = self.current()
+            if base.listed:
+                return
+            manifest = json.loads(json.dumps(base.manifest))
+            manifest["operation"] = "record the file list"
+            self._publish(base, [], lambda rel: False, manifest)
+            log.info("%s: recorded the file list of snapshot %d", self.root, base.number)
+
+    def refuse_damaged(self, snap: Snapshot) -> None:
+        """Raise WarehouseError when a committed file is missing or not its recorded size."""
+        problems = quick_problems(snap)
+        if problems:
+            raise damage_error(self.root, problems)
 
     def _collect(self, keep: int) -> None:
         """Delete superseded snapshots that no reader has pinned."""
@@ -394,6 +564,7 @@ class Warehouse:
         """
         with self.lock(), _COMMIT_MUTEX:
             base = self.current()
+            self.refuse_damaged(base)  # the files were checked at lock time, maybe long ago
             if commit_id in base.manifest["commits"]:
                 log.info("commit %s is already in the warehouse; skipped", commit_id)
                 return
@@ -436,6 +607,8 @@ class Warehouse:
         new.mkdir(parents=True)
         _step("snapshot-folder")
         swapped = False
+        known = base.entries()  # None: a snapshot that lists no files yet is measured
+        entries: dict[str, FileEntry] = {}
         try:
             folders = {new}
             for table in TABLES:
@@ -451,21 +624,25 @@ class Warehouse:
                     folders.add(target.parent)
                 os.link(old, target)
                 _step("link")
+                entries[rel] = known[rel] if known is not None else _measure(old, rel)
             for rel, source in adopt or []:
                 target = new / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(target.parent)
                 os.link(source, target)
                 _step("link")
+                entries[rel] = _measure(source, rel)
             for rel, table, table_name in writes:
                 target = new / rel
                 if target.parent not in folders:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     folders.add(target.parent)
-                _write_parquet(table, target, table_name)
+                entries[rel] = _write_parquet(table, target, table_name)
             manifest = manifest | {
                 "snapshot": number,
                 "created_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "files": {rel: entries[rel].record() for rel in sorted(entries)},
+                "files_of": number,
             }
             _write_bytes(new / MANIFEST, json.dumps(manifest, indent=1).encode())
             for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
@@ -587,7 +764,7 @@ def _split(spec: TableSpec, commit_id: str, table: pa.Table) -> Iterator[tuple[s
     months = month_of(table, spec.partition_by_month)
     for month in sorted(pc.unique(months).to_pylist()):
         part = table.filter(pc.equal(months, month))
-        yield f"{spec.name}/month={month}/part-{commit_id}.parquet", part
+        yield f"{spec.name}/{MONTH}={month}/part-{commit_id}.parquet", part
 
 
 def _read_file(spec: TableSpec, path: Path, columns: list[str] | None = None) -> pa.Table:
@@ -642,11 +819,10 @@ def _auto_merge(
         spec = TABLES[name]
         limit = MERGE_MAX_MUTABLE_BYTES if spec.mutable else MERGE_MAX_BYTES
         tiers: dict[int, list[tuple[Path, int]]] = {}
-        directory = base.path / folder
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.glob("*.parquet")):
+        for path in base.files(name):
             rel = str(path.relative_to(base.path))
+            if rel.rsplit("/", 1)[0] != folder:
+                continue
             size = path.stat().st_size
             if rel not in dropped and size < limit:
                 tiers.setdefault(_tier(size), []).append((path, size))
@@ -690,9 +866,22 @@ def parquet_bytes(table: pa.Table, name: str) -> pa.Buffer:
     return sink.getvalue()  # not copied into a bytes object: merged files can be large
 
 
-def _write_parquet(table: pa.Table, path: Path, name: str) -> None:
-    """Write a Parquet file under a temporary name, fsync it, and rename it into place."""
-    _write_bytes(path, parquet_bytes(table, name))
+def _write_parquet(table: pa.Table, path: Path, name: str) -> FileEntry:
+    """Write a Parquet file under a temporary name, fsync it, rename it; return its entry."""
+    data = parquet_bytes(table, name)
+    _write_bytes(path, data)
+    return FileEntry(table.num_rows, data.size, tail_crc32(memoryview(data)))
+
+
+def _measure(path: Path, rel: str) -> FileEntry:
+    """Return the entry of a file a snapshot adopts, or raise WarehouseError if unreadable."""
+    try:
+        return entry_of(path)
+    except (OSError, pa.ArrowInvalid) as err:
+        raise WarehouseError(
+            f"cannot record {rel} in the manifest: {str(err).splitlines()[0]}; restore the file "
+            "or move it out of the warehouse"
+        ) from err
 
 
 def _write_bytes(path: Path, data: bytes | pa.Buffer) -> None:

@@ -1,0 +1,194 @@
+"""Verify a warehouse against its manifest, and repair one whose committed files were damaged."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from warehouse.schemas import TABLES
+from warehouse.store import (
+    _COMMIT_MUTEX,
+    MANIFEST,
+    TAIL_BYTES,
+    FileEntry,
+    Problem,
+    Snapshot,
+    Warehouse,
+    WarehouseError,
+    entry_of,
+    quick_problems,
+    tail_crc32,
+)
+
+
+@dataclass(slots=True)
+class CheckReport:
+    """What a check found: counts of what the manifest holds, and every problem."""
+
+    root: Path
+    snapshot: int = 0
+    listed: bool = True  # False: a snapshot from before manifests listed files
+    tables: int = 0
+    files: int = 0
+    rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    readable: dict[str, int] = field(default_factory=dict)  # rows per table that read back
+    committed: dict[str, int] = field(default_factory=dict)  # rows per table in the manifest
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the files match the manifest."""
+        return not self.problems
+
+    def lines(self) -> list[str]:
+        """Return one line per problem, then one per table whose rows do not all read back."""
+        out = [str(p) for p in self.problems]
+        for name in sorted(self.committed):
+            if self.readable.get(name, 0) != self.committed[name]:
+                out.append(
+                    f"{name}: {self.readable.get(name, 0)} of {self.committed[name]} committed "
+                    "rows readable"
+                )
+        return out
+
+    def summary(self) -> str:
+        """Return the one-line verdict of a warehouse that passed."""
+        line = f"ok: {self.tables} tables, {self.files} files, {self.rows} rows"
+        if not self.listed:
+            line += f" (snapshot {self.snapshot} lists no files yet: the next commit records them)"
+        return line
+
+
+@dataclass(slots=True)
+class RepairReport:
+    """What a repair left out of the snapshot it published."""
+
+    snapshot: int = 0  # 0: nothing to repair
+    dropped: list[Problem] = field(default_factory=list)
+    rows_lost: dict[str, int] = field(default_factory=dict)  # by file
+    strays: list[Problem] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """Return one line per file left out."""
+        out = [
+            f"dropped {p.rel} ({p.kind}; {self.rows_lost[p.rel]} rows lost)" for p in self.dropped
+        ]
+        out += [f"left out stray {p.rel}" for p in self.strays]
+        return out
+
+
+def check(root: str | os.PathLike[str], full: bool = False) -> CheckReport:
+    """Verify the published snapshot's files against its manifest.
+
+    Every listed file must exist with its recorded size, tail checksum and row count (read from
+    its footer); any other file in the snapshot's folders is stray. With full, every row group
+    is decoded too, which reads the whole warehouse.
+    """
+    folder = Path(root)
+    if not folder.is_dir():
+        raise WarehouseError(f"no warehouse at {folder}")
+    with Warehouse(folder).snapshot() as snap:
+        return inspect(snap, folder, full)
+
+
+def inspect(snap: Snapshot, root: Path, full: bool = False) -> CheckReport:
+    """Return what a check of one pinned snapshot finds."""
+    report = CheckReport(root, snap.number, snap.listed)
+    if snap.path is None:
+        report.tables = len(TABLES)
+        return report
+    entries = snap.entries()
+    if entries is None:  # nothing to compare with: make sure what is there reads
+        entries = {}
+        for path in snap.files_all():
+            rel = str(path.relative_to(snap.path))
+            try:
+                entries[rel] = entry_of(path)
+            except (OSError, pa.ArrowInvalid) as err:
+                report.problems.append(Problem("unreadable", rel, first_line(err)))
+    damaged = {p.rel: p for p in quick_problems(snap)}
+    for rel, entry in entries.items():
+        name = rel.split("/", 1)[0]
+        report.committed[name] = report.committed.get(name, 0) + entry.rows
+        problem = damaged.get(rel) or verify_file(snap.path / rel, rel, entry, full)
+        if problem:
+            report.problems.append(problem)
+        else:
+            report.readable[name] = report.readable.get(name, 0) + entry.rows
+    report.problems.extend(strays(snap.path, set(entries)))
+    report.tables = len(set(TABLES) | set(report.committed))
+    report.files = len(entries)
+    report.rows = sum(report.committed.values())
+    return report
+
+
+def verify_file(path: Path, rel: str, entry: FileEntry, full: bool) -> Problem | None:
+    """Return how a file of the right size differs from its entry, or None."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, entry.bytes - TAIL_BYTES))
+            if tail_crc32(handle.read()) != entry.tail_crc32:
+                return Problem("changed", rel, "its bytes differ from the committed file's")
+        meta = pq.ParquetFile(path)
+        rows = meta.metadata.num_rows
+        if full:
+            for group in range(meta.num_row_groups):
+                meta.read_row_group(group)
+    except (OSError, pa.ArrowException) as err:
+        return Problem("unreadable", rel, first_line(err))
+    if rows != entry.rows:
+        return Problem("rows", rel, f"{rows} rows, committed {entry.rows}")
+    return None
+
+
+def strays(folder: Path, listed: set[str]) -> list[Problem]:
+    """Return the files in a snapshot's folders that its manifest does not list."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        rel = str(path.relative_to(folder))
+        if path.is_dir() or rel == MANIFEST or rel in listed:
+            continue
+        how = "globs over the folder read it" if rel.endswith(".parquet") else "never read"
+        found.append(Problem("stray", rel, f"not in the manifest; {how}"))
+    return found
+
+
+def repair(root: str | os.PathLike[str]) -> RepairReport:
+    """Publish a snapshot without the damaged files of the current one, and without strays.
+
+    The rows of a dropped file are lost: the commits that wrote them stay recorded as applied,
+    so re-running the same input does not bring them back. Restoring the file from a backup
+    loses nothing; repair is for when there is none.
+    """
+    folder = Path(root)
+    if not folder.is_dir():
+        raise WarehouseError(f"no warehouse at {folder}")
+    warehouse = Warehouse(folder)
+    report = RepairReport()
+    with warehouse.lock(verify=False), _COMMIT_MUTEX:  # records a missing file list first
+        base = warehouse.current()
+        found = inspect(base, folder).problems
+        report.dropped = [p for p in found if p.kind != "stray"]
+        report.strays = [p for p in found if p.kind == "stray"]
+        if not found:
+            return report
+        entries = base.entries() or {}
+        report.rows_lost = {p.rel: entries[p.rel].rows for p in report.dropped}
+        drop = {p.rel for p in report.dropped}
+        manifest = json.loads(json.dumps(base.manifest))
+        manifest["operation"] = (
+            f"repair: dropped {len(drop)} damaged files "
+            f"({sum(report.rows_lost.values())} rows), left out {len(report.strays)} stray files"
+        )
+        report.snapshot = warehouse._publish(base, [], drop.__contains__, manifest).number
+    return report
+
+
+def first_line(err: BaseException) -> str:
+    """Return the first line of an error's message."""
+    return (str(err).splitlines() or [type(err).__name__])[0]
