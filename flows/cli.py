@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -9,12 +10,16 @@ from typing import Annotated
 
 import typer
 
+from tasks.nlp import DEFAULT_MODEL
+
 app = typer.Typer(
     help="wiredesk: turn news wires into clean, deduplicated Parquet tables.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # rich markup would eat the "[env ...; default ...]" of help texts
 )
+DEBUG_ENV = "WIREDESK_DEBUG"
 
 WarehouseOption = Annotated[
     str | None,
@@ -26,10 +31,15 @@ WarehouseOption = Annotated[
 ]
 
 
-def fail(message: str) -> None:
+def fail(message: str, code: int = 1) -> None:
     """Print a one-line reason and exit non-zero."""
     typer.echo(f"wiredesk: error: {message}", err=True)
-    raise typer.Exit(code=1)
+    raise typer.Exit(code=code)
+
+
+def debugging() -> bool:
+    """Return whether failures show their traceback: --debug or WIREDESK_DEBUG=1."""
+    return os.environ.get(DEBUG_ENV, "") in {"1", "true", "yes"}
 
 
 def quiet_prefect() -> None:
@@ -49,13 +59,41 @@ ConfigOption = Annotated[
     ),
 ]
 
-eval_app = typer.Typer(help="Measure accuracy on labelled data.", no_args_is_help=True)
+ModelOption = Annotated[
+    str | None,
+    typer.Option(help=f"spaCy pipeline to load [env WIREDESK_MODEL; default {DEFAULT_MODEL}]."),
+]
+
+eval_app = typer.Typer(
+    help="Measure accuracy on labelled data.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(eval_app, name="eval")
 
 
+def show_version(value: bool) -> None:
+    """Print the installed version and exit."""
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"wiredesk {version('wiredesk')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def wiredesk() -> None:
+def wiredesk(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of failures [env WIREDESK_DEBUG=1].")
+    ] = False,
+) -> None:
     """Turn news wires into clean, deduplicated Parquet tables."""
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
 
 
 @app.command()
@@ -78,13 +116,9 @@ def run(
         ),
     ] = None,
     warehouse: WarehouseOption = None,
-    model: Annotated[
-        str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
-    ] = None,
+    model: ModelOption = None,
     batch_files: Annotated[int, typer.Option(help="Files per batch.")] = 500,
-    n_process: Annotated[
-        int, typer.Option(help="spaCy worker processes [default 0: one per core].")
-    ] = 0,
+    n_process: Annotated[int, typer.Option(help="spaCy worker processes (0: one per core).")] = 0,
     task_runner: Annotated[
         str, typer.Option(help="Where extraction batches run: 'threads' or 'dask'.")
     ] = "threads",
@@ -157,6 +191,12 @@ def run(
 
     local = task_runner == "threads" and not dask_address  # spaCy's workers run in this process
     server = start_server_early() if local else None
+    from tasks.ingest import list_inputs  # imported by the pipeline anyway, while the server boots
+
+    if files and not list_inputs(files):
+        fail(f"no documents found in {', '.join(files)}", code=2)
+    if not debugging():
+        hide_run_errors()
     from prefect import tags
     from prefect.settings import (
         PREFECT_API_URL,
@@ -191,8 +231,28 @@ def run(
     except (FileNotFoundError, ModelNotFound, WarehouseError, ValueError) as err:
         fail(str(err))
     except Exception as err:
+        if debugging():
+            raise
         fail(f"{type(err).__name__}: {err}")
     print_summary(report)
+
+
+class RunErrorFilter(logging.Filter):
+    """Drop the errors flow and task runs log: the command prints the failure as one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Return whether to show a record on the console."""
+        run_log = record.name.startswith(("prefect.flow_runs", "prefect.task_runs"))
+        return not (run_log and record.levelno >= logging.ERROR)
+
+
+def hide_run_errors() -> None:
+    """Keep run failures' tracebacks off the console; the Prefect API still records them."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler):
+            handler.addFilter(RunErrorFilter())
 
 
 @app.command()
@@ -220,9 +280,7 @@ def serve(
     ] = None,
     config: ConfigOption = None,
     warehouse: WarehouseOption = None,
-    model: Annotated[
-        str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
-    ] = None,
+    model: ModelOption = None,
     task_runner: Annotated[
         str, typer.Option(help="Where extraction batches run: 'threads' or 'dask'.")
     ] = "threads",
@@ -375,11 +433,6 @@ def check(
     )
 
 
-ModelOption = Annotated[
-    str | None, typer.Option(help="spaCy pipeline to load [env WIREDESK_MODEL].")
-]
-
-
 def run_eval(kind: str, path: Path, model: str | None) -> None:
     """Run one evaluation module's evaluate() on a path and print its report()."""
     import importlib
@@ -449,8 +502,14 @@ def print_summary(report) -> None:
 
 
 def main() -> None:
-    """Run the command line."""
-    app(prog_name="wiredesk")
+    """Run the command line; an unexpected failure is one line unless debugging."""
+    try:
+        app(prog_name="wiredesk")
+    except Exception as err:
+        if debugging():
+            raise
+        typer.echo(f"wiredesk: error: {type(err).__name__}: {err}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

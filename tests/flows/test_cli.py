@@ -4,9 +4,11 @@ import contextlib
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from tasks.nlp import DEFAULT_MODEL
 
 runner = CliRunner()
 
@@ -122,3 +124,75 @@ def answers(port: str) -> bool:
             return reply.status == 200
     except OSError:
         return False
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real command line in a child process from this checkout."""
+    import os
+
+    from tests.conftest import REPO
+
+    child_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    for name in ("WIREDESK_DEBUG", "PREFECT_API_URL"):  # each run starts its own server
+        child_env.pop(name, None)
+    command = [sys.executable, "-m", "flows.cli", *args]
+    return subprocess.run(command, cwd=REPO, env=child_env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        (["run"], ["WIREDESK_WAREHOUSE", "./data/warehouse", "WIREDESK_MODEL", "[default: 500]"]),
+        (["serve"], ["WIREDESK_WAREHOUSE", "./data/warehouse", "WIREDESK_CONFIG"]),
+        (["sql"], ["WIREDESK_WAREHOUSE", "./data/warehouse", "[default: 100]"]),
+        (["compact"], ["WIREDESK_WAREHOUSE", "./data/warehouse", "[default: 128]"]),
+        (["sources"], ["WIREDESK_CONFIG", "./wiredesk.toml"]),
+        (["eval", "quotes"], ["WIREDESK_MODEL", DEFAULT_MODEL]),
+        ([], ["--version", "--debug", "WIREDESK_DEBUG"]),
+    ],
+)
+def test_help_shows_environment_variables_and_defaults(command, shown):
+    result = cli(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())  # help wraps long lines
+    missing = [s for s in shown if s not in text]
+    assert not missing, result.stdout
+
+
+def test_version_comes_from_the_package():
+    import tomllib
+
+    from tests.conftest import REPO
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    result = cli("--version")
+    assert result.returncode == 0
+    assert result.stdout == f"wiredesk {declared}\n"
+
+
+def test_folder_without_documents_fails_with_exit_2(tmp_path):
+    empty = tmp_path / "inbox"
+    (empty / "wire").mkdir(parents=True)
+    (empty / ".hidden").write_text("not a document")
+    result = cli("run", str(empty), "--warehouse", str(tmp_path / "wh"))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"wiredesk: error: no documents found in {empty}"]
+    assert not (tmp_path / "wh").exists()
+
+
+def test_missing_model_fails_with_one_line_and_the_run_records_why(tmp_path):
+    from warehouse import Warehouse
+
+    inbox = tmp_path / "inbox" / "wire"
+    inbox.mkdir(parents=True)
+    (inbox / "a.txt").write_text("Dock strike ends\n\nWorkers returned to the port on Monday.")
+    env = {"PREFECT_HOME": str(tmp_path / "prefect")}
+    args = ("run", str(inbox), "-w", str(tmp_path / "wh"), "--n-process", "1")
+    result = cli(*args, "--model", "en_core_web_lg", env=env)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "wiredesk: error: spaCy pipeline 'en_core_web_lg' is not installed "
+        "(pip install it or set WIREDESK_MODEL)"
+    ]
+    (run,) = Warehouse(tmp_path / "wh").read("runs").to_pylist()
+    assert run["status"] == "failed" and "en_core_web_lg" in run["error"]

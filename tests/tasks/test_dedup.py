@@ -151,7 +151,7 @@ def test_the_credited_wire_becomes_the_original():
 
 
 def test_the_pool_is_capped_to_the_most_recent_articles_plus_exact_copies(tmp_path, monkeypatch):
-    import tasks.dedup as dedup_module
+    import tasks.dedup.pool as dedup_module
     from warehouse import Warehouse
 
     monkeypatch.setattr(dedup_module, "MAX_POOL", 4)

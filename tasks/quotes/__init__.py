@@ -1,0 +1,37 @@
+"""Quotes: quoted and reported speech with speaker and cue, as a registered spaCy component.
+
+The component reads the shared parse (dependency labels and word forms only: the pipeline has
+no tagger or lemmatizer) and the entity component's ``doc._.wd_mentions``. It finds marked quotes
+(``spans``, their cues in ``marked``) and reported speech (``reported``, its content in
+``content``), with cue words in ``cues`` and speakers in ``speakers``; ``extraction`` joins them
+into Quote rows and ``keys`` gives the same quoted words one key across wires. ``component``
+registers the spaCy component and the partial parser (``parser``).
+"""
+
+from tasks.quotes.component import COMPONENT, PARTIAL_PARSER, quote_component
+from tasks.quotes.extraction import Quote, extract_quotes, quotes_table
+from tasks.quotes.keys import assign_keys, quote_key, same_words
+from tasks.quotes.parser import PartialParser, parsed_runs, segments
+from tasks.quotes.spans import OPENERS, find_marked, opener_start, past_closer, scan_paragraph
+from tasks.quotes.speakers import named_before
+
+__all__ = [
+    "COMPONENT",
+    "OPENERS",
+    "PARTIAL_PARSER",
+    "PartialParser",
+    "Quote",
+    "assign_keys",
+    "extract_quotes",
+    "find_marked",
+    "named_before",
+    "opener_start",
+    "parsed_runs",
+    "past_closer",
+    "quote_component",
+    "quote_key",
+    "quotes_table",
+    "same_words",
+    "scan_paragraph",
+    "segments",
+]

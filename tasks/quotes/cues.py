@@ -1,0 +1,132 @@
+"""Cue words and kinds: the verbs that attribute speech, beliefs and stances, and the Cue shape.
+
+A cue is the word (or mark) that attributes content to a speaker: a speech verb introduces
+quotes and reported speech, a belief verb only reported content, a stance verb takes the content
+as its object. ``is_cue`` tells a cue verb from the same word in a name or a headline.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from spacy.tokens import Span, Token
+
+from tasks.quotes.text import text_of
+
+# Speech verbs: they introduce direct quotes as well as reported speech.
+SPEECH_VERBS = (
+    "say tell add warn stress urge ask state reiterate insist note explain claim announce "
+    "declare write report argue recall reply respond acknowledge admit confirm deny describe "
+    "tweet post vow pledge promise predict suggest highlight demand threaten caution estimate "
+    "accuse dismiss denounce call cite agree echo allege assert contend maintain complain "
+    "concede emphasize emphasise observe remark comment mention testify disclose reveal "
+    "indicate signal propose recommend joke boast lament blame criticize criticise "
+    "praise question wonder conclude forecast charge assure guarantee speculate shout chant "
+    "yell scream whisper continue quip retort interject muse scoff plead lash "
+    "announce"
+)
+
+# Beliefs, intentions and findings: PolNeAR counts them as attributions, but they do not
+# introduce a quotation.
+BELIEF_VERBS = (
+    "believe think expect hope fear worry want plan intend seek feel know show find learn "
+    "doubt suspect consider hold see decide refuse vow pledge"
+)
+
+# Verbs of stance and finding whose direct object is the attributed content ("called the report
+# “outrageous”", "the poll showed a slimmer lead", "criticised the decision").
+OBJECT_VERBS = (
+    "call describe dismiss denounce criticize criticise praise accuse blame cite show find want "
+    "propose recommend announce demand seek support oppose reject welcome condemn deny "
+    "acknowledge admit confirm predict promise pledge question mention highlight emphasize "
+    "emphasise stress reveal estimate applaud endorse prefer defend back favor favour slam "
+    "blast attack label hail tout decry bemoan lament"
+)
+IRREGULAR = {
+    "say": ("said",),
+    "tell": ("told",),
+    "write": ("wrote", "written"),
+    "think": ("thought",),
+    "feel": ("felt",),
+    "know": ("knew", "known"),
+    "show": ("shown",),
+    "find": ("found",),
+    "learn": ("learnt",),
+    "hold": ("held",),
+    "see": ("saw", "seen"),
+    "seek": ("sought",),
+    "lash": ("lashed",),
+    "speak": ("spoke", "spoken"),
+}
+
+
+def verb_forms(verbs: str) -> set[str]:
+    """Return the word forms of base verbs: base, -s, -ed, -ing and irregular pasts."""
+    out: set[str] = set()
+    for v in verbs.split():
+        stem = v[:-1] if v.endswith("e") else v
+        third = v + "es" if v.endswith(("s", "sh", "ch", "x", "o")) else v + "s"
+        past = v + "d" if v.endswith("e") else v + "ed"
+        if v.endswith("y") and v[-2] not in "aeiou":
+            third, past = v[:-1] + "ies", v[:-1] + "ied"
+        out |= {v, third, past, stem + "ing", *IRREGULAR.get(v, ())}
+    return out
+
+
+# Verbs of speaking about something: the topic after "about", "on", "of" or "to" is the content.
+TOPIC_VERBS = "talk speak comment refer respond react testify tweet brag rail"
+TOPIC_PREPS = {"about", "on", "of", "against", "to"}
+SPEECH = verb_forms(SPEECH_VERBS + " " + TOPIC_VERBS)
+BELIEF = verb_forms(BELIEF_VERBS) - SPEECH
+STANCE = verb_forms(OBJECT_VERBS) - SPEECH - BELIEF
+CUES = SPEECH | BELIEF | STANCE
+SUBJECTS = {"nsubj", "nsubjpass"}
+CONTENT_DEPS = {"ccomp"}
+
+# Verbs whose infinitive complement is the attributed content ("wants to", "urged X to").
+XCOMP_CUES = verb_forms("want plan intend seek hope expect urge ask call vow pledge promise refuse")
+OBJECT_CUES = verb_forms(OBJECT_VERBS)
+
+# Verbs of saying whose content may follow without a clean clause in the parse.
+SAY_CUES = verb_forms("say tell add note argue claim insist warn explain")
+MIN_INDIRECT_WORDS = 3
+NOUN_DEPS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "compound", "conj", "appos"}
+
+
+class Cue(NamedTuple):
+    """Where a cue stands (characters) and the speaker span it names, if any."""
+
+    start: int
+    end: int
+    speaker: Span | None
+
+    @property
+    def at(self) -> tuple[int, int]:
+        """Return the cue's character range."""
+        return (self.start, self.end)
+
+
+def cue_token(token: Token, speaker: Span | None) -> Cue:
+    """Return the Cue of a cue word with its speaker."""
+    return Cue(token.idx, token.idx + len(token.text), speaker)
+
+
+def is_cue(token: Token, words: set[str]) -> bool:
+    """Return whether a token is a cue verb: a listed word form, not part of a name."""
+    return (
+        token.lower_ in words
+        and not token.ent_type_
+        and token.dep_ not in {"amod", "compound", "nmod"}
+        and not (token.is_title and token.i > token.sent.start and not in_headline(token))
+        and not (token.is_upper and len(token) > 1)  # a capitalised headline word
+    )
+
+
+def in_headline(token: Token) -> bool:
+    """Return whether a token is in a Title Case first line ("Obama Says Museum Will Open")."""
+    text = text_of(token.doc)
+    end = text.find("\n")
+    if not 0 <= token.idx < end:
+        return False
+    words = text[:end].split()
+    return sum(w[:1].isupper() for w in words) >= 0.6 * len(words)

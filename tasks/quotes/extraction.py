@@ -1,0 +1,181 @@
+"""Quote extraction: marked quotes and reported speech of a parsed doc as Quote rows.
+
+``extract_quotes`` joins what the other modules find, resolving speakers in text order so "he
+added" sees the speakers before it; ``quotes_table`` turns a batch's quotes into table rows with
+their keys clustered over the batch.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pyarrow as pa
+from spacy.tokens import Doc
+
+from tasks.quotes.cues import CUES, Cue
+from tasks.quotes.keys import assign_keys, quote_key
+from tasks.quotes.marked import governing_verb, join_continued, marked_cue
+from tasks.quotes.reported import (
+    Attribution,
+    close_over,
+    covered,
+    find_attributions,
+    fragment_hosts,
+    reach_quote,
+)
+from tasks.quotes.spans import Marked, find_marked, is_title, join_interrupted, quote_type
+from tasks.quotes.speakers import Resolver, fallback_speaker
+from tasks.quotes.text import text_of, token_at
+from warehouse.schemas import QUOTES
+
+MIN_UNCUED_WORDS = 6  # shorter marked text without a cue is a title or scare quote
+
+
+class Quote(NamedTuple):
+    """One quote or reported statement in an article's cleaned body."""
+
+    start_char: int
+    end_char: int
+    text: str
+    quote_type: str
+    speaker: str | None
+    speaker_text: str | None
+    speaker_start: int | None
+    speaker_end: int | None
+    cue: str | None
+    cue_start: int | None
+    cue_end: int | None
+    confidence: float
+    quote_key: str
+
+
+def build_quote(
+    doc: Doc,
+    resolver: Resolver,
+    start: int,
+    end: int,
+    kind: str,
+    cue: Cue | None,
+    base: float,
+) -> Quote:
+    """Assemble a Quote, resolving its speaker."""
+    speaker = cue.speaker if cue is not None else None
+    name, confidence = resolver.resolve(speaker) if speaker is not None else (None, 0.3)
+    if speaker is None and cue is None and kind != "indirect":
+        name = resolver.last_person  # a paragraph of quotation continues the last speaker
+        confidence = 0.3 if name else 0.1
+    confidence *= base if cue is not None else 0.5
+    text = text_of(doc)[start:end]
+    return Quote(
+        start,
+        end,
+        text,
+        kind,
+        name,
+        speaker.text if speaker is not None else None,
+        speaker.start_char if speaker is not None else None,
+        speaker.end_char if speaker is not None else None,
+        text_of(doc)[cue.start : cue.end] if cue is not None else None,
+        cue.start if cue is not None else None,
+        cue.end if cue is not None else None,
+        round(min(1.0, max(0.0, confidence)), 2),
+        quote_key(text),
+    )
+
+
+def extract_quotes(doc: Doc) -> list[Quote]:
+    """Return direct, partial and reported quotes of a parsed document in text order."""
+    resolver = Resolver(doc)
+    marked = join_continued(doc, join_interrupted(doc, find_marked(text_of(doc))))
+    clauses = reported_clauses(doc, marked)
+    items: list[tuple[int, Marked | Attribution]] = [(q.start, q) for q in marked]
+    items += [(a.start, a) for a in own_attributions(doc, clauses)]
+    # Resolve in text order of the cue, so "he added" sees the speakers before it.
+    quotes: list[Quote] = []
+    for _, item in sorted(items, key=lambda x: x[0]):
+        if isinstance(item, Attribution):
+            cue = Cue(*item.cue, item.speaker)
+            quotes.append(build_quote(doc, resolver, item.start, item.end, "indirect", cue, 1.0))
+            continue
+        quote = marked_quote(doc, resolver, item, clauses)
+        if quote is not None:
+            quotes.append(quote)
+    return sorted(quotes, key=lambda q: (q.start_char, q.end_char))
+
+
+def reported_clauses(doc: Doc, marked: list[Marked]) -> list[Attribution]:
+    """Return every reported clause, nested ones included: each may hold a quoted fragment."""
+    reported = [
+        reach_quote(doc, close_over(text_of(doc), a, marked), marked)
+        for a in find_attributions(doc)
+        if not covered(a, marked)
+    ]
+    return reported + fragment_hosts(doc, marked, reported)
+
+
+def own_attributions(doc: Doc, clauses: list[Attribution]) -> list[Attribution]:
+    """Return the clauses whose cue word is not inside another clause's content.
+
+    "He says he thinks X", "said the mayor called it a fraud": a cue inside another
+    attribution's content is part of what was said, not an attribution of its own.
+    """
+    return [
+        a
+        for a in clauses
+        if not (
+            text_of(doc)[a.cue[0] : a.cue[1]].lower() in CUES
+            and any(o is not a and o.start <= a.cue[0] < o.end for o in clauses)
+        )
+    ]
+
+
+def marked_quote(
+    doc: Doc, resolver: Resolver, item: Marked, clauses: list[Attribution]
+) -> Quote | None:
+    """Return a marked quote with its cue, or None for a title or an uncued scare quote."""
+    hosts = [a for a in clauses if a.start <= item.start and item.end <= a.end]
+    # The innermost clause holds the words' own speaker: in "X called on Iran “to end
+    # support”, the Elysee said" the fragment is X's.
+    host = min(hosts, key=lambda a: a.end - a.start) if hosts else None
+    if host is not None:
+        cue, base = host_cue(doc, item, host), 0.9
+    else:
+        cue, base = marked_cue(doc, item), 1.0
+    text = text_of(doc)[item.start : item.end]
+    if item.start >= item.end or not text.strip():
+        return None
+    if cue is None and len(text.split()) < MIN_UNCUED_WORDS:
+        return None
+    if host is None and is_title(text):
+        return None
+    if cue is None:
+        cue = governing_verb(doc, item)
+    return build_quote(doc, resolver, item.start, item.end, quote_type(doc, item), cue, base)
+
+
+def host_cue(doc: Doc, item: Marked, host: Attribution) -> Cue:
+    """Return the cue of the clause around a fragment, naming a speaker beside it if it has none."""
+    speaker = host.speaker
+    cue = token_at(doc, host.cue[0])
+    if speaker is None and cue.idx == host.cue[0]:
+        speaker = fallback_speaker(doc, item, cue)
+    return Cue(*host.cue, speaker)
+
+
+def quotes_table(article_ids: list[str], quotes: list[list[Quote]]) -> pa.Table:
+    """Return quote rows for articles in the quotes schema, with keys clustered over the batch."""
+    rows: dict[str, list] = {name: [] for name in QUOTES.names}
+    flat = [Quote(*q) for found in quotes for q in found]
+    # Only quoted words are clustered: reported speech is a paraphrase and keeps its own key.
+    marked = [i for i, q in enumerate(flat) if q.quote_type != "indirect"]
+    clustered = dict(zip(marked, assign_keys([flat[i].text for i in marked]), strict=True))
+    keys = iter(clustered.get(i, q.quote_key) for i, q in enumerate(flat))
+    for article_id, found in zip(article_ids, quotes, strict=True):
+        for idx, q in enumerate(found):
+            q = Quote(*q)._replace(quote_key=next(keys))
+            rows["article_id"].append(article_id)
+            rows["quote_idx"].append(idx)
+            rows["run_id"].append(None)
+            for name, value in q._asdict().items():
+                rows[name].append(value)
+    return pa.table(rows, schema=QUOTES)

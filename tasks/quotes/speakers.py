@@ -1,0 +1,303 @@
+"""Speakers: the span that names who speaks for a cue, and its resolution to a name.
+
+Speakers are resolved through the entity mentions (titles stripped, short names expanded);
+pronouns and bare "he added" resolve to the nearest earlier speaker, else the nearest earlier
+person (or organisation, for "it"/"they").
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Doc, Span, Token
+
+from tasks.quotes.cues import SUBJECTS, Cue
+from tasks.quotes.spans import CLOSERS, MARK_TOKENS, Marked, inside
+from tasks.quotes.text import mentions_of, text_of, token_at
+
+PERSON_PRONOUNS = {"he", "she", "i"}
+GROUP_PRONOUNS = {"they", "it", "we"}
+
+# Documents that "say" on behalf of whoever issued them ("X released a letter that says").
+DOCUMENTS = {"statement", "letter", "memo", "release", "email", "tweet", "post", "ad", "video"}
+RELATIVES = {"who", "which", "that"}
+NOT_SUBJECTS = {"n’t", "n't", "what"}
+
+
+def noun_phrase(token: Token) -> Span:
+    """Return the span of a subject: the token with its modifiers, compounds and appositions."""
+    doc = token.doc
+    left = token.left_edge.i
+    right = token.i
+    for child in token.rights:
+        if child.dep_ in {"compound", "flat", "appos"} or (
+            child.dep_ == "prep" and child.text == "of"
+        ):
+            right = max(right, child.right_edge.i)
+    while right > left and doc[right].is_punct:
+        right -= 1
+    for i in range(right, left, -1):  # never run back over a paragraph break
+        if "\n" in doc[i - 1].text_with_ws or doc[i - 1].is_space:
+            left = i
+            break
+    return doc[left : right + 1]
+
+
+class Resolver:
+    """Resolve speaker spans to names, remembering the last speakers for pronouns."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.mentions = mentions_of(doc)
+        self.last_person: str | None = None
+        self.last_group: str | None = None
+        self.titles = self.person_titles()
+
+    def person_titles(self) -> list[tuple[int, set[str], str]]:
+        """Return (position, title words, name) for people introduced with a title.
+
+        "White House national security spokesman John Kirby" lets a later "the White House
+        spokesman" resolve to John Kirby.
+        """
+        out = []
+        for m in self.mentions:
+            if m.label != "PERSON":
+                continue
+            span = self.doc.char_span(m.start_char, m.end_char, alignment_mode="expand")
+            if span is None or not len(span):
+                continue
+            left = span.root.left_edge.i
+            words = {t.lower_ for t in self.doc[left : span.start] if t.is_alpha}
+            words -= {"the", "a", "an"}
+            if words:
+                out.append((m.start_char, words, m.canonical))
+        return out
+
+    def entity_at_root(self, span: Span) -> tuple[str, str] | None:
+        """Return (canonical, label) of the entity holding the head of a speaker span."""
+        root = span.root
+        for m in self.mentions:
+            if m.start_char <= root.idx < m.end_char and m.label in {
+                "PERSON",
+                "ORG",
+                "GPE",
+                "NORP",
+                "FAC",
+            }:
+                return m.canonical, m.label
+        for label in ("PERSON", "ORG"):  # "Kirby, the spokesman": the name sits in an appositive
+            for m in self.mentions:
+                if (
+                    span.start_char <= m.start_char
+                    and m.end_char <= span.end_char
+                    and m.label == label
+                ):
+                    return m.canonical, label
+        return None
+
+    def titled_person(self, span: Span) -> str | None:
+        """Return the person last introduced with a title that covers the span's words."""
+        words = {t.lower_ for t in span if t.is_alpha} - {"the", "a", "an"}
+        if not words or span.root.lower_ not in words:
+            return None
+        found = [n for pos, title, n in self.titles if pos < span.start_char and words <= title]
+        return found[-1] if found else None
+
+    def before(self, position: int, labels: set[str]) -> str | None:
+        """Return the canonical name of the last entity of some labels before a position."""
+        found = [m for m in self.mentions if m.label in labels and m.end_char <= position]
+        return found[-1].canonical if found else None
+
+    def resolve(self, span: Span) -> tuple[str | None, float]:
+        """Return the speaker's name and a confidence for a speaker span."""
+        lower = span.text.lower()
+        root = span.root
+        if lower in RELATIVES and root.head.dep_ == "relcl" and root.head.head is not root.head:
+            return self.resolve(noun_phrase(root.head.head))  # "Kirby, who said"
+        if lower in PERSON_PRONOUNS:
+            name = self.last_person or self.before(span.start_char, {"PERSON"})
+            return name, 0.7 if name else 0.3
+        if lower in GROUP_PRONOUNS:
+            name = self.last_group or self.before(span.start_char, {"ORG", "GPE"})
+            return name, 0.5 if name else 0.3
+        found = self.entity_at_root(span)
+        if found:
+            name, label = found
+            if label == "PERSON":
+                self.last_person = name
+            else:
+                self.last_group = name
+            return name, 0.9
+        person = self.titled_person(span)
+        if person:
+            self.last_person = person
+            return person, 0.75
+        name = re.sub(r"^(?:the|a|an)\s+", "", span.text, flags=re.IGNORECASE)
+        self.last_group = name
+        return name, 0.6
+
+
+def after_break(speaker: Span, cue: Token) -> Span:
+    """Return the words before the cue in its paragraph when the parse took a subject from the one
+    before (a time stamp "4:40 p.m." over "Rubio says")."""
+    doc = cue.doc
+    if speaker.end <= cue.i and "\n" in text_of(doc)[speaker.end_char : cue.idx]:
+        start = max(t.i for t in doc[speaker.end : cue.i] if "\n" in t.text_with_ws) + 1
+        if 0 < cue.i - start <= 8:
+            return doc[start : cue.i]
+    return speaker
+
+
+def speaker_of(cue: Token) -> Span | None:
+    """Return the speaker span of a cue verb from the parse."""
+    if cue.lower_ == "quoted":  # "AFP quoted Kirby as saying"
+        objects = [c for c in cue.children if c.dep_ == "dobj"]
+        if objects:
+            return noun_phrase(objects[0])
+    if asked_not_asking(cue):
+        return None
+    for find in (subject_speaker, agent_speaker, owner_speaker):
+        speaker = find(cue)
+        if speaker is not None:
+            return speaker
+    return head_speaker(cue)
+
+
+def asked_not_asking(cue: Token) -> bool:
+    """Return whether "asked" names the one asked: "Asked about X, Lund said", "Lund was asked"."""
+    return cue.lower_ == "asked" and (
+        any(c.dep_ in {"nsubjpass", "auxpass"} for c in cue.children)
+        or (cue.dep_ == "advcl" and not any(c.dep_ == "nsubj" for c in cue.children))
+    )
+
+
+def subject_speaker(cue: Token) -> Span | None:
+    """Return the cue's subject: "Lund said"."""
+    subjects = [c for c in cue.children if c.dep_ in SUBJECTS and c.lower_ not in NOT_SUBJECTS]
+    if len(subjects) > 1 and subjects[1].i < cue.i:
+        subjects = subjects[1:]  # "The port, the mayor said, will reopen": the nearer one speaks
+    if not subjects:
+        return None
+    if subjects[0].lower_ in RELATIVES:  # "Kirby, who said ...": the resolver follows it
+        return cue.doc[subjects[0].i : subjects[0].i + 1]
+    return after_break(noun_phrase(subjects[0]), cue)
+
+
+def agent_speaker(cue: Token) -> Span | None:
+    """Return the agent of a passive cue: "was told by Lund"."""
+    agents = [c for c in cue.children if c.dep_ == "agent"]
+    objects = [c for c in agents[0].children if c.dep_ == "pobj"] if agents else []
+    return noun_phrase(objects[0]) if objects else None
+
+
+def owner_speaker(cue: Token) -> Span | None:
+    """Return the owner of a cue noun: "Trump's claim that ...", "her remark that ..."."""
+    owners = [c for c in cue.children if c.dep_ == "poss"]
+    return noun_phrase(owners[0]) if owners else None
+
+
+def head_speaker(cue: Token) -> Span | None:
+    """Return the speaker of the verb or document a subject-less cue hangs from."""
+    head = cue.head
+    if cue.dep_ == "pcomp" and head.head.lower_ == "quoted":  # "quoted Kirby as saying"
+        return speaker_of(head.head)
+    if cue.dep_ == "pcomp" and head.dep_ == "prep" and head.head.i != head.i:
+        return speaker_of(head.head)  # "ended by saying": the speaker is the verb's subject
+    if cue.dep_ in {"conj", "advcl", "xcomp"} and head.i != cue.i:
+        return speaker_of(head) if head.lower_ != cue.lower_ else None  # "..., adding"
+    if cue.dep_ in {"acl", "relcl"} and head.i != cue.i:
+        return issuer(head) or noun_phrase(head)
+    return None
+
+
+def issuer(document: Token) -> Span | None:
+    """Return who put out a document that speaks: "the Council issued a statement saying"."""
+    if document.lower_.rstrip("s") not in DOCUMENTS or document.dep_ != "dobj":
+        return None
+    subjects = [c for c in document.head.children if c.dep_ in SUBJECTS]
+    return noun_phrase(subjects[0]) if subjects else None
+
+
+def according_to(token: Token) -> Cue | None:
+    """Return the cue of "according to X", X its speaker."""
+    if token.lower_ != "according" or token.i + 1 >= len(token.doc):
+        return None
+    to = token.nbor()
+    if to.lower_ != "to":
+        return None
+    objects = [c for c in to.children if c.dep_ == "pobj"] or [
+        c for c in token.children if c.dep_ == "pobj"
+    ]
+    if not objects:
+        return None
+    return Cue(token.idx, to.idx + len(to.text), noun_phrase(objects[0]))
+
+
+def speaker_between(doc: Doc, quote_end: int, cue: Token) -> Span | None:
+    """Return the name between a quote and its cue when the parse gave the cue no subject.
+
+    "“...,” Lund, 58, told the paper": the words after the closing mark, up to the cue, name the
+    speaker (a name or a pronoun first, a short phrase, all in the paragraph).
+    """
+    text = text_of(doc)
+    words = [t for t in doc[token_at(doc, quote_end).i : cue.i] if t.idx >= quote_end]
+    words = [t for t in words if not (t.is_punct and t.text in CLOSERS)]
+    while words and words[0].is_punct:
+        words.pop(0)
+    if (
+        not words
+        or len(words) > 12
+        or "\n" in text[quote_end : cue.idx]
+        or not (words[0].is_title or words[0].lower_ in PERSON_PRONOUNS | GROUP_PRONOUNS)
+        or any(t.text in ".?!;" or t.text in MARK_TOKENS for t in words)
+    ):
+        return None
+    end = words[-1].i
+    while end > words[0].i and doc[end].is_punct:
+        end -= 1
+    return doc[words[0].i : end + 1]
+
+
+def named_before(doc: Doc, parts: tuple[tuple[int, int], ...], cue: Token) -> Span | None:
+    """Return the last person or organisation named before a cue in its sentence, outside the quote.
+
+    The fallback for a cue the parse left without a subject: "Col. Ann Ruiz, a spokeswoman in
+    Basra, said, “...”" or "“...,” Ann Ruiz, wearing a “Vote” pin, said".
+    """
+    start = max(cue.sent.start_char, max((e for _, e in parts if e <= cue.idx), default=0))
+    found = [
+        m
+        for m in mentions_of(doc)
+        if start <= m.start_char
+        and m.end_char <= cue.idx
+        and m.label in {"PERSON", "ORG"}
+        and not inside(parts, m.start_char)
+    ]
+    if not found:
+        return None
+    # a person before an organisation: "President Obama, opening the Museum of X, said"
+    found = [m for m in found if m.label == "PERSON"] or found
+    return doc.char_span(found[-1].start_char, found[-1].end_char, alignment_mode="expand")
+
+
+def speaker_after(doc: Doc, cue: Token) -> Span | None:
+    """Return the name right after an inverted cue the parse left without a subject.
+
+    "“...,” said Lena Ruiz, a teacher": the person or organisation named next is the speaker.
+    """
+    nxt = cue.i + 1
+    if nxt >= len(doc) or "\n" in cue.text_with_ws:
+        return None
+    for m in mentions_of(doc):
+        if m.start_char == doc[nxt].idx and m.label in {"PERSON", "ORG"}:
+            return doc.char_span(m.start_char, m.end_char, alignment_mode="expand")
+    return None
+
+
+def fallback_speaker(doc: Doc, quote: Marked, cue: Token) -> Span | None:
+    """Return the name beside a quote's cue that the parse gave no subject."""
+    speaker = None
+    ends = [e for _, e in quote.parts if e <= cue.idx]
+    if ends:  # the cue follows the quote or one of its parts
+        speaker = speaker_between(doc, max(ends), cue) or speaker_after(doc, cue)
+    return speaker or named_before(doc, quote.parts, cue)
