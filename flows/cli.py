@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from tasks.nlp import DEFAULT_MODEL
+from tasks.components.nlp import DEFAULT_MODEL
 
 app = typer.Typer(
     help="wiredesk: turn news wires into clean, deduplicated Parquet tables.",
@@ -113,9 +113,7 @@ def run(
     warehouse: WarehouseOption = None,
     model: ModelOption = None,
     batch_files: Annotated[int, typer.Option(help="Files per batch.")] = 500,
-    n_process: Annotated[
-        int, typer.Option(help="spaCy worker processes (0: one per core).")
-    ] = 0,
+    n_process: Annotated[int, typer.Option(help="spaCy worker processes (0: one per core).")] = 0,
     task_runner: Annotated[
         str, typer.Option(help="Where extraction batches run: 'threads' or 'dask'.")
     ] = "threads",
