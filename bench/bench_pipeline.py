@@ -165,8 +165,8 @@ def bare_main(folder: str, model: str, n_process: int, naive: bool, numpy_gemm: 
     import spacy
     from threadpoolctl import threadpool_limits
 
+    from tasks.components.nlp import use_numpy_gemm
     from tasks.extract import MAX_CHARS, UNUSED
-    from tasks.nlp import use_numpy_gemm
 
     texts = [p.read_text(encoding="utf-8")[:MAX_CHARS] for p in sorted(Path(folder).glob("*.txt"))]
     if naive:  # the textbook way: every component, one process, one call per article

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tasks.components.quotes import OPENERS, Quote, opener_start, past_closer
 from tasks.extract import load_nlp, model_name
-from tasks.quotes import OPENERS, Quote, opener_start, past_closer
 
 THRESHOLDS = (0.3, 0.8)
 # A quotation mark, not an apostrophe: ’ and ' between letters ("Trump’s", "don’t") are not.

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from tasks.nlp import DEFAULT_MODEL
+from tasks.components.nlp import DEFAULT_MODEL
 
 app = typer.Typer(
     help="wiredesk: turn news wires into clean, deduplicated Parquet tables.",

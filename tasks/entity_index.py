@@ -1,8 +1,8 @@
 """Entity index: one entity_key per real-world name across articles and wires.
 
 Each mention's canonical name (already stripped of titles and expanded within its article by
-tasks/entities.py) is folded (case, accents, punctuation) and matched against the entities
-the warehouse already holds:
+tasks/components/entities.py) is folded (case, accents, punctuation) and matched against the
+entities the warehouse already holds:
 
 1. the same folded name or alias within the same key class → that entity;
 2. else a multi-word name of the same label with as many words, sharing at least one word

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 from prefect import task
 
-from tasks.nlp import (
+from tasks.components.nlp import (
     DEFAULT_MODEL,
     UNUSED,
     Found,
@@ -111,7 +111,8 @@ def extract_articles(
     chosen = [i for i, lang in enumerate(languages) if lang in ENGLISH]
     if not chosen:  # nothing to parse: no model load, no worker start
         return MENTIONS.empty_table(), QUOTES.empty_table()
-    from tasks import entities, quotes  # the parent needs only their row builders, not a model
+    # The parent needs only their row builders, not a model.
+    from tasks.components import entities, quotes
 
     ids = articles["article_id"].to_pylist()
     bodies = articles["body"].to_pylist()

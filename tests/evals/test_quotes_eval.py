@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from evals.quotes import Gold, load_folder, overlap, score_article
 from flows.cli import app
-from tasks.quotes import Quote
+from tasks.components.quotes import Quote
 from tests.conftest import EVAL, need
 
 POLNEAR_DEV = EVAL / "polnear" / "dev"

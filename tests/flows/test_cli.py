@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tasks.nlp import DEFAULT_MODEL
+from tasks.components.nlp import DEFAULT_MODEL
 
 runner = CliRunner()
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import spacy
 from spacy.tokens import Doc, Span
 
-from tasks.entities import (
+from tasks.components.entities import (
     fix_labels,
     line_ids,
     propagate,
@@ -115,7 +115,7 @@ def test_spans_lose_articles_possessives_and_what_follows_a_bracket():
 def test_a_pipeline_without_a_parser_keeps_its_sentences_through_case_restoration():
     import spacy
 
-    from tasks import entities, quotes
+    from tasks.components import entities, quotes
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")

@@ -4,7 +4,7 @@ import pytest
 from spacy.lang.en import English
 from spacy.tokens import Doc
 
-from tasks.quotes import (
+from tasks.components.quotes import (
     Quote,
     assign_keys,
     extract_quotes,
@@ -534,7 +534,7 @@ def test_partial_parse_parses_cue_sentences_as_alone_and_flattens_the_rest(nlp):
 def test_full_parse_on_request_and_for_a_pipeline_without_a_parser(monkeypatch):
     import spacy
 
-    from tasks.nlp import DEFAULT_MODEL, load_nlp, parses_alone
+    from tasks.components.nlp import DEFAULT_MODEL, load_nlp, parses_alone
 
     monkeypatch.setenv("WIREDESK_FULL_PARSE", "1")
     full = load_nlp.__wrapped__(DEFAULT_MODEL)  # uncached: the shared pipeline stays as it is

@@ -5,9 +5,9 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from tasks.quotes.extraction import extract_quotes
-from tasks.quotes.parser import PartialParser
-from tasks.quotes.text import OFFSETS_KEY, TEXT_KEY, ensure_extension
+from tasks.components.quotes.extraction import extract_quotes
+from tasks.components.quotes.parser import PartialParser
+from tasks.components.quotes.text import OFFSETS_KEY, TEXT_KEY, ensure_extension
 
 COMPONENT = "wiredesk_quotes"
 PARTIAL_PARSER = "wiredesk_partial_parser"

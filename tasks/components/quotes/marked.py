@@ -11,10 +11,10 @@ import re
 
 from spacy.tokens import Doc, Token
 
-from tasks.quotes.cues import SPEECH, SUBJECTS, Cue, cue_token, is_cue
-from tasks.quotes.spans import Marked, inside, opener_start, past_closer
-from tasks.quotes.speakers import according_to, fallback_speaker, speaker_of
-from tasks.quotes.text import mentions_of, text_of, token_at
+from tasks.components.quotes.cues import SPEECH, SUBJECTS, Cue, cue_token, is_cue
+from tasks.components.quotes.spans import Marked, inside, opener_start, past_closer
+from tasks.components.quotes.speakers import according_to, fallback_speaker, speaker_of
+from tasks.components.quotes.text import mentions_of, text_of, token_at
 
 
 def marked_cue(doc: Doc, quote: Marked) -> Cue | None:

@@ -12,10 +12,10 @@ from typing import NamedTuple
 import pyarrow as pa
 from spacy.tokens import Doc
 
-from tasks.quotes.cues import CUES, Cue
-from tasks.quotes.keys import assign_keys, quote_key
-from tasks.quotes.marked import governing_verb, join_continued, marked_cue
-from tasks.quotes.reported import (
+from tasks.components.quotes.cues import CUES, Cue
+from tasks.components.quotes.keys import assign_keys, quote_key
+from tasks.components.quotes.marked import governing_verb, join_continued, marked_cue
+from tasks.components.quotes.reported import (
     Attribution,
     close_over,
     covered,
@@ -23,9 +23,15 @@ from tasks.quotes.reported import (
     fragment_hosts,
     reach_quote,
 )
-from tasks.quotes.spans import Marked, find_marked, is_title, join_interrupted, quote_type
-from tasks.quotes.speakers import Resolver, fallback_speaker
-from tasks.quotes.text import text_of, token_at
+from tasks.components.quotes.spans import (
+    Marked,
+    find_marked,
+    is_title,
+    join_interrupted,
+    quote_type,
+)
+from tasks.components.quotes.speakers import Resolver, fallback_speaker
+from tasks.components.quotes.text import text_of, token_at
 from warehouse.schemas import QUOTES
 
 MIN_UNCUED_WORDS = 6  # shorter marked text without a cue is a title or scare quote

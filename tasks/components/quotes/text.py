@@ -12,7 +12,7 @@ from spacy.attrs import IDX, LOWER
 from spacy.tokens import Doc, Token
 
 from tasks.common import token_words
-from tasks.entities import Mention
+from tasks.components.entities import Mention
 
 TEXT_KEY = "wd_text"  # doc.user_data caches: the text and token offsets, read many times per doc
 OFFSETS_KEY = "wd_offsets"
@@ -58,7 +58,10 @@ def tokens_in(doc: Doc, words: set[str]) -> list[Token]:
 
 def mentions_of(doc: Doc) -> list[Mention]:
     """Return the entity component's mentions of a doc as Mention rows (plain tuples too)."""
-    return [m if isinstance(m, Mention) else Mention(*m) for m in doc._.wd_mentions or []]
+    mentions = doc._.wd_mentions or []
+    if not mentions or isinstance(mentions[0], Mention):  # the component's own: no copy
+        return mentions
+    return [Mention(*m) for m in mentions]
 
 
 def ensure_extension() -> None:

@@ -8,12 +8,18 @@ into Quote rows and ``keys`` gives the same quoted words one key across wires. `
 registers the spaCy component and the partial parser (``parser``).
 """
 
-from tasks.quotes.component import COMPONENT, PARTIAL_PARSER, quote_component
-from tasks.quotes.extraction import Quote, extract_quotes, quotes_table
-from tasks.quotes.keys import assign_keys, quote_key, same_words
-from tasks.quotes.parser import PartialParser, parsed_runs, segments
-from tasks.quotes.spans import OPENERS, find_marked, opener_start, past_closer, scan_paragraph
-from tasks.quotes.speakers import named_before
+from tasks.components.quotes.component import COMPONENT, PARTIAL_PARSER, quote_component
+from tasks.components.quotes.extraction import Quote, extract_quotes, quotes_table
+from tasks.components.quotes.keys import assign_keys, quote_key, same_words
+from tasks.components.quotes.parser import PartialParser, parsed_runs, segments
+from tasks.components.quotes.spans import (
+    OPENERS,
+    find_marked,
+    opener_start,
+    past_closer,
+    scan_paragraph,
+)
+from tasks.components.quotes.speakers import named_before
 
 __all__ = [
     "COMPONENT",

@@ -11,9 +11,9 @@ import re
 
 from spacy.tokens import Doc, Span, Token
 
-from tasks.quotes.cues import SUBJECTS, Cue
-from tasks.quotes.spans import CLOSERS, MARK_TOKENS, Marked, inside
-from tasks.quotes.text import mentions_of, text_of, token_at
+from tasks.components.quotes.cues import SUBJECTS, Cue
+from tasks.components.quotes.spans import CLOSERS, MARK_TOKENS, Marked, inside
+from tasks.components.quotes.text import mentions_of, text_of, token_at
 
 PERSON_PRONOUNS = {"he", "she", "i"}
 GROUP_PRONOUNS = {"they", "it", "we"}

@@ -15,8 +15,8 @@ from spacy.tokens import Doc
 from spacy.util import minibatch
 
 from tasks.common import token_spaces, token_words
-from tasks.quotes.cues import CUES
-from tasks.quotes.spans import MARK_TOKENS, QUOTE_MARK
+from tasks.components.quotes.cues import CUES
+from tasks.components.quotes.spans import MARK_TOKENS, QUOTE_MARK
 
 SENTENCE_ENDS = {".", "!", "?"}
 TRAILING_MARKS = {"”", "»"}  # a closing mark after . ! ? ends the sentence with it

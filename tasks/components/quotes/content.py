@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span, Token
 
-from tasks.quotes.cues import (
+from tasks.components.quotes.cues import (
     CONTENT_DEPS,
     CUES,
     OBJECT_CUES,
@@ -21,8 +21,8 @@ from tasks.quotes.cues import (
     XCOMP_CUES,
     is_cue,
 )
-from tasks.quotes.spans import QUOTE_MARK
-from tasks.quotes.text import span_end, strip_range, text_of, token_at
+from tasks.components.quotes.spans import QUOTE_MARK
+from tasks.components.quotes.text import span_end, strip_range, text_of, token_at
 
 Range = tuple[int, int]  # a content's start and end characters
 

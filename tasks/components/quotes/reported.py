@@ -13,10 +13,23 @@ from typing import NamedTuple
 
 from spacy.tokens import Doc, Span, Token
 
-from tasks.quotes.content import clause_end, clip_to_paragraph, content_of, sentence_content
-from tasks.quotes.cues import BELIEF, CUES, MIN_INDIRECT_WORDS, NOUN_DEPS, SPEECH, Cue, is_cue
-from tasks.quotes.marked import marked_cue
-from tasks.quotes.spans import (
+from tasks.components.quotes.content import (
+    clause_end,
+    clip_to_paragraph,
+    content_of,
+    sentence_content,
+)
+from tasks.components.quotes.cues import (
+    BELIEF,
+    CUES,
+    MIN_INDIRECT_WORDS,
+    NOUN_DEPS,
+    SPEECH,
+    Cue,
+    is_cue,
+)
+from tasks.components.quotes.marked import marked_cue
+from tasks.components.quotes.spans import (
     CLOSERS,
     QUOTE_MARK,
     Marked,
@@ -25,8 +38,8 @@ from tasks.quotes.spans import (
     past_closer,
     quote_type,
 )
-from tasks.quotes.speakers import according_to, named_before, speaker_of
-from tasks.quotes.text import span_end, strip_range, text_of, token_at, tokens_in
+from tasks.components.quotes.speakers import according_to, named_before, speaker_of
+from tasks.components.quotes.text import span_end, strip_range, text_of, token_at, tokens_in
 
 
 class Attribution(NamedTuple):

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from spacy.tokens import Span, Token
 
-from tasks.quotes.text import text_of
+from tasks.components.quotes.text import text_of
 
 # Speech verbs: they introduce direct quotes as well as reported speech.
 SPEECH_VERBS = (

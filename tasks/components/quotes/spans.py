@@ -13,9 +13,9 @@ from typing import NamedTuple
 
 from spacy.tokens import Doc
 
-from tasks.quotes.cues import SPEECH, SUBJECTS
-from tasks.quotes.keys import STOPWORDS
-from tasks.quotes.text import text_of
+from tasks.components.quotes.cues import SPEECH, SUBJECTS
+from tasks.components.quotes.keys import STOPWORDS
+from tasks.components.quotes.text import text_of
 
 QUOTE_MARK = re.compile("[“”\"«»]|''")
 TWO_APOSTROPHES = "''"  # some papers (the NYT among them) write a double quote mark as ''

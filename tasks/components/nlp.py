@@ -48,7 +48,7 @@ def load_nlp(model: str) -> Language:
     """Load a pipeline once per process with only the components extraction needs."""
     import spacy
 
-    from tasks import entities, quotes  # registers the components
+    from tasks.components import entities, quotes  # registers the components
 
     try:
         nlp = spacy.load(model, exclude=list(UNUSED))
