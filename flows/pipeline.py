@@ -141,6 +141,8 @@ def ingest_flow(
         # batches are deduplicated and loaded one at a time, in order, by this process.
         pending: deque[Pending] = deque()
         warm = not parses_here()
+        # On Dask the cluster's workers are the parallelism: each parses in its own process.
+        processes = 1 if warm else n_process
 
         def done(label: str, counts: Counts) -> None:
             total.add(counts)
@@ -163,7 +165,7 @@ def ingest_flow(
                 warm = True
             cleaned = clean(spec, ingested)
             selected = select_new(spec, cleaned, root)
-            extraction = extract.submit(spec, selected, model, n_process)
+            extraction = extract.submit(spec, selected, model, processes)
             pending.append(Pending(spec, ingested, cleaned, selected, extraction))
             if len(pending) >= IN_FLIGHT:
                 item = pending.popleft()
