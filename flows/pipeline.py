@@ -150,8 +150,14 @@ def ingest_flow(
             update_progress_artifact(progress_id, 100.0 * bar.done / bar.batches)
             logger.info("batch %s: %s", label, counts)
 
-        for spec in specs:
-            ingested = ingest(spec, source, fmt, root, web, tuple(urls or ()))
+        parts = (
+            part
+            for spec in specs
+            for part in ingest(spec, source, fmt, root, web, tuple(urls or ()))
+        )
+        for spec, ingested in parts:
+            if spec.part:  # a batch that goes on in parts: the bar counts each part
+                bar.batches += 1
             if not ingested.count("read"):
                 # Every file is in the raw archive, which a batch's commit fills together with
                 # its articles, or every page answered 304: nothing to clean, parse or load.

@@ -35,6 +35,9 @@ from warehouse.schemas import RAW
 STAGE = "ingest"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # feeds and JSON Lines files holding many items
 PAGES_PER_BATCH = 100  # pages fetched per batch: their bodies are held until the batch is staged
+# Documents one batch carries through clean, extract, dedup and load: a feed or JSON Lines file
+# of 100,000 items goes on in parts of this size, so memory does not grow with one file.
+MAX_DOCUMENTS = 2000
 MAX_ITEM_FILE_BYTES = 8 * 1024 * 1024  # files holding one article
 BATCH_BYTES = 64 * 1024 * 1024  # bounds the bytes one batch holds in memory
 # The first and last batches are small: spaCy's workers start parsing soon after the run starts,
@@ -326,11 +329,52 @@ def read_polled(polled: Polled, warehouse: Warehouse | None) -> Batch:
     return batch
 
 
-def stage_polled(spec: BatchSpec, batch: Batch, fetches: pa.Table) -> Staged:
-    """Stage what a poll step read, with its requests and their counts."""
-    read = len(batch.documents) + len(batch.rejects)
-    tables = batch_tables(batch) | {"fetches": fetches}
-    return stage(spec, "ingest", tables, skipped=batch.skipped, read=read)
+def stage_polled(spec: BatchSpec, batch: Batch, fetches: pa.Table) -> Parts:
+    """Stage what a poll step read, with its requests."""
+    return stage_parts(spec, batch, {"fetches": fetches})
+
+
+Parts = tuple[tuple[BatchSpec, Staged], ...]
+
+
+def split_documents(documents: list[Document], size: int) -> list[list[Document]]:
+    """Split documents in parts of about size, keeping every version of an item in one part."""
+    groups: dict[tuple[str, str], list[Document]] = {}
+    for document in documents:
+        key = (document.source, document.item_uri or document.source_item_id)
+        groups.setdefault(key, []).append(document)
+    parts: list[list[Document]] = [[]]
+    for group in groups.values():
+        if parts[-1] and len(parts[-1]) + len(group) > size:
+            parts.append([])
+        parts[-1].extend(group)
+    return parts
+
+
+def stage_parts(spec: BatchSpec, batch: Batch, extra: dict[str, pa.Table] | None = None) -> Parts:
+    """Stage a read batch, in parts of at most MAX_DOCUMENTS documents when it holds more.
+
+    The raw rows and the extra tables go with the last part: a file counts as received only
+    once all its documents are loaded, so a run that stops between parts reads it again.
+    Rejects go with the first.
+    """
+    groups = split_documents(batch.documents, MAX_DOCUMENTS)
+    specs = spec.parts(len(groups))
+    staged = []
+    for number, (part, documents) in enumerate(zip(specs, groups, strict=True)):
+        last = number == len(groups) - 1
+        keys = {(d.source, d.item_uri or d.source_item_id) for d in documents}
+        piece = Batch(
+            documents=documents,
+            rejects=batch.rejects if number == 0 else [],
+            raw=batch.raw if last else None,
+            skipped=batch.skipped if last else 0,
+            history={k: v for k, v in batch.history.items() if k in keys},
+        )
+        tables = batch_tables(piece) | ((extra or {}) if last else {})
+        read = len(piece.documents) + len(piece.rejects)
+        staged.append((part, stage(part, "ingest", tables, skipped=piece.skipped, read=read)))
+    return tuple(staged)
 
 
 @task(
@@ -348,8 +392,8 @@ def ingest(
     warehouse_root: str,
     web: WebOptions | None = None,
     urls: tuple[str, ...] = (),
-) -> Staged:
-    """Read a batch of input files, or fetch a batch of pages, and stage its documents."""
+) -> Parts:
+    """Read a batch of input files, or fetch a batch of pages, and stage it (in parts)."""
     warehouse = Warehouse(warehouse_root)
     if spec.kind == "listing":  # the poll read it already
         listing = staged_input(spec)
@@ -362,9 +406,7 @@ def ingest(
             spec, read_polled(polled, warehouse), fetches_table(polled.fetches, source)
         )
     files = [Path(f) for f in spec.files]
-    batch = read_documents(files, source, fmt, warehouse, spec.received_at)
-    read = len(batch.documents) + len(batch.rejects)
-    return stage(spec, "ingest", batch_tables(batch), skipped=batch.skipped, read=read)
+    return stage_parts(spec, read_documents(files, source, fmt, warehouse, spec.received_at))
 
 
 @task(name="poll", task_run_name="poll-{label}")

@@ -237,8 +237,7 @@ def load(
         already_loaded=selected.count("already"),
         skipped=ingested.count("skipped"),
     )
-    commit_id = f"{run_id}-{spec.number:05d}"
-    return commit_batch(Warehouse(warehouse_root), commit_id, run_id, rows)
+    return commit_batch(Warehouse(warehouse_root), spec.commit_id(run_id), run_id, rows)
 
 
 @task(name="load-fetches", task_run_name="load-fetches-{spec.label}", **IO_RETRIES)
@@ -247,8 +246,8 @@ def load_fetches(spec: BatchSpec, run_id: str, warehouse_root: str, ingested: St
     fetches = ingested.optional("fetches")
     if fetches is None or fetches.num_rows == 0:
         return Counts(documents_skipped=ingested.count("skipped"))
-    commit_id = f"{run_id}-{spec.number:05d}"
-    Warehouse(warehouse_root).commit(commit_id, {"fetches": with_run_id(fetches, run_id)})
+    fetched = {"fetches": with_run_id(fetches, run_id)}
+    Warehouse(warehouse_root).commit(spec.commit_id(run_id), fetched)
     return Counts(documents_skipped=ingested.count("skipped"), **request_counts(fetches))
 
 

@@ -15,7 +15,7 @@ import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -75,6 +75,23 @@ class BatchSpec:
     workdir: str
     received_at: datetime
     kind: str = "files"  # files: paths to read; listing, pages: inputs staged by a poll
+    part: int = 0  # a batch whose files hold more than MAX_DOCUMENTS goes on in parts
+
+    def commit_id(self, run_id: str) -> str:
+        """Return the id of this batch's (or part's) commit in a run."""
+        return f"{run_id}-{self.number:05d}" + (f"-{self.part:05d}" if self.part else "")
+
+    def parts(self, count: int) -> list[BatchSpec]:
+        """Return the specs of a batch split in count parts, each with its staging folder."""
+        if count <= 1:
+            return [self]
+        found = []
+        for part in range(count):
+            folder = Path(self.workdir) / f"part-{part:05d}"
+            folder.mkdir(exist_ok=True)
+            label = f"{self.label}.{part + 1}of{count}"
+            found.append(replace(self, part=part, label=label, workdir=str(folder)))
+        return found
 
 
 @dataclass(frozen=True, slots=True)
