@@ -32,7 +32,7 @@ from tasks.load import Counts, load, load_fetches, record, select_new
 from tasks.report import digest_run, markdown, table_rows
 from tasks.staging import BatchSpec, Staged, clear_staging
 from tasks.web import WebOptions
-from warehouse import Warehouse
+from warehouse import Warehouse, WarehouseError
 
 SAMPLE_INBOX = Path(__file__).resolve().parents[1] / "samples" / "inbox"
 DEFAULT_WAREHOUSE = "data/warehouse"
@@ -95,8 +95,11 @@ def record_failure(flow: Flow, run: FlowRun, state: State) -> None:
     flow_run_logger(run, flow).error("wiredesk run failed: %s", reason)
     root = warehouse_root(run.parameters.get("warehouse"))
     now = datetime.now(UTC)
-    with Warehouse(root).lock(wait_seconds=60):
-        record.fn(root, str(run.id), run.start_time or now, now, "failed", Counts(), reason)
+    try:
+        with Warehouse(root).lock(wait_seconds=60):
+            record.fn(root, str(run.id), run.start_time or now, now, "failed", Counts(), reason)
+    except WarehouseError as err:  # a damaged or busy warehouse: the run's logs keep the reason
+        flow_run_logger(run, flow).error("the failure is not in the runs table: %s", err)
 
 
 @flow(
