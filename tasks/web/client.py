@@ -12,6 +12,7 @@ import asyncio
 import ipaddress
 import random
 import socket
+import threading
 import time
 import zlib
 from collections.abc import AsyncIterator
@@ -30,6 +31,7 @@ MAX_ROBOTS_BYTES = 512 * 1024  # Google reads the first 500 KiB of a robots.txt
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 30.0  # seconds a Retry-After may hold one request back
 MAX_CRAWL_DELAY = 30.0
+ROBOTS_TTL = 3600.0  # seconds a read robots.txt is trusted by later fetchers of this process
 PER_HOST = 2
 REDIRECTS = {301, 302, 303, 307, 308}
 RETRYABLE = {"connection_error"}  # and 5xx, 429: see retryable()
@@ -126,6 +128,9 @@ class Refused(Exception):
         self.detail = detail or reason
 
 
+Robots = Protego | bool  # rules, True (allow all) or False (deny all)
+
+
 @dataclass(slots=True)
 class Host:
     """Politeness state of one host: its request slots, next start time and robots rules."""
@@ -134,7 +139,7 @@ class Host:
     pace: asyncio.Lock = field(default_factory=asyncio.Lock)
     robots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     next_start: float = 0.0
-    robots: Protego | bool | None = None  # rules, True (allow all), False (deny all), None: unread
+    robots: Robots | None = None  # None: not read yet
     delay: float = 0.0
 
 
@@ -231,6 +236,25 @@ def gunzip_capped(data: bytes, limit: int) -> bytes:
     if len(out) > limit or decoder.unconsumed_tail:
         raise Refused("too_large", f"more than {limit} bytes once decompressed")
     return out
+
+
+_robots: dict[tuple[str, str], tuple[float, Robots]] = {}  # (origin, agent) -> (time read, rules)
+_robots_guard = threading.Lock()
+
+
+def cached_robots(origin: str, agent: str) -> Robots | None:
+    """Return the robots rules this process read for a host within ROBOTS_TTL, if any."""
+    with _robots_guard:
+        found = _robots.get((origin, agent))
+    if found is None or time.monotonic() - found[0] > ROBOTS_TTL:
+        return None
+    return found[1]
+
+
+def remember_robots(origin: str, agent: str, rules: Robots) -> None:
+    """Keep a host's robots rules for the next fetchers of this process (the next batches)."""
+    with _robots_guard:
+        _robots[(origin, agent)] = (time.monotonic(), rules)
 
 
 class Fetcher:
@@ -383,7 +407,11 @@ class Fetcher:
         host = self.host(url)
         async with host.robots_lock:
             if host.robots is None:
-                host.robots = await self.read_robots(origin_of(url) + "/robots.txt")
+                origin = origin_of(url)
+                host.robots = cached_robots(origin, self.agent)
+                if host.robots is None:
+                    host.robots = await self.read_robots(origin + "/robots.txt")
+                    remember_robots(origin, self.agent, host.robots)
                 if isinstance(host.robots, Protego):
                     delay = host.robots.crawl_delay(self.agent) or 0.0
                     host.delay = min(float(delay), MAX_CRAWL_DELAY)
@@ -391,7 +419,7 @@ class Fetcher:
             return host.robots
         return host.robots.can_fetch(url, self.agent)
 
-    async def read_robots(self, url: str) -> Protego | bool:
+    async def read_robots(self, url: str) -> Robots:
         """Fetch robots.txt: rules on 200, allow all on 4xx, else deny all (RFC 9309)."""
         fetch = await self.get(url, "robots")
         if fetch.ok:
