@@ -36,8 +36,9 @@ STAGE = "ingest"
 MAX_FILE_BYTES = 64 * 1024 * 1024  # feeds and JSON Lines files holding many items
 PAGES_PER_BATCH = 100  # pages fetched per batch: their bodies are held until the batch is staged
 # Documents one batch carries through clean, extract, dedup and load: a feed or JSON Lines file
-# of 100,000 items goes on in parts of this size, so memory does not grow with one file.
-MAX_DOCUMENTS = 2000
+# of 100,000 items goes on in parts of this size, so memory does not grow with one file; it
+# matches the default files per batch, so a batch carries at most about 500 documents either way.
+MAX_DOCUMENTS = 500
 MAX_ITEM_FILE_BYTES = 8 * 1024 * 1024  # files holding one article
 BATCH_BYTES = 64 * 1024 * 1024  # bounds the bytes one batch holds in memory
 # The first and last batches are small: spaCy's workers start parsing soon after the run starts,
