@@ -235,6 +235,12 @@ def build_site(
         (folder / "articles" / f"{article.slug}.html").write_text(page, "utf-8")
     (folder / "feed.xml").write_text(feed_xml(articles, list(extra_links)), "utf-8")
     (folder / "sitemap.xml").write_text(sitemap_xml(articles), "utf-8")
+    (folder / "sitemap-index.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<sitemap><loc>sitemap.xml</loc></sitemap></sitemapindex>\n",
+        "utf-8",
+    )
     (folder / "robots.txt").write_text("User-agent: *\nDisallow: /hostile/private/\n", "utf-8")
     return articles
 

@@ -202,7 +202,7 @@ FETCHES = pa.schema(
         ("source", pa.string()),
         ("url", pa.string()),
         ("final_url", pa.string()),  # after redirects
-        ("kind", pa.string()),  # robots | source (a configured URL or a sitemap) | page
+        ("kind", pa.string()),  # robots | source (configured URL, sitemap) | index | page
         ("status", pa.int32()),  # null when no answer came
         ("bytes", pa.int64()),  # body size after decompression
         ("elapsed_ms", pa.int32()),

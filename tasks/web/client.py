@@ -74,7 +74,7 @@ class Fetch:
     """The outcome of one request (redirects included): a fetches row and maybe a body."""
 
     url: str
-    kind: str  # robots | listing | page
+    kind: str  # robots | source (a configured URL or a sitemap) | index (sitemap index) | page
     fetched_at: datetime
     final_url: str | None = None
     status: int | None = None

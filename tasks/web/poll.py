@@ -78,6 +78,7 @@ class Known:
     last_modified: str | None
     item_id: str | None
     links: list[str]
+    kind: str = "source"  # index: a sitemap index, whose links are sitemaps, not pages
 
 
 @dataclass(slots=True)
@@ -109,7 +110,8 @@ def known_fetches(warehouse: Warehouse | None, urls: list[str]) -> dict[str, Kno
     """
     if warehouse is None or not urls:
         return {}
-    columns = ["url", "status", "reason", "etag", "last_modified", "item_id", "links", "fetched_at"]
+    columns = ["url", "kind", "status", "reason", "etag", "last_modified", "item_id", "links",
+               "fetched_at"]  # fmt: skip
     rows = warehouse.read(
         "fetches", columns=columns, filter=pc.field("url").isin(sorted(set(urls)))
     )
@@ -118,7 +120,9 @@ def known_fetches(warehouse: Warehouse | None, urls: list[str]) -> dict[str, Kno
         answered = r["status"] in (200, 304) and r["reason"] is None
         before = known.get(r["url"])
         if answered:
-            known[r["url"]] = Known(r["etag"], r["last_modified"], r["item_id"], r["links"] or [])
+            known[r["url"]] = Known(
+                r["etag"], r["last_modified"], r["item_id"], r["links"] or [], r["kind"]
+            )
         elif before is None:
             known[r["url"]] = Known(None, None, r["item_id"], [])
         if r["item_id"]:
@@ -126,12 +130,25 @@ def known_fetches(warehouse: Warehouse | None, urls: list[str]) -> dict[str, Kno
     return known
 
 
+@dataclass(slots=True)
+class KnownUrls:
+    """What the fetches table holds of the URLs a poll meets, read as they are met."""
+
+    warehouse: Warehouse | None
+    urls: dict[str, Known] = field(default_factory=dict)
+
+    def load(self, urls: list[str]) -> None:
+        """Read what is stored of URLs not read yet."""
+        self.urls |= known_fetches(self.warehouse, [u for u in urls if u not in self.urls])
+
+
 def survey(
     urls: list[str], source: str | None, options: WebOptions, warehouse: Warehouse | None
 ) -> Polled:
     """Fetch the configured URLs; return their documents, rejects, requests and pages to fetch."""
     polled = Polled()
-    known = known_fetches(warehouse, urls)
+    known = KnownUrls(warehouse)
+    known.load(urls)
     fetcher = Fetcher(options, trusted=set(urls))
 
     async def run() -> None:
@@ -148,7 +165,7 @@ def survey(
             job.etag, job.last_modified = stored[job.url].etag, stored[job.url].last_modified
             job.item_id = job.item_id or stored[job.url].item_id
         job.item_id = job.item_id or safe_id(job.url, stable_id(job.url))
-    polled.jobs = list({job.url: job for job in polled.jobs}.values())  # listed twice: once
+    polled.jobs = list({job.url: job for job in polled.jobs}.values())  # listed twice: one job
     polled.batch.raw = raw_table(polled.raw_rows)
     return polled
 
@@ -158,19 +175,23 @@ async def visit(
     url: str,
     source: str | None,
     options: WebOptions,
-    known: dict[str, Known],
+    known: KnownUrls,
     polled: Polled,
     depth: int = 0,
     parent: str | None = None,
 ) -> None:
     """Fetch one listing or page URL and add what it holds to polled."""
-    stored = known.get(url)
+    stored = known.urls.get(url)
     validators = Validators(stored.etag, stored.last_modified) if stored else None
     fetch = await fetcher.get(url, "source", validators, parent_url=parent)
     wire = source_name(url, source)
     if fetch.not_modified:  # unchanged: no parsing; its pages are revalidated one by one
         fetch.links = list(stored.links) if stored else []
-        polled.jobs += [Job(link, None, url) for link in fetch.links]
+        if stored and stored.kind == "index":
+            fetch.kind = "index"
+            await visit_sitemaps(fetcher, fetch.links, source, options, known, polled, depth, url)
+        else:
+            polled.jobs += [Job(link, None, url) for link in fetch.links]
         return
     item_id = safe_id(url, stable_id(url))
     if not fetch.ok:
@@ -191,11 +212,8 @@ async def visit(
         polled.batch.rejects.append(Reject(wire, item_id, STAGE, reason, f"{url}: {err}"[:300]))
         return
     if listing.kind == "sitemapindex":
-        children = listing.sitemaps[:MAX_SITEMAPS] if depth < MAX_SITEMAP_DEPTH else []
-        fetch.links = children
-        await asyncio.gather(
-            *(visit(fetcher, c, source, options, known, polled, depth + 1, url) for c in children)
-        )
+        fetch.kind, fetch.links = "index", listing.sitemaps[:MAX_SITEMAPS]
+        await visit_sitemaps(fetcher, fetch.links, source, options, known, polled, depth, url)
         return
     origin = Origin(source, wire, safe_text(url), item_id)
     raw_id = None
@@ -210,6 +228,25 @@ async def visit(
         document = entry.document(origin)
         document.raw_id = raw_id
         polled.batch.documents.append(document)
+
+
+async def visit_sitemaps(
+    fetcher: Fetcher,
+    sitemaps: list[str],
+    source: str | None,
+    options: WebOptions,
+    known: KnownUrls,
+    polled: Polled,
+    depth: int,
+    index: str,
+) -> None:
+    """Visit the sitemaps a sitemap index lists, with their stored validators."""
+    if depth >= MAX_SITEMAP_DEPTH:
+        return
+    known.load(sitemaps)
+    await asyncio.gather(
+        *(visit(fetcher, u, source, options, known, polled, depth + 1, index) for u in sitemaps)
+    )
 
 
 def failure(wire: str, item_id: str, fetch: Fetch) -> Reject:

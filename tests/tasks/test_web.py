@@ -10,10 +10,19 @@ import pytest
 from scripts.live_site import LiveSite, build_site
 from tasks.formats import parse
 from tasks.formats.base import Origin
-from tasks.web import WebOptions, check_url, fetch_pages, is_url, survey, web_options
+from tasks.web import (
+    WebOptions,
+    check_url,
+    fetch_pages,
+    fetches_table,
+    is_url,
+    survey,
+    web_options,
+)
 from tasks.web.client import Fetch, Fetcher, is_public
 from tasks.web.listing import body_kind, is_teaser, read_listing
 from tasks.web.poll import run_async
+from warehouse import Warehouse
 
 FAST = WebOptions(min_delay=0, timeout=5)  # the hang route outlasts it; busy CI does not
 CHROME = ("Subscribe", "All rights reserved", "Privacy policy", "Most read", "Sign up")
@@ -67,6 +76,19 @@ def test_sitemap_entries_are_always_followed_with_news_fields(site):
         .jobs[0]
         .url.startswith(site.origin + "/articles/")
     )
+
+
+def test_a_sitemap_index_answered_304_revisits_its_sitemaps(site, tmp_path):
+    warehouse = Warehouse(tmp_path / "wh")
+    index = site.origin + "/sitemap-index.xml"
+    first = survey([index], "live", FAST, warehouse)
+    assert len(first.jobs) == 12
+    warehouse.commit("poll-1", {"fetches": fetches_table(first.fetches, "live")})
+    second = survey([index], "live", FAST, warehouse)
+    answers = {f.url.rsplit("/", 1)[1]: (f.kind, f.status) for f in second.fetches}
+    assert answers["sitemap-index.xml"] == ("index", 304)
+    assert answers["sitemap.xml"] == ("source", 304)
+    assert sorted(j.url for j in second.jobs) == sorted(j.url for j in first.jobs)
 
 
 def test_requests_name_wiredesk_and_accept_compression(site):
