@@ -121,6 +121,8 @@ def test_url_sources_are_configured_and_served_with_their_settings(tmp_path):
     params = deployment_parameters(source, str(tmp_path / "wh"))
     assert params["urls"] == ["https://news.example/feed.xml"] and "paths" not in params
     assert params["web"] == {"follow": "always", "min_delay": 2.5}
+    served = ingest_flow.validate_parameters(params)  # as a scheduled run receives them
+    assert served["web"] == WebOptions(follow="always", min_delay=2.5)
     bad_sources = [
         'kind = "url"\nurl = "ftp://x.example/f"',
         'kind = "url"\nfollow = "maybe"\nurl = "http://x.example/"',
