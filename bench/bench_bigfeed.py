@@ -10,28 +10,23 @@ import argparse
 import html
 import random
 import tempfile
+from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 from bench.bench_pipeline import env, timed, wiredesk
-from scripts.live_site import PEOPLE, PLACES, START
+from evals.synthetic import sentence, vocabulary
+from scripts.live_site import START
 
 TARGET_MIB = 2048
-VERBS = ["opened", "closed", "expanded", "reviewed", "delayed", "approved", "cut", "renamed"]
-THINGS = ["bridge", "school", "clinic", "depot", "market", "harbour", "library", "stadium"]
 
 
-def item(number: int, rng: random.Random) -> str:
-    """Return one RSS item: a short report of its own, with its own numbers and names."""
-    place, person = rng.choice(PLACES), rng.choice(PEOPLE)
-    thing, verb = rng.choice(THINGS), rng.choice(VERBS)
-    body = (
-        f"{place} {verb} the {thing} after {rng.randint(2, 40)} weeks, register item {number} "
-        f"shows. “It serves {rng.randint(100, 9000)} a day,” said {person}."
-    )
-    when = format_datetime(START.replace(minute=number % 60))
+def item(number: int, rng: random.Random, words: list[str]) -> str:
+    """Return one RSS item: a one-sentence summary of its own, as feeds carry."""
+    body = sentence(rng, words)
+    when = format_datetime(START + timedelta(seconds=30 * number))
     return (
-        f"<item><title>{place} {thing} {number}</title>"
+        f"<item><title>{html.escape(' '.join(sentence(rng, words).split()[:6]))}</title>"
         f"<guid>bulk-{number}</guid><pubDate>{when}</pubDate>"
         f"<description>{html.escape(body)}</description></item>"
     )
@@ -40,11 +35,12 @@ def item(number: int, rng: random.Random) -> str:
 def write_feed(path: Path, items: int) -> int:
     """Write an RSS feed of items; return its size in bytes."""
     rng = random.Random(7)
+    words = vocabulary(rng)
     with path.open("w", encoding="utf-8") as out:
         out.write('<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>')
         out.write("<title>Bulk</title><link>https://bulk.example/</link>\n")
         for number in range(1, items + 1):
-            out.write(item(number, rng) + "\n")
+            out.write(item(number, rng, words) + "\n")
         out.write("</channel></rss>\n")
     return path.stat().st_size
 
