@@ -352,11 +352,11 @@ def sql(
     """Run DuckDB SQL over every table (one committed snapshot) and print or save the result."""
     import duckdb
 
-    from warehouse import WarehouseError
-    from warehouse.query import default_root, run_sql
+    from warehouse import Warehouse, WarehouseError
+    from warehouse.query import run_sql
 
     try:
-        typer.echo(run_sql(query, default_root(warehouse), out, max_rows))
+        typer.echo(run_sql(query, Warehouse.resolve(warehouse).root, out, max_rows))
     except (duckdb.Error, WarehouseError, ValueError, OSError) as err:
         fail(str(err).splitlines()[0])
 
@@ -367,12 +367,11 @@ def compact(
     target_mb: Annotated[int, typer.Option(help="Merged files grow up to this size.")] = 128,
 ) -> None:
     """Merge small Parquet files; readers never see a row twice or miss one meanwhile."""
-    from warehouse import WarehouseError
+    from warehouse import Warehouse, WarehouseError
     from warehouse.compact import compact as compact_warehouse
-    from warehouse.query import default_root
 
     try:
-        report = compact_warehouse(default_root(warehouse), target_mb * 1024 * 1024)
+        report = compact_warehouse(Warehouse.resolve(warehouse).root, target_mb * 1024 * 1024)
     except (WarehouseError, OSError) as err:
         fail(str(err))
     if not report.snapshot:
@@ -403,13 +402,12 @@ def check(
     ] = False,
 ) -> None:
     """Verify the warehouse against its manifest: missing, stray, truncated or unreadable files."""
-    from warehouse import WarehouseError
+    from warehouse import Warehouse, WarehouseError
     from warehouse.check import check as check_warehouse
     from warehouse.check import repair as repair_warehouse
-    from warehouse.query import default_root
     from warehouse.store import plural
 
-    root = default_root(warehouse)
+    root = Warehouse.resolve(warehouse).folder
     try:
         if repair:
             repaired = repair_warehouse(root)

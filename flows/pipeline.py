@@ -35,7 +35,6 @@ from tasks.web import WebOptions
 from warehouse import Warehouse
 
 SAMPLE_INBOX = Path(__file__).resolve().parents[1] / "samples" / "inbox"
-DEFAULT_WAREHOUSE = "data/warehouse"
 BATCH_FILES = 500
 # Batches submitted to extraction ahead of the single-writer load: enough that spaCy's workers
 # always have a queued batch while this process ingests, cleans, deduplicates and loads.
@@ -49,11 +48,6 @@ class RunReport:
     run_id: str
     warehouse: str
     counts: Counts
-
-
-def warehouse_root(value: str | None = None) -> str:
-    """Return the warehouse root: the given value, WIREDESK_WAREHOUSE, or ./data/warehouse."""
-    return value or os.environ.get("WIREDESK_WAREHOUSE") or DEFAULT_WAREHOUSE
 
 
 def run_name() -> str:
@@ -78,7 +72,7 @@ def start_workers_early(
     # A hint, not a decision: the flow's ingest still decides what is new. A wrong guess costs
     # either a model load for nothing or a later start, never a row.
     inputs = [str(p) for p in paths or [SAMPLE_INBOX]]
-    if not looks_new(inputs, Warehouse(warehouse_root(warehouse)), source):
+    if not looks_new(inputs, Warehouse.resolve(warehouse), source):
         return False
     try:
         warm_up(model or model_name(), n_process)
@@ -93,10 +87,10 @@ def record_failure(flow: Flow, run: FlowRun, state: State) -> None:
 
     reason = str(state.message or state.name)
     flow_run_logger(run, flow).error("wiredesk run failed: %s", reason)
-    root = warehouse_root(run.parameters.get("warehouse"))
+    warehouse = Warehouse.resolve(run.parameters.get("warehouse"))
     now = datetime.now(UTC)
-    with Warehouse(root).lock(wait_seconds=60):
-        record.fn(root, str(run.id), run.start_time or now, now, "failed", Counts(), reason)
+    with warehouse.lock(wait_seconds=60):
+        record.fn(warehouse, str(run.id), run.start_time or now, now, "failed", Counts(), reason)
 
 
 @flow(
@@ -118,21 +112,21 @@ def ingest_flow(
 ) -> RunReport:
     """Ingest files and live URLs into the warehouse, batch by batch, under the writer lock."""
     logger = get_run_logger()
-    root = warehouse_root(warehouse)
+    store = Warehouse.resolve(warehouse)
     model = model or model_name()
     started_at = datetime.now(UTC)
     run_id = current_run_id()
     total = Counts()
     if not gc.get_freeze_count():  # once per process: a served process runs many flow runs
         freeze_heap()
-    with Warehouse(root).lock(wait_seconds=600):
+    with store.lock(wait_seconds=600):
         specs = []
         if paths or not urls:
             inputs = [str(p) for p in paths or [SAMPLE_INBOX]]
-            specs = discover(inputs, batch_files, root, source, fmt)
+            specs = discover(inputs, batch_files, store, source, fmt)
         if urls:
             web = web or WebOptions()
-            specs += poll(urls, source, web, root, len(specs) + 1, source or "live")
+            specs += poll(urls, source, web, store, len(specs) + 1, source or "live")
         progress_id = create_progress_artifact(
             0.0, key="wiredesk-progress", description="Batches loaded in this run"
         )
@@ -149,33 +143,33 @@ def ingest_flow(
             logger.info("batch %s: %s", label, counts)
 
         for spec in specs:
-            ingested = ingest(spec, source, fmt, root, web, tuple(urls or ()))
+            ingested = ingest(spec, source, fmt, store, web, tuple(urls or ()))
             if not ingested.count("read"):
                 # Every file is in the raw archive, which a batch's commit fills together with
                 # its articles, or every page answered 304: nothing to clean, parse or load.
                 if spec.kind == "files":
                     done(spec.label, Counts(documents_skipped=ingested.count("skipped")))
                 else:  # the requests are recorded all the same: they hold the validators
-                    done(spec.label, load_fetches(spec, run_id, root, ingested))
+                    done(spec.label, load_fetches(spec, run_id, store, ingested))
                 continue
             if not warm:  # something new: the workers load the model while this batch is cleaned
                 warm_up(model, n_process)
                 warm = True
             cleaned = clean(spec, ingested)
-            selected = select_new(spec, cleaned, root)
+            selected = select_new(spec, cleaned, store)
             extraction = extract.submit(spec, selected, model, n_process)
             pending.append(Pending(spec, ingested, cleaned, selected, extraction))
             if len(pending) >= IN_FLIGHT:
                 item = pending.popleft()
-                done(item.spec.label, finish_batch(root, run_id, item))
+                done(item.spec.label, finish_batch(store, run_id, item))
         while pending:
             item = pending.popleft()
-            done(item.spec.label, finish_batch(root, run_id, item))
+            done(item.spec.label, finish_batch(store, run_id, item))
         bar.close()
-        record(root, run_id, started_at, datetime.now(UTC), "completed", total)
+        record(store, run_id, started_at, datetime.now(UTC), "completed", total)
         clear_staging(specs)
-        publish_artifacts(root, run_id, total)
-    return RunReport(run_id, root, total)
+        publish_artifacts(store, run_id, total)
+    return RunReport(run_id, store.root, total)
 
 
 @lru_cache(maxsize=1)
@@ -206,19 +200,19 @@ class Pending:
     extraction: PrefectFuture[Staged]
 
 
-def finish_batch(root: str, run_id: str, item: Pending) -> Counts:
+def finish_batch(store: Warehouse, run_id: str, item: Pending) -> Counts:
     """Deduplicate and load one extracted batch, after the batches before it are loaded."""
     import_batch_stages()
     from tasks.dedup import dedup
     from tasks.entity_index import index_entities
 
     extracted = item.extraction.result()
-    deduped = dedup(item.spec, item.selected, extracted, root)
-    indexed = index_entities(item.spec, deduped, extracted, root)
+    deduped = dedup(item.spec, item.selected, extracted, store)
+    indexed = index_entities(item.spec, deduped, extracted, store)
     return load(
         item.spec,
         run_id,
-        root,
+        store,
         item.ingested,
         item.cleaned,
         item.selected,
@@ -228,10 +222,10 @@ def finish_batch(root: str, run_id: str, item: Pending) -> Counts:
     )
 
 
-def publish_artifacts(root: str, run_id: str, total: Counts) -> None:
+def publish_artifacts(store: Warehouse, run_id: str, total: Counts) -> None:
     """Publish the run's summary as markdown and table artifacts with stable keys."""
     counts = {k: v for k, v in asdict(total).items() if isinstance(v, int)}
-    digest = digest_run(Warehouse(root), run_id, counts, total.rejects_by_reason)
+    digest = digest_run(store, run_id, counts, total.rejects_by_reason)
     create_markdown_artifact(
         markdown(digest), key="wiredesk-run-summary", description="What this run added"
     )

@@ -7,10 +7,10 @@ import re
 import sys
 from collections.abc import Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flows.config import Source
+from warehouse import Warehouse
 
 if TYPE_CHECKING:  # the flow and Prefect's deployment classes load on first use: see __getattr__
     from prefect import Flow
@@ -69,13 +69,11 @@ def deployment_parameters(
     source: Source, warehouse: str | None = None, model: str | None = None
 ) -> dict[str, object]:
     """Return the flow parameters one source's runs use."""
-    from flows.pipeline import warehouse_root
-
     # Absolute, so runs do not depend on the directory the serving process was started in.
     params: dict[str, object] = {
         "source": source.name,
         "fmt": source.format,
-        "warehouse": str(Path(warehouse_root(warehouse)).resolve()),
+        "warehouse": str(Warehouse.resolve(warehouse).folder.resolve()),
     }
     if source.urls:
         params |= {"urls": list(source.urls), "web": source.web_settings()}

@@ -345,12 +345,11 @@ def ingest(
     spec: BatchSpec,
     source: str | None,
     fmt: str | None,
-    warehouse_root: str,
+    warehouse: Warehouse,
     web: WebOptions | None = None,
     urls: tuple[str, ...] = (),
 ) -> Staged:
     """Read a batch of input files, or fetch a batch of pages, and stage its documents."""
-    warehouse = Warehouse(warehouse_root)
     if spec.kind == "listing":  # the poll read it already
         listing = staged_input(spec)
         polled = Polled(batch=batch_from(listing))
@@ -372,22 +371,22 @@ def poll(
     urls: list[str],
     source: str | None,
     web: WebOptions,
-    warehouse_root: str,
+    warehouse: Warehouse,
     first: int,
     label: str = "live",
 ) -> list[BatchSpec]:
     """Fetch the configured URLs and split what they list into batches of pages to fetch."""
-    polled = survey(urls, source, web, Warehouse(warehouse_root))
+    polled = survey(urls, source, web, warehouse)
     listing = batch_tables(polled.batch) | {"fetches": fetches_table(polled.fetches, source)}
     inputs = [("listing", listing)]
     for start in range(0, len(polled.jobs), PAGES_PER_BATCH):
         inputs.append(("pages", {"jobs": jobs_table(polled.jobs[start : start + PAGES_PER_BATCH])}))
-    return plan_staged(warehouse_root, inputs, label, first)
+    return plan_staged(warehouse, inputs, label, first)
 
 
 @task(name="discover", task_run_name="discover-inputs")
 def discover(
-    paths: list[str], batch_files: int, warehouse_root: str, source: str | None, fmt: str | None
+    paths: list[str], batch_files: int, warehouse: Warehouse, source: str | None, fmt: str | None
 ) -> list[BatchSpec]:
     """List the input files and split them into batches bounded in files and bytes."""
     missing = [p for p in paths if not Path(p).exists()]
@@ -397,4 +396,4 @@ def discover(
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     batches = ramped(list_inputs(paths), batch_files)
     options = (source or "", fmt or "")
-    return plan(warehouse_root, batches, options, source or "inbox")
+    return plan(warehouse, batches, options, source or "inbox")

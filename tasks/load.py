@@ -196,9 +196,9 @@ def _retryable(state) -> bool:
 
 
 @task(name="select-new", task_run_name="select-new-{spec.label}", **IO_RETRIES, **CACHED)
-def select_new(spec: BatchSpec, cleaned: Staged, warehouse_root: str) -> Staged:
+def select_new(spec: BatchSpec, cleaned: Staged, warehouse: Warehouse) -> Staged:
     """Drop articles the warehouse already holds."""
-    fresh, already = split_new(Warehouse(warehouse_root), cleaned.table("articles"))
+    fresh, already = split_new(warehouse, cleaned.table("articles"))
     return stage(spec, "select", {"articles": fresh}, already=already)
 
 
@@ -213,7 +213,7 @@ def select_new(spec: BatchSpec, cleaned: Staged, warehouse_root: str) -> Staged:
 def load(
     spec: BatchSpec,
     run_id: str,
-    warehouse_root: str,
+    warehouse: Warehouse,
     ingested: Staged,
     cleaned: Staged,
     selected: Staged,
@@ -238,23 +238,23 @@ def load(
         skipped=ingested.count("skipped"),
     )
     commit_id = f"{run_id}-{spec.number:05d}"
-    return commit_batch(Warehouse(warehouse_root), commit_id, run_id, rows)
+    return commit_batch(warehouse, commit_id, run_id, rows)
 
 
 @task(name="load-fetches", task_run_name="load-fetches-{spec.label}", **IO_RETRIES)
-def load_fetches(spec: BatchSpec, run_id: str, warehouse_root: str, ingested: Staged) -> Counts:
+def load_fetches(spec: BatchSpec, run_id: str, warehouse: Warehouse, ingested: Staged) -> Counts:
     """Commit the requests of a batch that read nothing new (every answer a 304 or known)."""
     fetches = ingested.optional("fetches")
     if fetches is None or fetches.num_rows == 0:
         return Counts(documents_skipped=ingested.count("skipped"))
     commit_id = f"{run_id}-{spec.number:05d}"
-    Warehouse(warehouse_root).commit(commit_id, {"fetches": with_run_id(fetches, run_id)})
+    warehouse.commit(commit_id, {"fetches": with_run_id(fetches, run_id)})
     return Counts(documents_skipped=ingested.count("skipped"), **request_counts(fetches))
 
 
 @task(name="record-run", task_run_name="record-run-{run_id}", **IO_RETRIES)
 def record(
-    warehouse_root: str,
+    warehouse: Warehouse,
     run_id: str,
     started_at: datetime,
     finished_at: datetime,
@@ -263,4 +263,4 @@ def record(
     error: str | None = None,
 ) -> None:
     """Record the run in the runs table."""
-    record_run(Warehouse(warehouse_root), run_id, started_at, finished_at, status, counts, error)
+    record_run(warehouse, run_id, started_at, finished_at, status, counts, error)

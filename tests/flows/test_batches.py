@@ -43,7 +43,7 @@ def test_discover_splits_by_ramp_and_still_by_bytes(tmp_path: Path):
     inbox.mkdir()
     for i in range(100):
         (inbox / f"{i:03d}.txt").write_text("x" * 100)
-    specs = discover.fn([str(inbox)], 500, str(tmp_path / "wh"), "wire", None)
+    specs = discover.fn([str(inbox)], 500, Warehouse(tmp_path / "wh"), "wire", None)
     assert [len(s.files) for s in specs] == [32, 36, 32]
     assert [s.label for s in specs] == ["wire-1of3", "wire-2of3", "wire-3of3"]
     assert sorted(f for s in specs for f in s.files) == sorted(str(p) for p in inbox.iterdir())
