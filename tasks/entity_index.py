@@ -29,7 +29,8 @@ from prefect import task
 from rapidfuzz import fuzz
 
 from tasks.common import normalize_for_match, stable_id
-from tasks.staging import CACHED, BatchSpec, Staged, stage
+from tasks.policies import CACHED
+from tasks.staging import BatchSpec, Staged, stage
 from warehouse import Warehouse
 from warehouse.schemas import ENTITIES
 

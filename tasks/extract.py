@@ -25,7 +25,8 @@ from tasks.components.nlp import (
     ready,
     start_worker,
 )
-from tasks.staging import CACHED, BatchSpec, Staged, stage
+from tasks.policies import CACHED
+from tasks.staging import BatchSpec, Staged, stage
 from warehouse.schemas import MENTIONS, QUOTES
 
 __all__ = ["DEFAULT_MODEL", "UNUSED", "ModelNotFound", "load_nlp", "model_name", "parse_texts"]

@@ -12,13 +12,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import task
-from prefect.tasks import exponential_backoff
 
 from tasks.common import Batch, Document, Reject, stable_id
 from tasks.formats import FORMATS, SINGLE_ITEM, Origin, ParseError, detect, parse
 from tasks.formats.base import parse_date, safe_id, safe_text
+from tasks.policies import CACHED_IO, ONCE
 from tasks.staging import (
-    CACHED,
     BatchSpec,
     Staged,
     batch_from,
@@ -336,10 +335,7 @@ def stage_polled(spec: BatchSpec, batch: Batch, fetches: pa.Table) -> Staged:
 @task(
     name="ingest",
     task_run_name="ingest-{spec.label}",
-    retries=2,
-    retry_delay_seconds=exponential_backoff(backoff_factor=1),
-    retry_jitter_factor=0.5,
-    **CACHED,
+    **CACHED_IO,
 )
 def ingest(
     spec: BatchSpec,
@@ -366,7 +362,7 @@ def ingest(
     return stage(spec, "ingest", batch_tables(batch), skipped=batch.skipped, read=read)
 
 
-@task(name="poll", task_run_name="poll-{label}")
+@task(name="poll", task_run_name="poll-{label}", **ONCE)
 def poll(
     urls: list[str],
     source: str | None,
@@ -384,7 +380,7 @@ def poll(
     return plan_staged(warehouse, inputs, label, first)
 
 
-@task(name="discover", task_run_name="discover-inputs")
+@task(name="discover", task_run_name="discover-inputs", **ONCE)
 def discover(
     paths: list[str], batch_files: int, warehouse: Warehouse, source: str | None, fmt: str | None
 ) -> list[BatchSpec]:

@@ -8,11 +8,10 @@ from datetime import datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import task
-from prefect.cache_policies import INPUTS, TASK_SOURCE
-from prefect.tasks import exponential_backoff
 
 from tasks.common import Reject, rejects_table
-from tasks.staging import CACHED, BatchSpec, Staged, rejects_from_table, stage
+from tasks.policies import CACHED_IO, COMMIT, LOAD
+from tasks.staging import BatchSpec, Staged, rejects_from_table, stage
 from warehouse import Warehouse
 from warehouse.schemas import RUNS
 
@@ -176,26 +175,7 @@ def record_run(
     warehouse.commit(f"{run_id}-run", {"runs": pa.Table.from_pylist([row], schema=RUNS)})
 
 
-IO_RETRIES = {
-    "retries": 3,
-    "retry_delay_seconds": exponential_backoff(backoff_factor=1),
-    "retry_jitter_factor": 0.5,
-    "retry_condition_fn": lambda task, run, state: _retryable(state),
-}
-
-
-def _retryable(state) -> bool:
-    """Retry only I/O errors; bad data and bugs fail the same way again."""
-    try:
-        state.result()
-    except OSError:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-@task(name="select-new", task_run_name="select-new-{spec.label}", **IO_RETRIES, **CACHED)
+@task(name="select-new", task_run_name="select-new-{spec.label}", **CACHED_IO)
 def select_new(spec: BatchSpec, cleaned: Staged, warehouse: Warehouse) -> Staged:
     """Drop articles the warehouse already holds."""
     fresh, already = split_new(warehouse, cleaned.table("articles"))
@@ -205,10 +185,7 @@ def select_new(spec: BatchSpec, cleaned: Staged, warehouse: Warehouse) -> Staged
 @task(
     name="load",
     task_run_name="load-{spec.label}",
-    **IO_RETRIES,
-    # The run id names the rows, not what they are: a resumed run reuses a finished load.
-    cache_policy=(INPUTS - "run_id") + TASK_SOURCE,
-    persist_result=True,
+    **LOAD,
 )
 def load(
     spec: BatchSpec,
@@ -241,7 +218,7 @@ def load(
     return commit_batch(warehouse, commit_id, run_id, rows)
 
 
-@task(name="load-fetches", task_run_name="load-fetches-{spec.label}", **IO_RETRIES)
+@task(name="load-fetches", task_run_name="load-fetches-{spec.label}", **COMMIT)
 def load_fetches(spec: BatchSpec, run_id: str, warehouse: Warehouse, ingested: Staged) -> Counts:
     """Commit the requests of a batch that read nothing new (every answer a 304 or known)."""
     fetches = ingested.optional("fetches")
@@ -252,7 +229,7 @@ def load_fetches(spec: BatchSpec, run_id: str, warehouse: Warehouse, ingested: S
     return Counts(documents_skipped=ingested.count("skipped"), **request_counts(fetches))
 
 
-@task(name="record-run", task_run_name="record-run-{run_id}", **IO_RETRIES)
+@task(name="record-run", task_run_name="record-run-{run_id}", **COMMIT)
 def record(
     warehouse: Warehouse,
     run_id: str,

@@ -2,7 +2,7 @@
 
 A batch's key covers its files (path, size, modification time), the run options and a token
 written once into the batch's work folder. Tasks take and return small references to staged
-files, so Prefect can cache them by input (INPUTS + TASK_SOURCE, results persisted): re-running a
+files, so Prefect can cache them by input (tasks/policies.py, results persisted): re-running a
 failed flow run finds the same folder and token, reuses every stage that finished and redoes
 the rest. A completed run deletes its work folders, so a later run over the same input starts
 afresh (and finds the articles already loaded).
@@ -22,15 +22,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from prefect import task
-from prefect.cache_policies import INPUTS, TASK_SOURCE
 
 from tasks.common import Batch, Document, Reject
+from tasks.policies import ONCE
 from warehouse import Warehouse
 from warehouse.schemas import REJECTS, TS
 
 STALE_AFTER_SECONDS = 7 * 24 * 3600
-# Task options for a stage whose output is a pure function of its inputs and code.
-CACHED = {"cache_policy": INPUTS + TASK_SOURCE, "persist_result": True}
 
 DOCUMENTS = pa.schema(
     [
@@ -209,7 +207,7 @@ def clear(specs: list[BatchSpec]) -> None:
         shutil.rmtree(spec.workdir, ignore_errors=True)
 
 
-@task(name="clear-staging", task_run_name="clear-staging")
+@task(name="clear-staging", task_run_name="clear-staging", **ONCE)
 def clear_staging(specs: list[BatchSpec]) -> None:
     """Delete the run's staged batches once every one is loaded."""
     clear(specs)

@@ -29,7 +29,8 @@ from tasks.dedup.copies import find_copies
 from tasks.dedup.pool import Pool, pool_from_signatures, recent_signatures
 from tasks.dedup.signatures import band_keys, minhash_signatures
 from tasks.dedup.story_table import touched_stories, update_stories
-from tasks.staging import CACHED, BatchSpec, Staged, stage
+from tasks.policies import CACHED
+from tasks.staging import BatchSpec, Staged, stage
 from warehouse import Warehouse
 
 __all__ = [
