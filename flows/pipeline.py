@@ -29,13 +29,13 @@ from tasks.common import freeze_heap
 from tasks.extract import ModelNotFound, extract, model_name, warm_up
 from tasks.ingest import discover, ingest, looks_new, poll
 from tasks.load import Counts, load, load_fetches, record, select_new
+from tasks.options import BATCH_FILES, RunOptions
 from tasks.report import digest_run, markdown, table_rows
 from tasks.staging import BatchSpec, Staged, clear_staging
 from tasks.web import WebOptions
 from warehouse import Warehouse
 
 SAMPLE_INBOX = Path(__file__).resolve().parents[1] / "samples" / "inbox"
-BATCH_FILES = 500
 # Batches submitted to extraction ahead of the single-writer load: enough that spaCy's workers
 # always have a queued batch while this process ingests, cleans, deduplicates and loads.
 IN_FLIGHT = 3
@@ -62,20 +62,16 @@ def current_run_id() -> str:
 
 
 def start_workers_early(
-    paths: list[str] | None,
-    source: str | None,
-    warehouse: str | None,
-    model: str | None,
-    n_process: int,
+    paths: list[str] | None, warehouse: str | None, options: RunOptions
 ) -> bool:
     """Start spaCy's workers before the flow runs when the input looks new; return whether."""
     # A hint, not a decision: the flow's ingest still decides what is new. A wrong guess costs
     # either a model load for nothing or a later start, never a row.
     inputs = [str(p) for p in paths or [SAMPLE_INBOX]]
-    if not looks_new(inputs, Warehouse.resolve(warehouse), source):
+    if not looks_new(inputs, Warehouse.resolve(warehouse), options.source):
         return False
     try:
-        warm_up(model or model_name(), n_process)
+        warm_up(options.model or model_name(), options.n_process)
     except ModelNotFound:
         return False  # the flow run fails on it, with its reason recorded in the runs table
     return True
@@ -110,10 +106,20 @@ def ingest_flow(
     urls: list[str] | None = None,
     web: WebOptions | None = None,
 ) -> RunReport:
-    """Ingest files and live URLs into the warehouse, batch by batch, under the writer lock."""
+    """Ingest files and live URLs into the warehouse, batch by batch, under the writer lock.
+
+    The parameters are the run's options (tasks.options.RunOptions) as deployments give them.
+    """
     logger = get_run_logger()
     store = Warehouse.resolve(warehouse)
-    model = model or model_name()
+    options = RunOptions(
+        source=source,
+        fmt=fmt,
+        model=model or model_name(),
+        batch_files=batch_files,
+        n_process=n_process,
+        web=web,
+    )
     started_at = datetime.now(UTC)
     run_id = current_run_id()
     total = Counts()
@@ -123,10 +129,9 @@ def ingest_flow(
         specs = []
         if paths or not urls:
             inputs = [str(p) for p in paths or [SAMPLE_INBOX]]
-            specs = discover(inputs, batch_files, store, source, fmt)
+            specs = discover(inputs, store, options)
         if urls:
-            web = web or WebOptions()
-            specs += poll(urls, source, web, store, len(specs) + 1, source or "live")
+            specs += poll(urls, store, options, len(specs) + 1, source or "live")
         progress_id = create_progress_artifact(
             0.0, key="wiredesk-progress", description="Batches loaded in this run"
         )
@@ -143,7 +148,7 @@ def ingest_flow(
             logger.info("batch %s: %s", label, counts)
 
         for spec in specs:
-            ingested = ingest(spec, source, fmt, store, web, tuple(urls or ()))
+            ingested = ingest(spec, store, options, tuple(urls or ()))
             if not ingested.count("read"):
                 # Every file is in the raw archive, which a batch's commit fills together with
                 # its articles, or every page answered 304: nothing to clean, parse or load.
@@ -153,11 +158,11 @@ def ingest_flow(
                     done(spec.label, load_fetches(spec, run_id, store, ingested))
                 continue
             if not warm:  # something new: the workers load the model while this batch is cleaned
-                warm_up(model, n_process)
+                warm_up(options.model, options.n_process)
                 warm = True
             cleaned = clean(spec, ingested)
             selected = select_new(spec, cleaned, store)
-            extraction = extract.submit(spec, selected, model, n_process)
+            extraction = extract.submit(spec, selected, options)
             pending.append(Pending(spec, ingested, cleaned, selected, extraction))
             if len(pending) >= IN_FLIGHT:
                 item = pending.popleft()

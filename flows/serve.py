@@ -16,8 +16,6 @@ if TYPE_CHECKING:  # the flow and Prefect's deployment classes load on first use
     from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
 
-RUNNER_ENV = "WIREDESK_TASK_RUNNER"
-DASK_ENV = "WIREDESK_DASK_ADDRESS"
 DEFAULT_PORT = 4200
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -28,11 +26,13 @@ class ServeError(RuntimeError):
 
 def served_flow() -> Flow:
     """Return the ingest flow with the task runner the serving process was told to use."""
+    from flows.options import served_options
     from flows.pipeline import ingest_flow
     from flows.runners import make_task_runner
 
-    kind = os.environ.get(RUNNER_ENV, "threads")
-    return ingest_flow.with_options(task_runner=make_task_runner(kind, os.environ.get(DASK_ENV)))
+    options = served_options()
+    runner = make_task_runner(options.task_runner, options.dask_address)
+    return ingest_flow.with_options(task_runner=runner)
 
 
 # Served runs execute in a fresh process that loads `scheduled_ingest` by this entrypoint, so
