@@ -35,7 +35,9 @@ from tasks.staging import BatchSpec, Staged, clear_staging
 from tasks.web import WebOptions
 from warehouse import Warehouse
 
-SAMPLE_INBOX = Path(__file__).resolve().parents[1] / "samples" / "inbox"
+# The bundled sample inbox: samples/inbox in a checkout (flows/sample links to samples/), the
+# copy shipped as package data in an installed wheel.
+SAMPLE_INBOX = (Path(__file__).resolve().parent / "sample" / "inbox").resolve()
 # Batches submitted to extraction ahead of the single-writer load: enough that spaCy's workers
 # always have a queued batch while this process ingests, cleans, deduplicates and loads.
 IN_FLIGHT = 3
