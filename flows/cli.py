@@ -154,42 +154,30 @@ def run(
 ) -> None:
     """Ingest files and live URLs through the pipeline into the warehouse and print the counts."""
     quiet_prefect()
-    fmt = None
-    web_settings = {
+    from flows.config import ConfigError
+    from flows.options import plan_run
+
+    web = {
         "follow": follow,
         "user_agent": user_agent,
         "min_delay": min_delay,
         "timeout": timeout,
         "allow_private": allow_private or None,
     }
-    if source and not paths:  # a configured source brings its own paths and format
-        from flows.config import ConfigError, resolve
-
-        try:
-            configured = resolve(source, config)
-        except ConfigError as err:
-            fail(str(err))
-        if configured is not None:
-            paths, fmt = configured.inputs(), configured.format
-            web_settings = configured.web_settings() | {
-                k: v for k, v in web_settings.items() if v is not None
-            }
-    from tasks.web import check_url, is_url, web_options
-
-    urls = [p for p in paths or [] if is_url(p)]
-    files = [p for p in paths or [] if not is_url(p)]
     try:
-        for url in urls:
-            check_url(url)
-        web = web_options(**web_settings) if urls else None
-    except ValueError as err:
+        planned = plan_run(
+            paths, source, config, model, batch_files, n_process, task_runner, dask_address, web
+        )
+    except (ConfigError, ValueError) as err:
         fail(str(err))
+    files, urls, options = planned.files, planned.urls, planned.options
     missing = [p for p in files if not Path(p).exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}")
     from flows.runners import make_task_runner, start_server_early
 
-    local = task_runner == "threads" and not dask_address  # spaCy's workers run in this process
+    # spaCy's workers run in this process
+    local = options.task_runner == "threads" and not options.dask_address
     server = start_server_early() if local else None
     from tasks.ingest import list_inputs  # imported by the pipeline anyway, while the server boots
 
@@ -210,23 +198,18 @@ def run(
 
     try:
         if local and (files or not urls):  # the workers load the model while the server starts
-            start_workers_early(files or None, source, warehouse, model, n_process)
+            start_workers_early(files or None, warehouse, options)
         api = {}
         if server is not None:  # a flow run must not reach the server before it answers
             server.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
             api = {PREFECT_API_URL: server.api_url}
-        runner = make_task_runner(task_runner, dask_address)
+        runner = make_task_runner(options.task_runner, options.dask_address)
         with temporary_settings(api), tags(f"source:{source or 'inbox'}", "wiredesk"):
             report = ingest_flow.with_options(task_runner=runner)(
                 paths=[str(Path(p)) for p in files] if files else None,
-                source=source,
                 warehouse=warehouse,
-                model=model,
-                batch_files=batch_files,
-                n_process=n_process,
-                fmt=fmt,
                 urls=urls or None,
-                web=web,
+                **options.parameters(),
             )
     except (FileNotFoundError, ModelNotFound, WarehouseError, ValueError) as err:
         fail(str(err))
@@ -295,7 +278,9 @@ def serve(
     """Run each source on its schedule against the Prefect server at PREFECT_API_URL."""
     quiet_prefect()
     from flows.config import ConfigError, config_path, load_config
-    from flows.serve import DASK_ENV, RUNNER_ENV, ServeError, api_url, choose_sources
+    from flows.options import export_runner
+    from flows.serve import ServeError, api_url, choose_sources
+    from tasks.options import RunOptions
 
     try:
         url = api_url()  # first: ephemeral mode has no scheduler, so serving it is pointless
@@ -305,9 +290,7 @@ def serve(
         chosen = choose_sources(load_config(path), names)
         # Served runs start in fresh processes that read their task runner from here; building
         # the deployments below checks these values.
-        os.environ[RUNNER_ENV] = task_runner
-        if dask_address:
-            os.environ[DASK_ENV] = dask_address
+        export_runner(RunOptions(task_runner=task_runner, dask_address=dask_address))
         from flows.serve import build_deployments, describe, serve_deployments
 
         deployments = build_deployments(chosen, warehouse, model)
@@ -352,11 +335,11 @@ def sql(
     """Run DuckDB SQL over every table (one committed snapshot) and print or save the result."""
     import duckdb
 
-    from warehouse import WarehouseError
-    from warehouse.query import default_root, run_sql
+    from warehouse import Warehouse, WarehouseError
+    from warehouse.query import run_sql
 
     try:
-        typer.echo(run_sql(query, default_root(warehouse), out, max_rows))
+        typer.echo(run_sql(query, Warehouse.resolve(warehouse).root, out, max_rows))
     except (duckdb.Error, WarehouseError, ValueError, OSError) as err:
         fail(str(err).splitlines()[0])
 
@@ -367,12 +350,11 @@ def compact(
     target_mb: Annotated[int, typer.Option(help="Merged files grow up to this size.")] = 128,
 ) -> None:
     """Merge small Parquet files; readers never see a row twice or miss one meanwhile."""
-    from warehouse import WarehouseError
+    from warehouse import Warehouse, WarehouseError
     from warehouse.compact import compact as compact_warehouse
-    from warehouse.query import default_root
 
     try:
-        report = compact_warehouse(default_root(warehouse), target_mb * 1024 * 1024)
+        report = compact_warehouse(Warehouse.resolve(warehouse).root, target_mb * 1024 * 1024)
     except (WarehouseError, OSError) as err:
         fail(str(err))
     if not report.snapshot:
@@ -403,13 +385,12 @@ def check(
     ] = False,
 ) -> None:
     """Verify the warehouse against its manifest: missing, stray, truncated or unreadable files."""
-    from warehouse import WarehouseError
+    from warehouse import Warehouse, WarehouseError
     from warehouse.check import check as check_warehouse
     from warehouse.check import repair as repair_warehouse
-    from warehouse.query import default_root
     from warehouse.store import plural
 
-    root = default_root(warehouse)
+    root = Warehouse.resolve(warehouse).folder
     try:
         if repair:
             repaired = repair_warehouse(root)

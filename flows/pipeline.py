@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -29,14 +29,15 @@ from tasks.common import freeze_heap
 from tasks.extract import ModelNotFound, extract, model_name, warm_up
 from tasks.ingest import discover, ingest, looks_new, poll
 from tasks.load import Counts, load, load_fetches, record, select_new
+from tasks.options import BATCH_FILES, RunOptions
 from tasks.report import digest_run, markdown, table_rows
 from tasks.staging import BatchSpec, Staged, clear_staging
 from tasks.web import WebOptions
 from warehouse import Warehouse, WarehouseError
 
-SAMPLE_INBOX = Path(__file__).resolve().parents[1] / "samples" / "inbox"
-DEFAULT_WAREHOUSE = "data/warehouse"
-BATCH_FILES = 500
+# The bundled sample inbox: samples/inbox in a checkout (flows/sample links to samples/), the
+# copy shipped as package data in an installed wheel.
+SAMPLE_INBOX = (Path(__file__).resolve().parent / "sample" / "inbox").resolve()
 # Batches submitted to extraction ahead of the single-writer load: enough that spaCy's workers
 # always have a queued batch while this process ingests, cleans, deduplicates and loads.
 IN_FLIGHT = 3
@@ -51,11 +52,6 @@ class RunReport:
     counts: Counts
 
 
-def warehouse_root(value: str | None = None) -> str:
-    """Return the warehouse root: the given value, WIREDESK_WAREHOUSE, or ./data/warehouse."""
-    return value or os.environ.get("WIREDESK_WAREHOUSE") or DEFAULT_WAREHOUSE
-
-
 def run_name() -> str:
     """Name a flow run after its source and start time, for the Prefect UI."""
     source = flow_run.parameters.get("source") or "inbox"
@@ -68,20 +64,16 @@ def current_run_id() -> str:
 
 
 def start_workers_early(
-    paths: list[str] | None,
-    source: str | None,
-    warehouse: str | None,
-    model: str | None,
-    n_process: int,
+    paths: list[str] | None, warehouse: str | None, options: RunOptions
 ) -> bool:
     """Start spaCy's workers before the flow runs when the input looks new; return whether."""
     # A hint, not a decision: the flow's ingest still decides what is new. A wrong guess costs
     # either a model load for nothing or a later start, never a row.
     inputs = [str(p) for p in paths or [SAMPLE_INBOX]]
-    if not looks_new(inputs, Warehouse(warehouse_root(warehouse)), source):
+    if not looks_new(inputs, Warehouse.resolve(warehouse), options.source):
         return False
     try:
-        warm_up(model or model_name(), n_process)
+        warm_up(options.model or model_name(), options.n_process)
     except ModelNotFound:
         return False  # the flow run fails on it, with its reason recorded in the runs table
     return True
@@ -93,11 +85,12 @@ def record_failure(flow: Flow, run: FlowRun, state: State) -> None:
 
     reason = str(state.message or state.name)
     flow_run_logger(run, flow).error("wiredesk run failed: %s", reason)
-    root = warehouse_root(run.parameters.get("warehouse"))
+    warehouse = Warehouse.resolve(run.parameters.get("warehouse"))
     now = datetime.now(UTC)
     try:
-        with Warehouse(root).lock(wait_seconds=60):
-            record.fn(root, str(run.id), run.start_time or now, now, "failed", Counts(), reason)
+        with warehouse.lock(wait_seconds=60):
+            started = run.start_time or now
+            record.fn(warehouse, str(run.id), started, now, "failed", Counts(), reason)
     except WarehouseError as err:  # a damaged or busy warehouse: the run's logs keep the reason
         flow_run_logger(run, flow).error("the failure is not in the runs table: %s", err)
 
@@ -119,23 +112,32 @@ def ingest_flow(
     urls: list[str] | None = None,
     web: WebOptions | None = None,
 ) -> RunReport:
-    """Ingest files and live URLs into the warehouse, batch by batch, under the writer lock."""
+    """Ingest files and live URLs into the warehouse, batch by batch, under the writer lock.
+
+    The parameters are the run's options (tasks.options.RunOptions) as deployments give them.
+    """
     logger = get_run_logger()
-    root = warehouse_root(warehouse)
-    model = model or model_name()
+    store = Warehouse.resolve(warehouse)
+    options = RunOptions(
+        source=source,
+        fmt=fmt,
+        model=model or model_name(),
+        batch_files=batch_files,
+        n_process=n_process,
+        web=web,
+    )
     started_at = datetime.now(UTC)
     run_id = current_run_id()
     total = Counts()
     if not gc.get_freeze_count():  # once per process: a served process runs many flow runs
         freeze_heap()
-    with Warehouse(root).lock(wait_seconds=600):
+    with store.lock(wait_seconds=600):
         specs = []
         if paths or not urls:
             inputs = [str(p) for p in paths or [SAMPLE_INBOX]]
-            specs = discover(inputs, batch_files, root, source, fmt)
+            specs = discover(inputs, store, options)
         if urls:
-            web = web or WebOptions()
-            specs += poll(urls, source, web, root, len(specs) + 1, source or "live")
+            specs += poll(urls, store, options, len(specs) + 1, source or "live")
         progress_id = create_progress_artifact(
             0.0, key="wiredesk-progress", description="Batches loaded in this run"
         )
@@ -145,7 +147,7 @@ def ingest_flow(
         pending: deque[Pending] = deque()
         warm = not parses_here()
         # On Dask the cluster's workers are the parallelism: each parses in its own process.
-        processes = 1 if warm else n_process
+        parsing = replace(options, n_process=1) if warm else options
 
         def done(label: str, counts: Counts) -> None:
             total.add(counts)
@@ -153,11 +155,7 @@ def ingest_flow(
             update_progress_artifact(progress_id, 100.0 * bar.done / bar.batches)
             logger.info("batch %s: %s", label, counts)
 
-        parts = (
-            part
-            for spec in specs
-            for part in ingest(spec, source, fmt, root, web, tuple(urls or ()))
-        )
+        parts = (part for spec in specs for part in ingest(spec, store, options, tuple(urls or ())))
         for spec, ingested in parts:
             if spec.part:  # a batch that goes on in parts: the bar counts each part
                 bar.batches += 1
@@ -167,26 +165,26 @@ def ingest_flow(
                 if spec.kind == "files":
                     done(spec.label, Counts(documents_skipped=ingested.count("skipped")))
                 else:  # the requests are recorded all the same: they hold the validators
-                    done(spec.label, load_fetches(spec, run_id, root, ingested))
+                    done(spec.label, load_fetches(spec, run_id, store, ingested))
                 continue
             if not warm:  # something new: the workers load the model while this batch is cleaned
-                warm_up(model, n_process)
+                warm_up(options.model, options.n_process)
                 warm = True
             cleaned = clean(spec, ingested)
-            selected = select_new(spec, cleaned, root)
-            extraction = extract.submit(spec, selected, model, processes)
+            selected = select_new(spec, cleaned, store)
+            extraction = extract.submit(spec, selected, parsing)
             pending.append(Pending(spec, ingested, cleaned, selected, extraction))
             if len(pending) >= IN_FLIGHT:
                 item = pending.popleft()
-                done(item.spec.label, finish_batch(root, run_id, item))
+                done(item.spec.label, finish_batch(store, run_id, item))
         while pending:
             item = pending.popleft()
-            done(item.spec.label, finish_batch(root, run_id, item))
+            done(item.spec.label, finish_batch(store, run_id, item))
         bar.close()
-        record(root, run_id, started_at, datetime.now(UTC), "completed", total)
+        record(store, run_id, started_at, datetime.now(UTC), "completed", total)
         clear_staging(specs)
-        publish_artifacts(root, run_id, total)
-    return RunReport(run_id, root, total)
+        publish_artifacts(store, run_id, total)
+    return RunReport(run_id, store.root, total)
 
 
 @lru_cache(maxsize=1)
@@ -217,19 +215,19 @@ class Pending:
     extraction: PrefectFuture[Staged]
 
 
-def finish_batch(root: str, run_id: str, item: Pending) -> Counts:
+def finish_batch(store: Warehouse, run_id: str, item: Pending) -> Counts:
     """Deduplicate and load one extracted batch, after the batches before it are loaded."""
     import_batch_stages()
     from tasks.dedup import dedup
     from tasks.entity_index import index_entities
 
     extracted = item.extraction.result()
-    deduped = dedup(item.spec, item.selected, extracted, root)
-    indexed = index_entities(item.spec, deduped, extracted, root)
+    deduped = dedup(item.spec, item.selected, extracted, store)
+    indexed = index_entities(item.spec, deduped, extracted, store)
     return load(
         item.spec,
         run_id,
-        root,
+        store,
         item.ingested,
         item.cleaned,
         item.selected,
@@ -239,10 +237,10 @@ def finish_batch(root: str, run_id: str, item: Pending) -> Counts:
     )
 
 
-def publish_artifacts(root: str, run_id: str, total: Counts) -> None:
+def publish_artifacts(store: Warehouse, run_id: str, total: Counts) -> None:
     """Publish the run's summary as markdown and table artifacts with stable keys."""
     counts = {k: v for k, v in asdict(total).items() if isinstance(v, int)}
-    digest = digest_run(Warehouse(root), run_id, counts, total.rejects_by_reason)
+    digest = digest_run(store, run_id, counts, total.rejects_by_reason)
     create_markdown_artifact(
         markdown(digest), key="wiredesk-run-summary", description="What this run added"
     )

@@ -7,17 +7,15 @@ import re
 import sys
 from collections.abc import Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flows.config import Source
+from warehouse import Warehouse
 
 if TYPE_CHECKING:  # the flow and Prefect's deployment classes load on first use: see __getattr__
     from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
 
-RUNNER_ENV = "WIREDESK_TASK_RUNNER"
-DASK_ENV = "WIREDESK_DASK_ADDRESS"
 DEFAULT_PORT = 4200
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -28,11 +26,13 @@ class ServeError(RuntimeError):
 
 def served_flow() -> Flow:
     """Return the ingest flow with the task runner the serving process was told to use."""
+    from flows.options import served_options
     from flows.pipeline import ingest_flow
     from flows.runners import make_task_runner
 
-    kind = os.environ.get(RUNNER_ENV, "threads")
-    return ingest_flow.with_options(task_runner=make_task_runner(kind, os.environ.get(DASK_ENV)))
+    options = served_options()
+    runner = make_task_runner(options.task_runner, options.dask_address)
+    return ingest_flow.with_options(task_runner=runner)
 
 
 # Served runs execute in a fresh process that loads `scheduled_ingest` by this entrypoint, so
@@ -69,13 +69,11 @@ def deployment_parameters(
     source: Source, warehouse: str | None = None, model: str | None = None
 ) -> dict[str, object]:
     """Return the flow parameters one source's runs use."""
-    from flows.pipeline import warehouse_root
-
     # Absolute, so runs do not depend on the directory the serving process was started in.
     params: dict[str, object] = {
         "source": source.name,
         "fmt": source.format,
-        "warehouse": str(Path(warehouse_root(warehouse)).resolve()),
+        "warehouse": str(Warehouse.resolve(warehouse).folder.resolve()),
     }
     if source.urls:
         params |= {"urls": list(source.urls), "web": source.web_settings()}

@@ -15,7 +15,8 @@ from prefect import task
 
 from tasks.common import Batch, Document, Reject, normalize_for_match, stable_id
 from tasks.formats.markup import html_to_text, looks_like_html
-from tasks.staging import CACHED, BatchSpec, Staged, batch_from, rejects_to_table, stage
+from tasks.policies import CACHED
+from tasks.staging import BatchSpec, Staged, batch_from, rejects_to_table, stage
 from warehouse.schemas import ARTICLES
 
 STAGE = "clean"

@@ -29,7 +29,8 @@ from prefect import task
 from rapidfuzz import fuzz
 
 from tasks.common import normalize_for_match, stable_id
-from tasks.staging import CACHED, BatchSpec, Staged, stage
+from tasks.policies import CACHED
+from tasks.staging import BatchSpec, Staged, stage
 from warehouse import Warehouse
 from warehouse.schemas import ENTITIES
 
@@ -294,10 +295,10 @@ def stored_entities(warehouse: Warehouse, mentions: pa.Table) -> pa.Table:
 
 @task(name="entities", task_run_name="entities-{spec.label}", **CACHED)
 def index_entities(
-    spec: BatchSpec, deduped: Staged, extracted: Staged, warehouse_root: str
+    spec: BatchSpec, deduped: Staged, extracted: Staged, warehouse: Warehouse
 ) -> Staged:
     """Give a batch's mentions their entity_key and fold them into the entities table."""
     found = extracted.table("mentions")
-    stored = stored_entities(Warehouse(warehouse_root), found)
+    stored = stored_entities(warehouse, found)
     mentions, entities = index_mentions(found, deduped.table("articles"), stored)
     return stage(spec, "entities", {"mentions": mentions, "entities": entities})

@@ -25,7 +25,9 @@ from tasks.components.nlp import (
     ready,
     start_worker,
 )
-from tasks.staging import CACHED, BatchSpec, Staged, stage
+from tasks.options import RunOptions
+from tasks.policies import CACHED
+from tasks.staging import BatchSpec, Staged, stage
 from warehouse.schemas import MENTIONS, QUOTES
 
 __all__ = ["DEFAULT_MODEL", "UNUSED", "ModelNotFound", "load_nlp", "model_name", "parse_texts"]
@@ -125,7 +127,8 @@ def extract_articles(
 
 
 @task(name="extract", task_run_name="extract-{spec.label}", **CACHED)
-def extract(spec: BatchSpec, selected: Staged, model: str, n_process: int) -> Staged:
+def extract(spec: BatchSpec, selected: Staged, options: RunOptions) -> Staged:
     """Extract entity mentions and quotes from a batch of new articles."""
-    mentions, quotes = extract_articles(selected.table("articles"), model, n_process)
+    model = options.model or model_name()
+    mentions, quotes = extract_articles(selected.table("articles"), model, options.n_process)
     return stage(spec, "extract", {"mentions": mentions, "quotes": quotes})

@@ -12,13 +12,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import task
-from prefect.tasks import exponential_backoff
 
 from tasks.common import Batch, Document, Reject, stable_id
 from tasks.formats import FORMATS, SINGLE_ITEM, Origin, ParseError, detect, parse
 from tasks.formats.base import parse_date, safe_id, safe_text
+from tasks.options import RunOptions
+from tasks.policies import CACHED_IO, ONCE
 from tasks.staging import (
-    CACHED,
     BatchSpec,
     Staged,
     batch_from,
@@ -28,7 +28,7 @@ from tasks.staging import (
     stage,
     staged_input,
 )
-from tasks.web import Polled, WebOptions, fetch_pages, fetches_table, jobs_from, jobs_table, survey
+from tasks.web import Polled, fetch_pages, fetches_table, jobs_from, jobs_table, survey
 from warehouse import Warehouse
 from warehouse.schemas import RAW
 
@@ -381,63 +381,51 @@ def stage_parts(spec: BatchSpec, batch: Batch, extra: dict[str, pa.Table] | None
 @task(
     name="ingest",
     task_run_name="ingest-{spec.label}",
-    retries=2,
-    retry_delay_seconds=exponential_backoff(backoff_factor=1),
-    retry_jitter_factor=0.5,
-    **CACHED,
+    **CACHED_IO,
 )
 def ingest(
-    spec: BatchSpec,
-    source: str | None,
-    fmt: str | None,
-    warehouse_root: str,
-    web: WebOptions | None = None,
-    urls: tuple[str, ...] = (),
+    spec: BatchSpec, warehouse: Warehouse, options: RunOptions, urls: tuple[str, ...] = ()
 ) -> Parts:
     """Read a batch of input files, or fetch a batch of pages, and stage it (in parts)."""
-    warehouse = Warehouse(warehouse_root)
     if spec.kind == "listing":  # the poll read it already
         listing = staged_input(spec)
         polled = Polled(batch=batch_from(listing))
         return stage_polled(spec, read_polled(polled, warehouse), listing.table("fetches"))
     if spec.kind == "pages":
         jobs = jobs_from(staged_input(spec).table("jobs"))
-        polled = fetch_pages(jobs, source, web or WebOptions(), set(urls))
+        polled = fetch_pages(jobs, options.source, options.web_options, set(urls))
         return stage_polled(
-            spec, read_polled(polled, warehouse), fetches_table(polled.fetches, source)
+            spec, read_polled(polled, warehouse), fetches_table(polled.fetches, options.source)
         )
     files = [Path(f) for f in spec.files]
-    return stage_parts(spec, read_documents(files, source, fmt, warehouse, spec.received_at))
+    batch = read_documents(files, options.source, options.fmt, warehouse, spec.received_at)
+    return stage_parts(spec, batch)
 
 
-@task(name="poll", task_run_name="poll-{label}")
+@task(name="poll", task_run_name="poll-{label}", **ONCE)
 def poll(
-    urls: list[str],
-    source: str | None,
-    web: WebOptions,
-    warehouse_root: str,
-    first: int,
-    label: str = "live",
+    urls: list[str], warehouse: Warehouse, options: RunOptions, first: int, label: str = "live"
 ) -> list[BatchSpec]:
     """Fetch the configured URLs and split what they list into batches of pages to fetch."""
-    polled = survey(urls, source, web, Warehouse(warehouse_root))
+    source = options.source
+    polled = survey(urls, source, options.web_options, warehouse)
     listing = batch_tables(polled.batch) | {"fetches": fetches_table(polled.fetches, source)}
     inputs = [("listing", listing)]
     for start in range(0, len(polled.jobs), PAGES_PER_BATCH):
         inputs.append(("pages", {"jobs": jobs_table(polled.jobs[start : start + PAGES_PER_BATCH])}))
-    return plan_staged(warehouse_root, inputs, label, first)
+    return plan_staged(warehouse, inputs, label, first)
 
 
-@task(name="discover", task_run_name="discover-inputs")
-def discover(
-    paths: list[str], batch_files: int, warehouse_root: str, source: str | None, fmt: str | None
-) -> list[BatchSpec]:
+@task(name="discover", task_run_name="discover-inputs", **ONCE)
+def discover(paths: list[str], warehouse: Warehouse, options: RunOptions) -> list[BatchSpec]:
     """List the input files and split them into batches bounded in files and bytes."""
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+    source, fmt = options.source, options.fmt
     if fmt not in (None, *FORMATS):
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    batches = ramped(list_inputs(paths), batch_files)
-    options = (source or "", fmt or "")
-    return plan(warehouse_root, batches, options, source or "inbox")
+    batches = ramped(list_inputs(paths), options.batch_files)
+    # What the batch keys depend on: the options that change what a batch's files become.
+    keyed = (source or "", fmt or "")
+    return plan(warehouse, batches, keyed, source or "inbox")

@@ -8,11 +8,10 @@ from datetime import datetime
 import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import task
-from prefect.cache_policies import INPUTS, TASK_SOURCE
-from prefect.tasks import exponential_backoff
 
 from tasks.common import Reject, rejects_table
-from tasks.staging import CACHED, BatchSpec, Staged, rejects_from_table, stage
+from tasks.policies import CACHED_IO, COMMIT, LOAD
+from tasks.staging import BatchSpec, Staged, rejects_from_table, stage
 from warehouse import Warehouse
 from warehouse.schemas import RUNS
 
@@ -176,44 +175,22 @@ def record_run(
     warehouse.commit(f"{run_id}-run", {"runs": pa.Table.from_pylist([row], schema=RUNS)})
 
 
-IO_RETRIES = {
-    "retries": 3,
-    "retry_delay_seconds": exponential_backoff(backoff_factor=1),
-    "retry_jitter_factor": 0.5,
-    "retry_condition_fn": lambda task, run, state: _retryable(state),
-}
-
-
-def _retryable(state) -> bool:
-    """Retry only I/O errors; bad data and bugs fail the same way again."""
-    try:
-        state.result()
-    except OSError:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-@task(name="select-new", task_run_name="select-new-{spec.label}", **IO_RETRIES, **CACHED)
-def select_new(spec: BatchSpec, cleaned: Staged, warehouse_root: str) -> Staged:
+@task(name="select-new", task_run_name="select-new-{spec.label}", **CACHED_IO)
+def select_new(spec: BatchSpec, cleaned: Staged, warehouse: Warehouse) -> Staged:
     """Drop articles the warehouse already holds."""
-    fresh, already = split_new(Warehouse(warehouse_root), cleaned.table("articles"))
+    fresh, already = split_new(warehouse, cleaned.table("articles"))
     return stage(spec, "select", {"articles": fresh}, already=already)
 
 
 @task(
     name="load",
     task_run_name="load-{spec.label}",
-    **IO_RETRIES,
-    # The run id names the rows, not what they are: a resumed run reuses a finished load.
-    cache_policy=(INPUTS - "run_id") + TASK_SOURCE,
-    persist_result=True,
+    **LOAD,
 )
 def load(
     spec: BatchSpec,
     run_id: str,
-    warehouse_root: str,
+    warehouse: Warehouse,
     ingested: Staged,
     cleaned: Staged,
     selected: Staged,
@@ -237,23 +214,22 @@ def load(
         already_loaded=selected.count("already"),
         skipped=ingested.count("skipped"),
     )
-    return commit_batch(Warehouse(warehouse_root), spec.commit_id(run_id), run_id, rows)
+    return commit_batch(warehouse, spec.commit_id(run_id), run_id, rows)
 
 
-@task(name="load-fetches", task_run_name="load-fetches-{spec.label}", **IO_RETRIES)
-def load_fetches(spec: BatchSpec, run_id: str, warehouse_root: str, ingested: Staged) -> Counts:
+@task(name="load-fetches", task_run_name="load-fetches-{spec.label}", **COMMIT)
+def load_fetches(spec: BatchSpec, run_id: str, warehouse: Warehouse, ingested: Staged) -> Counts:
     """Commit the requests of a batch that read nothing new (every answer a 304 or known)."""
     fetches = ingested.optional("fetches")
     if fetches is None or fetches.num_rows == 0:
         return Counts(documents_skipped=ingested.count("skipped"))
-    fetched = {"fetches": with_run_id(fetches, run_id)}
-    Warehouse(warehouse_root).commit(spec.commit_id(run_id), fetched)
+    warehouse.commit(spec.commit_id(run_id), {"fetches": with_run_id(fetches, run_id)})
     return Counts(documents_skipped=ingested.count("skipped"), **request_counts(fetches))
 
 
-@task(name="record-run", task_run_name="record-run-{run_id}", **IO_RETRIES)
+@task(name="record-run", task_run_name="record-run-{run_id}", **COMMIT)
 def record(
-    warehouse_root: str,
+    warehouse: Warehouse,
     run_id: str,
     started_at: datetime,
     finished_at: datetime,
@@ -262,4 +238,4 @@ def record(
     error: str | None = None,
 ) -> None:
     """Record the run in the runs table."""
-    record_run(Warehouse(warehouse_root), run_id, started_at, finished_at, status, counts, error)
+    record_run(warehouse, run_id, started_at, finished_at, status, counts, error)

@@ -2,7 +2,7 @@
 
 A batch's key covers its files (path, size, modification time), the run options and a token
 written once into the batch's work folder. Tasks take and return small references to staged
-files, so Prefect can cache them by input (INPUTS + TASK_SOURCE, results persisted): re-running a
+files, so Prefect can cache them by input (tasks/policies.py, results persisted): re-running a
 failed flow run finds the same folder and token, reuses every stage that finished and redoes
 the rest. A completed run deletes its work folders, so a later run over the same input starts
 afresh (and finds the articles already loaded).
@@ -22,15 +22,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from prefect import task
-from prefect.cache_policies import INPUTS, TASK_SOURCE
 
 from tasks.common import Batch, Document, Reject
+from tasks.policies import ONCE
+from warehouse import Warehouse
 from warehouse.schemas import REJECTS, TS
 
-WORK = "_work"
 STALE_AFTER_SECONDS = 7 * 24 * 3600
-# Task options for a stage whose output is a pure function of its inputs and code.
-CACHED = {"cache_policy": INPUTS + TASK_SOURCE, "persist_result": True}
 
 DOCUMENTS = pa.schema(
     [
@@ -128,13 +126,13 @@ def fingerprint(files: list[Path], options: tuple[str, ...]) -> str:
 
 
 def plan(
-    root: str, batches: list[list[Path]], options: tuple[str, ...], source: str
+    warehouse: Warehouse, batches: list[list[Path]], options: tuple[str, ...], source: str
 ) -> list[BatchSpec]:
     """Give every batch its staging folder and key, reusing a folder a failed run left."""
-    sweep_stale(root)
+    sweep_stale(warehouse)
     specs = []
     for number, files in enumerate(batches, start=1):
-        folder, key, received = workdir(root, fingerprint(files, options))
+        folder, key, received = workdir(warehouse, fingerprint(files, options))
         specs.append(
             BatchSpec(
                 number=number,
@@ -149,9 +147,9 @@ def plan(
     return specs
 
 
-def workdir(root: str, name: str) -> tuple[Path, str, datetime]:
+def workdir(warehouse: Warehouse, name: str) -> tuple[Path, str, datetime]:
     """Return a batch's staging folder, its key and the time its first attempt began."""
-    folder = Path(root) / WORK / name
+    folder = warehouse.work_dir / name
     folder.mkdir(parents=True, exist_ok=True)
     token_file = folder / "TOKEN"
     if not token_file.exists():
@@ -161,16 +159,16 @@ def workdir(root: str, name: str) -> tuple[Path, str, datetime]:
 
 
 def plan_staged(
-    root: str, inputs: list[tuple[str, dict[str, pa.Table]]], source: str, first: int
+    warehouse: Warehouse, inputs: list[tuple[str, dict[str, pa.Table]]], source: str, first: int
 ) -> list[BatchSpec]:
     """Give batches whose input a poll read (kind, tables) their folders, keyed by content."""
-    sweep_stale(root)
+    sweep_stale(warehouse)
     specs = []
     for offset, (kind, tables) in enumerate(inputs):
         digest = hashlib.sha256(kind.encode())
         for name in sorted(tables):
             digest.update(name.encode() + ipc_bytes(tables[name]))
-        folder, key, received = workdir(root, digest.hexdigest()[:24])
+        folder, key, received = workdir(warehouse, digest.hexdigest()[:24])
         files = []
         for name, table in sorted(tables.items()):
             path = folder / f"input.{name}.parquet"
@@ -226,15 +224,15 @@ def clear(specs: list[BatchSpec]) -> None:
         shutil.rmtree(spec.workdir, ignore_errors=True)
 
 
-@task(name="clear-staging", task_run_name="clear-staging")
+@task(name="clear-staging", task_run_name="clear-staging", **ONCE)
 def clear_staging(specs: list[BatchSpec]) -> None:
     """Delete the run's staged batches once every one is loaded."""
     clear(specs)
 
 
-def sweep_stale(root: str) -> None:
+def sweep_stale(warehouse: Warehouse) -> None:
     """Delete staging folders that failed runs left and nobody re-ran for a week."""
-    work = Path(root) / WORK
+    work = warehouse.work_dir
     if not work.exists():
         return
     cutoff = time.time() - STALE_AFTER_SECONDS

@@ -24,7 +24,6 @@ import pyarrow.parquet as pq
 from warehouse.schemas import TABLES
 from warehouse.store import MONTH, Problem, Snapshot, Warehouse, WarehouseError, quick_problems
 
-DEFAULT_ROOT = "data/warehouse"
 FULL_DUCKDB = (
     "for full DuckDB, open the tables in your own DuckDB session (README, Reading the tables)"
 )
@@ -49,16 +48,11 @@ class ReadOnlyQuery(WarehouseError):
     """A `wiredesk sql` query that would do more than read the warehouse tables."""
 
 
-def default_root(root: str | os.PathLike[str] | None = None) -> Path:
-    """Return the warehouse root: the given one, WIREDESK_WAREHOUSE, or ./data/warehouse."""
-    return Path(root or os.environ.get("WIREDESK_WAREHOUSE") or DEFAULT_ROOT)
-
-
 def warehouse(
     root: str | os.PathLike[str] | None = None, tables: list[str] | None = None
 ) -> dict[str, pd.DataFrame]:
     """Return a pandas DataFrame per table, all read from the same committed snapshot."""
-    with Warehouse(default_root(root)).snapshot() as snap:
+    with Warehouse.resolve(root).snapshot() as snap:
         return {name: snap.read(name).to_pandas() for name in tables or list(TABLES)}
 
 
@@ -135,10 +129,10 @@ def _session(
     root: str | os.PathLike[str] | None,
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Problem]]]:
     """Open a locked-down DuckDB over one pinned snapshot; yield it and the tables left out."""
-    folder = default_root(root)
-    if not folder.is_dir():  # a mistyped path should not look like an empty warehouse
-        raise WarehouseError(f"no warehouse at {folder}")
-    with Warehouse(folder).snapshot() as snap:
+    warehouse = Warehouse.resolve(root)
+    if not warehouse.folder.is_dir():  # a mistyped path should not look like an empty warehouse
+        raise WarehouseError(f"no warehouse at {warehouse.folder}")
+    with warehouse.snapshot() as snap:
         con = duckdb.connect()
         try:
             broken = register_tables(con, snap)

@@ -49,6 +49,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from warehouse.schemas import TABLES, TableSpec
@@ -57,6 +58,9 @@ CURRENT = "_current"
 SNAPSHOTS = "_snapshots"
 MANIFEST = "_manifest.json"
 LOCK_FILE = ".lock"
+WORK = "_work"  # runs' staged batches, outside every snapshot
+WAREHOUSE_ENV = "WIREDESK_WAREHOUSE"
+DEFAULT_ROOT = "data/warehouse"
 LEGACY_STAGING = "_staging"  # the previous layout's staging folder, migrated on first lock
 LOCK_WAIT_ENV = "WIREDESK_LOCK_WAIT"
 DEFAULT_LOCK_WAIT = 600.0
@@ -328,6 +332,15 @@ class Snapshot:
             return []
         return sorted(p for p in (self.path / name).rglob("*.parquet") if p.is_file())
 
+    def dataset(self, name: str) -> ds.Dataset:
+        """Return a table as a pyarrow dataset over exactly its committed files."""
+        return ds.dataset(
+            [str(f) for f in self.files(name)],
+            schema=TABLES[name].schema,
+            format="parquet",
+            partitioning=None,
+        )
+
     def read(
         self,
         name: str,
@@ -336,16 +349,12 @@ class Snapshot:
     ) -> pa.Table:
         """Read a table's rows with its declared schema (columns added later read as null)."""
         spec = TABLES[name]
-        files = self.files(name)
-        if not files:
+        if not self.files(name):
             table = spec.schema.empty_table()
             table = table.filter(filter) if filter is not None else table
             return table.select(columns) if columns else table
         try:
-            dataset = ds.dataset(
-                [str(f) for f in files], schema=spec.schema, format="parquet", partitioning=None
-            )
-            return dataset.to_table(columns=columns, filter=filter)
+            return self.dataset(name).to_table(columns=columns, filter=filter)
         except (OSError, pa.ArrowInvalid) as err:  # name the damaged file, not Arrow's internals
             problems = quick_problems(self, [name])
             if problems:
@@ -360,15 +369,50 @@ _HELD_GUARD = threading.Lock()
 _COMMIT_MUTEX = threading.Lock()  # commits from several threads of one process go one at a time
 
 
+@dataclass(frozen=True, slots=True)
 class Warehouse:
-    """A folder of Parquet tables, one reader path per table, published as snapshots."""
+    """A folder of Parquet tables, one reader path per table, published as snapshots.
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
+    A small immutable value that tasks take as a parameter: it pickles for Dask workers, and
+    Prefect's INPUTS cache policy hashes it by its root alone (see tasks/policies.py), so a
+    filesystem object, which need not hash stably, never enters a cache key.
+    """
+
+    root: str
+    # None is the local disk, the only store supported so far; the field is here so that an
+    # object store (a pyarrow S3FileSystem) can be added without changing what tasks receive.
+    filesystem: pafs.FileSystem | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", os.fspath(self.root))
+        if self.filesystem is not None and not isinstance(self.filesystem, pafs.LocalFileSystem):
+            raise WarehouseError(
+                f"{self.root}: only a local warehouse is supported, not {self.filesystem.type_name}"
+            )
+
+    @classmethod
+    def resolve(cls, root: str | os.PathLike[str] | None = None) -> Warehouse:
+        """Return the warehouse at root, WIREDESK_WAREHOUSE, or ./data/warehouse."""
+        return cls(root or os.environ.get(WAREHOUSE_ENV) or DEFAULT_ROOT)
+
+    @property
+    def folder(self) -> Path:
+        """Return the root as a local path."""
+        return Path(self.root)
+
+    @property
+    def key(self) -> str:
+        """Return what identifies the warehouse in a cache key: its root as given."""
+        return self.root
+
+    @property
+    def work_dir(self) -> Path:
+        """Return the folder where runs stage their batches between tasks (never committed)."""
+        return self.folder / WORK
 
     def path(self, name: str) -> Path:
         """Return the stable reader path of a table (a folder to glob)."""
-        return self.root / name
+        return self.folder / name
 
     # -- the writer lock ---------------------------------------------------------------------
 
@@ -381,8 +425,8 @@ class Warehouse:
         warehouse whose committed files are missing or resized, so a run fails before it starts
         work it could not commit. Re-entrant in a process.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
-        key = str(self.root.resolve())
+        self.folder.mkdir(parents=True, exist_ok=True)
+        key = str(self.folder.resolve())
         with _HELD_GUARD:
             if key in _HELD:
                 _HELD[key] += 1
@@ -398,7 +442,7 @@ class Warehouse:
             return
         if wait_seconds is None:
             wait_seconds = float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT))
-        handle = open(self.root / LOCK_FILE, "a+")  # noqa: SIM115 - held for the block
+        handle = open(self.folder / LOCK_FILE, "a+")  # noqa: SIM115 - held for the block
         try:
             self._acquire(handle, wait_seconds)
             with _HELD_GUARD:
@@ -423,14 +467,14 @@ class Warehouse:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                holder = _read_pid(self.root / LOCK_FILE)
+                holder = _read_pid(self.folder / LOCK_FILE)
                 if time.monotonic() >= deadline:
                     raise WarehouseLocked(
-                        f"another wiredesk run (pid {holder}) is writing to {self.root}; "
+                        f"another wiredesk run (pid {holder}) is writing to {self.folder}; "
                         f"gave up after waiting {wait_seconds:g} s"
                     ) from None
                 if not told:
-                    log.warning("waiting for the run (pid %s) writing to %s", holder, self.root)
+                    log.warning("waiting for the run (pid %s) writing to %s", holder, self.folder)
                     told = True
                 time.sleep(0.1)
         handle.seek(0)
@@ -441,7 +485,7 @@ class Warehouse:
     def holds_lock(self) -> bool:
         """Return whether this process holds the writer lock."""
         with _HELD_GUARD:
-            return str(self.root.resolve()) in _HELD
+            return str(self.folder.resolve()) in _HELD
 
     # -- recovery ----------------------------------------------------------------------------
 
@@ -451,9 +495,9 @@ class Warehouse:
             with self.lock(verify=False):  # taking the lock recovers
                 return
         self._migrate_legacy()
-        (self.root / f".{CURRENT}.tmp").unlink(missing_ok=True)
+        (self.folder / f".{CURRENT}.tmp").unlink(missing_ok=True)
         current = self._current_number()
-        folder = self.root / SNAPSHOTS
+        folder = self.folder / SNAPSHOTS
         if folder.is_dir():
             for entry in sorted(folder.iterdir()):
                 if not SNAPSHOT_NAME.match(entry.name) or int(entry.name) > current:
@@ -480,17 +524,17 @@ class Warehouse:
             manifest = json.loads(json.dumps(base.manifest))
             manifest["operation"] = "record the file list"
             self._publish(base, [], lambda rel: False, manifest)
-            log.info("%s: recorded the file list of snapshot %d", self.root, base.number)
+            log.info("%s: recorded the file list of snapshot %d", self.folder, base.number)
 
     def refuse_damaged(self, snap: Snapshot) -> None:
         """Raise WarehouseError when a committed file is missing or not its recorded size."""
         problems = quick_problems(snap)
         if problems:
-            raise damage_error(self.root, problems)
+            raise damage_error(self.folder, problems)
 
     def _collect(self, keep: int) -> None:
         """Delete superseded snapshots that no reader has pinned."""
-        folder = self.root / SNAPSHOTS
+        folder = self.folder / SNAPSHOTS
         if not folder.is_dir():
             return
         for entry in sorted(folder.iterdir()):
@@ -516,28 +560,28 @@ class Warehouse:
 
     def _migrate_legacy(self) -> None:
         """Move tables written by the staging-folder layout into a first snapshot."""
-        staging = self.root / LEGACY_STAGING
+        staging = self.folder / LEGACY_STAGING
         if staging.is_dir():
             for unit in sorted(staging.iterdir()):
                 plan_file = unit / "plan.json"
                 if (unit / "_COMMITTED").exists() and plan_file.exists():
                     for step in json.loads(plan_file.read_text()):
-                        staged, target = unit / step["staged"], self.root / step["target"]
+                        staged, target = unit / step["staged"], self.folder / step["target"]
                         if staged.exists():
                             target.parent.mkdir(parents=True, exist_ok=True)
                             os.replace(staged, target)
             shutil.rmtree(staging, ignore_errors=True)
         legacy = [
-            self.root / name
+            self.folder / name
             for name in TABLES
-            if (self.root / name).is_dir() and not (self.root / name).is_symlink()
+            if (self.folder / name).is_dir() and not (self.folder / name).is_symlink()
         ]
         if not legacy:
             return
-        if not (self.root / CURRENT).is_symlink():
+        if not (self.folder / CURRENT).is_symlink():
             base = Snapshot(0, None)
             writes = [
-                (str(f.relative_to(self.root)), f)
+                (str(f.relative_to(self.folder)), f)
                 for folder in legacy
                 for f in folder.rglob("*.parquet")
                 if not f.name.startswith(".")
@@ -545,7 +589,7 @@ class Warehouse:
             manifest = empty_manifest()
             manifest["tables"] = {f.name: schema_record(TABLES[f.name]) for f in legacy}
             self._publish(base, [], lambda rel: False, manifest, adopt=writes)
-        aside = self.root / "_legacy"
+        aside = self.folder / "_legacy"
         aside.mkdir(exist_ok=True)
         for folder in legacy:
             os.replace(folder, aside / folder.name)
@@ -601,8 +645,8 @@ class Warehouse:
         """Build the next snapshot from base minus dropped files plus writes, then swap it in."""
         number = base.number + 1
         name = f"{number:08d}"
-        new = self.root / SNAPSHOTS / name
-        link_tmp = self.root / f".{CURRENT}.tmp"
+        new = self.folder / SNAPSHOTS / name
+        link_tmp = self.folder / f".{CURRENT}.tmp"
         shutil.rmtree(new, ignore_errors=True)
         new.mkdir(parents=True)
         _step("snapshot-folder")
@@ -653,9 +697,9 @@ class Warehouse:
             link_tmp.unlink(missing_ok=True)
             os.symlink(f"{SNAPSHOTS}/{name}", link_tmp)
             _step("symlink-staged")
-            os.replace(link_tmp, self.root / CURRENT)  # the commit point
+            os.replace(link_tmp, self.folder / CURRENT)  # the commit point
             swapped = True
-            _fsync_dir(self.root)
+            _fsync_dir(self.folder)
             _step("swapped")
         except BaseException:
             if not swapped:
@@ -668,9 +712,9 @@ class Warehouse:
     def _link_tables(self) -> None:
         """Give each table its stable reader path ``<root>/<table> -> _current/<table>``."""
         for table in TABLES:
-            link = self.root / table
+            link = self.folder / table
             if not link.is_symlink() and not link.is_dir():  # a real folder: being migrated
-                tmp = self.root / f".{table}.link.tmp"
+                tmp = self.folder / f".{table}.link.tmp"
                 tmp.unlink(missing_ok=True)
                 os.symlink(f"{CURRENT}/{table}", tmp)
                 os.replace(tmp, link)
@@ -681,7 +725,7 @@ class Warehouse:
     def _current_number(self) -> int:
         """Return the number of the published snapshot (0 before the first commit)."""
         try:
-            target = os.readlink(self.root / CURRENT)
+            target = os.readlink(self.folder / CURRENT)
         except FileNotFoundError:
             return 0
         return int(Path(target).name)
@@ -692,13 +736,13 @@ class Warehouse:
             number = self._current_number()
             if number == 0:
                 return Snapshot(0, None)
-            path = self.root / SNAPSHOTS / f"{number:08d}"
+            path = self.folder / SNAPSHOTS / f"{number:08d}"
             try:
                 manifest = json.loads((path / MANIFEST).read_text())
             except FileNotFoundError:
                 continue  # collected between the readlink and the read: look again
             return Snapshot(number, path, manifest)
-        raise WarehouseError(f"cannot find the current snapshot of {self.root}")
+        raise WarehouseError(f"cannot find the current snapshot of {self.folder}")
 
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
@@ -712,7 +756,7 @@ class Warehouse:
             if number == 0:
                 yield Snapshot(0, None)
                 return
-            path = self.root / SNAPSHOTS / f"{number:08d}"
+            path = self.folder / SNAPSHOTS / f"{number:08d}"
             try:
                 handle = open(path / MANIFEST, "rb")  # noqa: SIM115 - closed below
             except FileNotFoundError:
@@ -726,11 +770,19 @@ class Warehouse:
                 return
             finally:
                 handle.close()
-        raise WarehouseError(f"cannot pin a snapshot of {self.root}")
+        raise WarehouseError(f"cannot pin a snapshot of {self.folder}")
 
     def files(self, name: str) -> list[Path]:
         """Return the data files of a table in the published snapshot."""
         return self.current().files(name)
+
+    def dataset(self, name: str) -> ds.Dataset:
+        """Return a table of the published snapshot as a pyarrow dataset over its files.
+
+        Its files stay while this process holds the writer lock (no commit can replace them);
+        other readers pin a snapshot first: ``with warehouse.snapshot() as snap: snap.dataset()``.
+        """
+        return self.current().dataset(name)
 
     def read(
         self,

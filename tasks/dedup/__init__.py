@@ -29,7 +29,8 @@ from tasks.dedup.copies import find_copies
 from tasks.dedup.pool import Pool, pool_from_signatures, recent_signatures
 from tasks.dedup.signatures import band_keys, minhash_signatures
 from tasks.dedup.story_table import touched_stories, update_stories
-from tasks.staging import CACHED, BatchSpec, Staged, stage
+from tasks.policies import CACHED
+from tasks.staging import BatchSpec, Staged, stage
 from warehouse import Warehouse
 
 __all__ = [
@@ -47,11 +48,10 @@ __all__ = [
 
 
 @task(name="dedup", task_run_name="dedup-{spec.label}", **CACHED)
-def dedup(spec: BatchSpec, selected: Staged, extracted: Staged, warehouse_root: str) -> Staged:
+def dedup(spec: BatchSpec, selected: Staged, extracted: Staged, warehouse: Warehouse) -> Staged:
     """Place a batch of new articles in stories; stage articles, links, signatures, stories."""
     articles = selected.table("articles")
     mentions, quotes = extracted.table("mentions"), extracted.table("quotes")
-    warehouse = Warehouse(warehouse_root)
     pool = pool_from_signatures(recent_signatures(warehouse, articles))
     placed, links, signatures = deduplicate_articles(articles, mentions, quotes, pool)
     # Only the stories this batch touches are read and rewritten, not the whole table.

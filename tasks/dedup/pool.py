@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import scipy.sparse as sp
 
 from tasks.dedup.features import WORD_FEATURES, story_features, story_names
@@ -124,10 +123,9 @@ def recent_signatures(warehouse: Warehouse, articles: pa.Table) -> pa.Table:
     earliest = pc.min(table_seen).as_py()
     since = pa.scalar(earliest - LOOKBACK if earliest else datetime.min, type=seen_type)
     with warehouse.snapshot() as snap:
-        files = snap.files("signatures")
-        if not files:
+        if not snap.files("signatures"):
             return SIGNATURES.empty_table()
-        dataset = ds.dataset([str(f) for f in files], schema=SIGNATURES, format="parquet")
+        dataset = snap.dataset("signatures")
         seen = dataset.to_table(columns=["seen_at"], filter=pc.field("seen_at") >= since)
         if seen.num_rows > MAX_POOL:
             times = seen["seen_at"].cast(pa.int64()).to_numpy()

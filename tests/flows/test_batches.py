@@ -12,6 +12,7 @@ import tasks.ingest
 from flows.pipeline import ingest_flow
 from tasks.extract import DEFAULT_MODEL, parse_parallel, parse_texts, warm_up
 from tasks.ingest import discover, looks_new, ramp_sizes
+from tasks.options import RunOptions
 from tests.conftest import SAMPLE_INBOX
 from tests.flows.test_resume import tables
 from warehouse import Warehouse
@@ -43,7 +44,8 @@ def test_discover_splits_by_ramp_and_still_by_bytes(tmp_path: Path):
     inbox.mkdir()
     for i in range(100):
         (inbox / f"{i:03d}.txt").write_text("x" * 100)
-    specs = discover.fn([str(inbox)], 500, str(tmp_path / "wh"), "wire", None)
+    options = RunOptions(source="wire", batch_files=500)
+    specs = discover.fn([str(inbox)], Warehouse(tmp_path / "wh"), options)
     assert [len(s.files) for s in specs] == [32, 36, 32]
     assert [s.label for s in specs] == ["wire-1of3", "wire-2of3", "wire-3of3"]
     assert sorted(f for s in specs for f in s.files) == sorted(str(p) for p in inbox.iterdir())
