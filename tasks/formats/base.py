@@ -178,6 +178,7 @@ class Entry:
     author: str | None = None
     language: str | None = None
     number: int = 0  # position in the listing, for messages
+    has_content: bool = False  # body is the entry's content, not its summary or description
 
     def document(self, origin: Origin) -> Document:
         """Return the entry as a document read from the listing."""

@@ -63,6 +63,7 @@ def feed_entries(data: bytes) -> list[Entry]:
         Entry(
             item_id=safe_id(first_text(entry.get("id"), entry.get("link")), str(number)),
             body=entry_body(entry),
+            has_content=any(first_text(c.get("value")) for c in entry.get("content") or []),
             title=first_text(entry.get("title")),
             link=first_text(entry.get("link")),
             published_at=entry_time(entry),

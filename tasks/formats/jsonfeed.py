@@ -94,6 +94,7 @@ def json_feed_entries(value: dict) -> list[Entry]:
                 body=first_text(item.get("content_text"))
                 or (html_to_text(html).strip() if html else None)
                 or first_text(item.get("summary")),
+                has_content=bool(first_text(item.get("content_text")) or html),
                 title=first_text(item.get("title")),
                 link=link,
                 published_at=parse_date(item.get("date_published") or item.get("date_modified")),

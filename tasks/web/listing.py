@@ -112,8 +112,15 @@ def text_of(element: object, name: str) -> str | None:
 
 
 def is_teaser(entry: Entry) -> bool:
-    """Return whether an entry's text is missing or only a summary of the article."""
+    """Return whether an entry carries no content (a summary or description only) or a short one.
+
+    RSS `description`, Atom `summary` and JSON Feed `summary` are synopses by definition, so
+    only content (`content:encoded`, Atom `content`, `content_text`/`content_html`) of at least
+    TEASER_WORDS words that does not trail off with an ellipsis is taken as the full text.
+    """
     body = (entry.body or "").strip()
+    if not entry.has_content:
+        return True
     return len(body.split()) < TEASER_WORDS or bool(ELLIPSIS.search(body[-40:]))
 
 

@@ -210,6 +210,11 @@ def test_json_feed_items_become_entries_and_documents():
     one, two = listing.entries
     assert (one.link, one.author, is_teaser(one)) == ("https://ex.example/a1", "Ann Lee", False)
     assert is_teaser(two)
+    long_summary = {"version": feed["version"], "items": [{"id": "a3", "summary": "word " * 300}]}
+    (three,) = read_listing(
+        json.dumps(long_summary).encode(), "jsonfeed", "https://ex.example/"
+    ).entries
+    assert is_teaser(three)  # a summary is a synopsis, however long
     documents = list(parse(json.dumps(feed).encode(), Origin(None, "ex", "feed.json", "f"), "json"))
     assert [d.source_item_id for d in documents] == ["a1", "a2"]
 
@@ -224,3 +229,18 @@ def test_urls_and_options_are_checked():
     assert web_options(min_delay=0.5).min_delay == 0.5
     assert not is_public("127.0.0.1") and not is_public("169.254.169.254")
     assert not is_public("::ffff:10.0.0.1") and is_public("93.184.216.34")
+
+
+def test_rss_content_is_full_text_and_a_description_is_a_summary():
+    words = " ".join(f"word{n}" for n in range(200))
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>t</title>'
+        f"<item><guid>full</guid><link>/full</link><description>Short.</description>"
+        f"<content:encoded><![CDATA[<p>{words}</p>]]></content:encoded></item>"
+        f"<item><guid>long-description</guid><link>/long</link><description>{words}"
+        "</description></item></channel></rss>"
+    ).encode()
+    full, described = read_listing(rss, "feed", "https://ex.example/feed.xml").entries
+    assert not is_teaser(full) and full.body.split()[0] == "word0"
+    assert is_teaser(described) and described.link == "https://ex.example/long"
