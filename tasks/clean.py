@@ -341,9 +341,11 @@ def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list
             rejects.append(reject)
             continue
         digest = body_hash(cleaned.body)
-        parts = [doc.source, digest]
+        # The item is part of the id: a body resent under another item id is an article of its
+        # own, which dedup links to its twin as an exact copy; the same item again is not.
+        parts = [doc.source, digest, key[1]]
         if doc.version is not None or doc.withdrawn:  # a new version may repeat an old text
-            parts += [key[1], str(doc.version), "withdrawn" * doc.withdrawn]
+            parts += [str(doc.version), "withdrawn" * doc.withdrawn]
         article_id = stable_id(*parts)
         if article_id in seen:
             rejects.append(

@@ -1,10 +1,13 @@
 """Story vectors: hashed TF-IDF of an article's words, entities and longer quotes.
 
 Words and names are normalised apart and mixed by WORD_WEIGHT; the headline and lead count
-twice, since they name the event.
+twice, since they name the event. The years an article names ("y:2011") are name features too,
+so stored vectors carry them and two reports naming only different years can be told apart.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -15,7 +18,7 @@ from tasks.dedup.signatures import fold, fold_words
 
 WORD_FEATURES = 1 << 20  # hashed word features; entity and quote features follow them
 
-WORD_WEIGHT = 0.7  # share of the similarity from words; the rest from entities and quotes
+WORD_WEIGHT = 0.55  # share of the similarity from words; the rest from entities and quotes
 
 LEAD_WORDS = 60  # the headline and lead are counted twice: they name the event
 
@@ -33,6 +36,10 @@ STORY_LABELS = {
 }
 
 QUOTE_MIN_WORDS = 5
+
+FIRST_YEAR, LAST_YEAR = 1900, 2099
+
+YEAR = re.compile(r"(?<![\w.,])(?:19|20)\d\d(?![\w.,]\d|\w)")  # not a part of 12,000 or 3.2019
 
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS)
 
@@ -54,11 +61,26 @@ def story_features(
     """Return sublinear term counts: words (headline and lead twice), then entities and quotes."""
     docs = [story_words(*row) for row in zip(titles, folded, bodies, strict=True)]
     words = _TOKENS.transform(docs)
-    extra = _TOKENS.transform(names)
+    dated = [
+        [*found, *year_tokens(f"{title or ''}\n{body}")]
+        for found, title, body in zip(names, titles, bodies, strict=True)
+    ]
+    extra = _TOKENS.transform(dated)
     matrix = sp.hstack([words, extra], format="csr", dtype=np.float32)
     matrix.data = 1 + np.log(matrix.data)
     matrix.sort_indices()
     return matrix
+
+
+def year_tokens(text: str) -> list[str]:
+    """Return the year features of the distinct years a text names."""
+    return [f"y:{year}" for year in sorted(set(YEAR.findall(text)))]
+
+
+def year_columns() -> np.ndarray:
+    """Return the columns of the year features in a story vector, one per year in order."""
+    tokens = [[f"y:{year}"] for year in range(FIRST_YEAR, LAST_YEAR + 1)]
+    return _TOKENS.transform(tokens).indices.astype(np.int64) + WORD_FEATURES
 
 
 def story_names(mentions: pa.Table, quotes: pa.Table, ids: list[str]) -> list[list[str]]:

@@ -1,8 +1,12 @@
-"""Same-story placement: cluster new articles and attach each cluster to an earlier story.
+"""Same-story placement: cluster new articles with their stored neighbours, give each a story.
 
-Cosine similarity of story vectors, sharpened by shared nearest neighbours and limited to
-articles within STORY_WINDOW of each other, then average-link clustering of the new articles;
-each cluster joins the earlier story with the best mean score, or starts one.
+Cosine similarity of story vectors, sharpened by shared neighbours, limited to articles within
+STORY_WINDOW of each other and damped between articles that name only different years. Each
+run clusters its new articles together with the stored articles nearest them (average link),
+as one run would cluster them all, so the partition does not depend on how articles were split
+into runs or in what order they came. Stored articles keep their stories: each stored story
+continues in the cluster holding most of its articles there, and a cluster's new articles join
+the story it continues that they score best with, or start one.
 """
 
 from __future__ import annotations
@@ -10,37 +14,38 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from tasks.dedup.features import inverse_document_frequency, weigh
+from tasks.dedup.features import inverse_document_frequency, weigh, year_columns
 from tasks.dedup.pool import Pool
 
 STORY_WINDOW = timedelta(hours=72)
 
-SNN_K = 8  # shared-nearest-neighbour size
+SNN_MIN = 0.12  # a neighbour must be at least this similar
 
-SNN_MIN = 0.1  # a neighbour must be at least this similar
+SNN_WEIGHT = 0.65
 
-SNN_WEIGHT = 0.5
-
-STORY_THRESHOLD = 0.24
-
-MEAN_SLACK = 1e-4  # relative; far above the rounding of a float32 mean
+STORY_THRESHOLD = 0.28
 
 CANDIDATES = 20  # stored articles considered per new article
 
+YEAR_CONFLICT = 0.7  # the similarity kept by two articles that name years, none of them shared
+
+YEAR_COLUMNS = year_columns()
+
 
 def shared_neighbours(sim: np.ndarray) -> np.ndarray:
-    """Return the share of nearest neighbours (self included) two rows have in common."""
-    k = min(SNN_K + 1, sim.shape[1])
-    top = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-    member = np.zeros(sim.shape, np.float32)
-    rows = np.repeat(np.arange(sim.shape[0]), k)
-    cols = top.ravel()
-    keep = sim[rows, cols] >= SNN_MIN
-    member[rows[keep], cols[keep]] = 1
-    return (member @ member.T) / (SNN_K + 1)
+    """Return the Jaccard overlap of two rows' neighbourhoods (rows at least SNN_MIN similar).
+
+    A share of neighbourhoods, not a count of the k nearest: it stays the same in expectation
+    when only part of a story has arrived, so a small run scores pairs as a large one does.
+    """
+    member = (sim >= SNN_MIN).astype(np.float32)
+    shared = member @ member.T
+    sizes = member.sum(axis=1)
+    return shared / np.maximum(sizes[:, None] + sizes[None, :] - shared, 1)
 
 
 def window_mask(when: list[datetime | None], dated: list[bool], rows, cols) -> np.ndarray:
@@ -52,6 +57,14 @@ def window_mask(when: list[datetime | None], dated: list[bool], rows, cols) -> n
     return ~both | (np.abs(a - b) <= STORY_WINDOW.total_seconds())
 
 
+def year_conflicts(tf: sp.csr_matrix) -> np.ndarray:
+    """Return True where two articles both name years but not one in common."""
+    years = (tf[:, YEAR_COLUMNS] > 0).astype(np.float32)
+    named = np.asarray(years.sum(axis=1)).ravel() > 0
+    shared = (years @ years.T).toarray() > 0
+    return named[:, None] & named[None, :] & ~shared
+
+
 def story_columns(stories: list[str]) -> dict[str, np.ndarray]:
     """Return the positions (ascending) of each story in a list, the stories in sorted order."""
     found: dict[str, list[int]] = {}
@@ -60,41 +73,57 @@ def story_columns(stories: list[str]) -> dict[str, np.ndarray]:
     return {story: np.array(found[story], np.int64) for story in sorted(found)}
 
 
-def story_peaks(to_old: np.ndarray, columns: dict[str, np.ndarray]) -> np.ndarray:
-    """Return each new row's highest score to each earlier story (n_new, stories)."""
-    if not columns:
-        return np.zeros((len(to_old), 0), to_old.dtype)
-    order = np.concatenate(list(columns.values()))
-    starts = np.cumsum([0] + [len(c) for c in columns.values()])[:-1]
-    return np.maximum.reduceat(to_old[:, order], starts, axis=1)
-
-
-def best_story(
-    score: np.ndarray, members: np.ndarray, columns: dict[str, np.ndarray], peaks: np.ndarray
-) -> str | None:
-    """Return the earlier story with the highest mean score to the members, if one is enough.
-
-    A mean is at most its block's peak, so stories peaking below the threshold are skipped
-    unmeasured; the slack covers a float32 mean rounding above its peak.
-    """
-    story, best = None, STORY_THRESHOLD
-    for candidate, reach in zip(columns, peaks.tolist(), strict=True):
-        if reach < STORY_THRESHOLD * (1 - MEAN_SLACK):
-            continue
-        mean = float(score[np.ix_(members, columns[candidate])].mean())
-        if mean >= best:  # ties go to the later story in sorted order
-            story, best = candidate, mean
-    return story
-
-
 def place_stories(
     rows: list[int], all_pool: Pool
 ) -> tuple[dict[int, str], list[tuple[int, int, float]]]:
-    """Cluster new pool rows and attach each cluster to the best earlier story or start one.
+    """Cluster new pool rows with their stored neighbours and give each row a story.
 
-    Returns the story of each row and (row, best earlier row of its story, score) links.
+    The stored neighbours are clustered again with the new rows, as one run would cluster
+    them all. Stored rows keep their stories; a story continues in the one cluster holding
+    most of its stored rows, and a cluster's new rows join the story it continues that they
+    score best with, or start one. Returns the story of each row and (row, best earlier row of
+    its story, score) links.
     """
     new_rows = np.array(rows, np.int64)
+    global_rows, score = local_scores(new_rows, all_pool)
+    n_old = len(global_rows) - len(new_rows)
+    clusters = average_link(score)
+    old_story = [all_pool.story_id[int(r)] for r in global_rows[:n_old]]
+    continued = continued_stories(clusters, story_columns(old_story))
+    result: dict[int, str] = {}
+    for cluster in dict.fromkeys(clusters[n_old:].tolist()):  # in order of first new row
+        members = np.flatnonzero(clusters[n_old:] == cluster) + n_old
+        story = closest_story(score[members], continued.get(cluster, {}))
+        started = f"s-{all_pool.article_id[int(global_rows[members[0]])]}"
+        for m in members:
+            result[int(global_rows[m])] = story or started
+    story_local = old_story + [result[int(r)] for r in new_rows]
+    links = [
+        (int(global_rows[i]), int(global_rows[j]), float(score[i, j]))
+        for i, j in closest_earlier(score, story_local, n_old)
+    ]
+    return result, links
+
+
+def continued_stories(
+    clusters: np.ndarray, columns: dict[str, np.ndarray]
+) -> dict[int, dict[str, np.ndarray]]:
+    """Return, per cluster, the stored stories it continues and their columns in it.
+
+    A story continues in the cluster holding most of its stored rows (on a tie, the lowest
+    cluster number), so a story that one early run made of two events grows with one of them
+    only, and the other event's later rows start a story of their own.
+    """
+    found: dict[int, dict[str, np.ndarray]] = {}
+    for story, cols in columns.items():
+        labels, counts = np.unique(clusters[cols], return_counts=True)
+        home = int(labels[np.argmax(counts)])
+        found.setdefault(home, {})[story] = cols[clusters[cols] == home]
+    return found
+
+
+def local_scores(new_rows: np.ndarray, all_pool: Pool) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pool rows compared (stored neighbours, then new rows) and their scores."""
     first_new = int(new_rows.min())
     stored = np.array(
         [r for r in range(first_new) if all_pool.duplicate_of[r] is None], np.int64
@@ -112,27 +141,21 @@ def place_stories(
     sim *= window_mask(all_pool.seen_at, all_pool.dated, global_rows, global_rows)
     np.fill_diagonal(sim, 1.0)
     score = (1 - SNN_WEIGHT) * sim + SNN_WEIGHT * shared_neighbours(sim)
-    n_old = len(cand_local)
-    new_score = score[n_old:, n_old:]
-    clusters = average_link(new_score)
-    old_story = [all_pool.story_id[int(r)] for r in global_rows[:n_old]]
-    columns = story_columns(old_story)
-    peaks = story_peaks(score[n_old:, :n_old], columns)
-    result: dict[int, str] = {}
-    first_of = {c: int(np.flatnonzero(clusters == c)[0]) for c in np.unique(clusters)}
-    for cluster in sorted(first_of, key=first_of.__getitem__):
-        members = np.flatnonzero(clusters == cluster)
-        story = best_story(score, members + n_old, columns, peaks[members].max(axis=0))
-        if story is None:
-            story = f"s-{all_pool.article_id[int(new_rows[members[0]])]}"
-        for m in members:
-            result[int(new_rows[m])] = story
-    story_local = old_story + [result[int(r)] for r in new_rows]
-    links = [
-        (int(global_rows[i]), int(global_rows[j]), float(score[i, j]))
-        for i, j in closest_earlier(score, story_local, n_old)
-    ]
-    return result, links
+    score *= np.where(year_conflicts(all_pool.tf[global_rows]), YEAR_CONFLICT, 1.0)
+    return global_rows, score
+
+
+def closest_story(score: np.ndarray, stories: dict[str, np.ndarray]) -> str | None:
+    """Return the story whose columns have the highest mean score to some rows.
+
+    All the new rows of a cluster join one story, as one run would have kept them together.
+    """
+    best, found = -1.0, None
+    for story, cols in stories.items():
+        mean = float(score[:, cols].mean())
+        if mean > best:  # ties go to the first story in sorted order
+            best, found = mean, story
+    return found
 
 
 def stored_candidates(to_stored: np.ndarray) -> np.ndarray:
@@ -147,7 +170,7 @@ def stored_candidates(to_stored: np.ndarray) -> np.ndarray:
 
 
 def average_link(score: np.ndarray) -> np.ndarray:
-    """Return the cluster number of each new article: average link, cut at STORY_THRESHOLD."""
+    """Return the cluster number of each article: average link, cut at STORY_THRESHOLD."""
     if len(score) <= 1:
         return np.array([1])
     distance = np.clip(1 - score, 0, None)

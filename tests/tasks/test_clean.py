@@ -42,17 +42,20 @@ def test_bad_documents_become_rejects_and_ids_are_stable():
         Document("w", "3", None),
         Document("w", "4", "1234 5678 90 %%% ### 42"),
         Document("w", "5", "A real article body about the port strike in Oslo."),
+        Document("w", "1", "A real article body about the port strike in Oslo."),
     ]
     table, rejects = clean_documents(Batch(docs), NOW)
-    assert table["source_item_id"].to_pylist() == ["1"]
+    # Item 5 resends item 1's body: an article of its own (dedup makes it an exact copy).
+    assert table["source_item_id"].to_pylist() == ["1", "5"]
+    assert len(set(table["article_id"].to_pylist())) == 2
     assert [(r.source_item_id, r.reason) for r in rejects] == [
         ("2", "empty_body"),
         ("3", "empty_body"),
         ("4", "not_text"),
-        ("5", "duplicate_item"),
+        ("1", "duplicate_item"),
     ]
     again, _ = clean_documents(Batch(docs[:1]), NOW)
-    assert again["article_id"].to_pylist() == table["article_id"].to_pylist()
+    assert again["article_id"].to_pylist() == table["article_id"].to_pylist()[:1]
 
 
 def test_offsets_point_into_the_cleaned_body():
