@@ -30,6 +30,10 @@ SNN_WEIGHT = 0.65
 STORY_THRESHOLD = 0.28
 
 CANDIDATES = 20  # stored articles considered per new article
+SCORE_CHUNK = 8192  # stored rows scored against the new articles at once
+# Stored rows clustered with a batch at most: the block's square matrices (similarity, shared
+# neighbours, linkage) stay under about 1 GB at 500 new articles however large the warehouse.
+MAX_STORED = 4000
 
 YEAR_CONFLICT = 0.7  # the similarity kept by two articles that name years, none of them shared
 
@@ -132,8 +136,7 @@ def local_scores(new_rows: np.ndarray, all_pool: Pool) -> tuple[np.ndarray, np.n
     tf = all_pool.tf[idf_rows]
     vectors = weigh(tf, inverse_document_frequency(tf))
     new_vec = vectors[len(stored) :]
-    sims_new = (new_vec @ vectors.T).toarray()
-    cand_local = stored_candidates(sims_new[:, : len(stored)])
+    cand_local = stored_candidates(new_vec, vectors[: len(stored)])
     local = np.concatenate((cand_local, np.arange(len(stored), len(idf_rows))))
     block = vectors[local]
     sim = (block @ block.T).toarray()
@@ -158,15 +161,35 @@ def closest_story(score: np.ndarray, stories: dict[str, np.ndarray]) -> str | No
     return found
 
 
-def stored_candidates(to_stored: np.ndarray) -> np.ndarray:
-    """Return the stored columns (sorted) among the most similar ones of some new article."""
-    picked: set[int] = set()
-    if to_stored.shape[1]:
-        k = min(CANDIDATES, to_stored.shape[1])
-        top = np.argpartition(-to_stored, k - 1, axis=1)[:, :k]
-        for i, cols in enumerate(top):
-            picked.update(int(c) for c in cols if to_stored[i, c] >= SNN_MIN)
-    return np.array(sorted(picked), np.int64)
+def stored_candidates(new_vec: sp.csr_matrix, stored_vec: sp.csr_matrix) -> np.ndarray:
+    """Return the stored rows (sorted) among the most similar ones of some new article.
+
+    Scored SCORE_CHUNK stored rows at a time, keeping each new article's CANDIDATES best, so no
+    new-by-stored matrix is ever whole; at most MAX_STORED rows are kept, the most similar first,
+    which bounds the block that is clustered (its square matrices) whatever the warehouse holds.
+    """
+    n_new, n_stored = new_vec.shape[0], stored_vec.shape[0]
+    if not n_stored or not n_new:
+        return np.zeros(0, np.int64)
+    k = min(CANDIDATES, n_stored)
+    best = np.zeros((n_new, 0), np.float32)
+    cols = np.zeros((n_new, 0), np.int64)
+    for start in range(0, n_stored, SCORE_CHUNK):
+        block = (new_vec @ stored_vec[start : start + SCORE_CHUNK].T).toarray()
+        best = np.hstack((best, block.astype(np.float32)))
+        cols = np.hstack(
+            (cols, np.broadcast_to(np.arange(start, start + block.shape[1]), block.shape))
+        )
+        if best.shape[1] > k:
+            top = np.argpartition(-best, k - 1, axis=1)[:, :k]
+            best = np.take_along_axis(best, top, axis=1)
+            cols = np.take_along_axis(cols, top, axis=1)
+    keep = best >= SNN_MIN
+    peak: dict[int, float] = {}
+    for col, score in zip(cols[keep].tolist(), best[keep].tolist(), strict=True):
+        peak[col] = max(peak.get(col, 0.0), score)
+    chosen = sorted(peak, key=lambda c: (-peak[c], c))[:MAX_STORED]
+    return np.array(sorted(chosen), np.int64)
 
 
 def average_link(score: np.ndarray) -> np.ndarray:
