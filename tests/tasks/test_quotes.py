@@ -23,7 +23,8 @@ def quotes(nlp, text: str) -> list[Quote]:
     doc = nlp(text)
     found = doc._.wd_quotes
     for q in found:
-        assert text[q.start_char : q.end_char] == q.text
+        assert q.segments and q.segments[0][0] == q.start_char and q.segments[-1][1] == q.end_char
+        assert " ".join(text[s:e] for s, e in q.segments) == q.text
         assert 0.0 <= q.confidence <= 1.0
         if q.speaker_start is not None:
             assert text[q.speaker_start : q.speaker_end] == q.speaker_text
@@ -53,8 +54,13 @@ def test_straight_and_single_marks(nlp):
 def test_interrupted_quote_is_one_quote(nlp):
     text = "“The talks failed,” Jonas Berg said, “and they will not resume this year.”"
     q = one(quotes(nlp, text), "The talks failed")
-    assert q.text.endswith("resume this year.")
+    assert q.text == "The talks failed, and they will not resume this year."  # no "he said"
+    assert [text[s:e] for s, e in q.segments] == [
+        "The talks failed,",
+        "and they will not resume this year.",
+    ]
     assert (q.speaker, q.cue) == ("Jonas Berg", "said")
+    assert q.quote_key == quote_key("The talks failed, and they will not resume this year.")
 
 
 def test_quote_running_over_paragraphs(nlp):
@@ -64,7 +70,8 @@ def test_quote_running_over_paragraphs(nlp):
         "“Nobody should expect new taxes before the election.”"
     )
     q = one(quotes(nlp, text), "We will cut")
-    assert q.text.endswith("before the election.")
+    assert q.text.endswith("before the election.") and "Holm said" not in q.text
+    assert len(q.segments) == 3  # a piece per paragraph and per side of "Holm said"
     assert q.speaker == "Lena Holm"
 
 
@@ -198,9 +205,8 @@ def test_keys_join_fragments_and_near_copies_but_not_common_words():
 
 def test_quotes_table_shares_keys_across_articles():
     def q(text: str, kind: str) -> Quote:
-        return Quote(
-            0, len(text), text, kind, None, None, None, None, None, None, None, 0.5, quote_key(text)
-        )
+        key = quote_key(text)
+        return Quote(0, len(text), text, kind, *[None] * 7, 0.5, key, ((0, len(text)),))
 
     table = quotes_table(
         ["a1", "a2"],
@@ -211,6 +217,7 @@ def test_quotes_table_shares_keys_across_articles():
     )
     keys = table["quote_key"].to_pylist()
     assert keys[0] == keys[1] and table.num_rows == 2
+    assert table["segments"].to_pylist()[0] == [{"start_char": 0, "end_char": 45}]
 
 
 def test_short_object_holding_a_quote_is_the_content(nlp):
