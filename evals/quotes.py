@@ -8,7 +8,9 @@ between them. Among matched quotes, speaker accuracy credits a predicted speaker
 overlaps the gold Source (or an empty speaker for a source-less relation, or a resolved name
 containing the Source text) and cue accuracy credits an exact (case-folded) cue. The "direct"
 slice keeps gold Contents that contain a quotation mark (not an apostrophe) and predictions
-whose span, widened by one character each side to take in its own marks, contains one.
+whose span, widened by one character each side to take in its own marks, contains one. The
+"speech" slice keeps gold relations whose cue and source the project's rules call speech
+(``cue_kind``: not a belief, wish or finding) and rows whose ``cue_kind`` is speech.
 
 What is scored is what users get: by default the articles go through the real flow (ingest →
 clean → extract → load into a temporary warehouse) and the quotes rows that land are scored,
@@ -31,10 +33,10 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
-from tasks.components.quotes import OPENERS, opener_start, past_closer
+from tasks.components.quotes import OPENERS, cue_kind, opener_start, past_closer
 
 THRESHOLDS = (0.3, 0.8)
-SLICES = ("all", "direct")
+SLICES = ("all", "direct", "speech")
 # A quotation mark, not an apostrophe: ’ and ' between letters ("Trump’s", "don’t") are not.
 QUOTE_CHARS = re.compile(r"[\"“”‘«»]|(?<![^\W\d_])[’']|[’'](?![^\W\d_])")
 WORD = re.compile(r"\S+")
@@ -446,6 +448,10 @@ def score_into(counts: dict[str, dict[float, Counts]], article: Article, preds: 
         "direct": (
             [g for g in article.gold if gold_is_direct(g)],
             [q for q in preds if pred_is_direct(article.text, q)],
+        ),
+        "speech": (
+            [g for g in article.gold if cue_kind(g.cue, g.source_text) == "speech"],
+            [q for q in preds if q.cue_kind == "speech"],
         ),
     }
     for name, (gold, chosen) in slices.items():

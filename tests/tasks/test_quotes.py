@@ -7,6 +7,7 @@ from spacy.tokens import Doc
 from tasks.components.quotes import (
     Quote,
     assign_keys,
+    cue_kind,
     extract_quotes,
     find_marked,
     named_before,
@@ -206,7 +207,7 @@ def test_keys_join_fragments_and_near_copies_but_not_common_words():
 def test_quotes_table_shares_keys_across_articles():
     def q(text: str, kind: str) -> Quote:
         key = quote_key(text)
-        return Quote(0, len(text), text, kind, *[None] * 7, 0.5, key, ((0, len(text)),))
+        return Quote(0, len(text), text, kind, *[None] * 7, 0.5, key, ((0, len(text)),), "speech")
 
     table = quotes_table(
         ["a1", "a2"],
@@ -218,6 +219,7 @@ def test_quotes_table_shares_keys_across_articles():
     keys = table["quote_key"].to_pylist()
     assert keys[0] == keys[1] and table.num_rows == 2
     assert table["segments"].to_pylist()[0] == [{"start_char": 0, "end_char": 45}]
+    assert table["cue_kind"].to_pylist() == ["speech", "speech"]
 
 
 def test_short_object_holding_a_quote_is_the_content(nlp):
@@ -549,3 +551,34 @@ def test_full_parse_on_request_and_for_a_pipeline_without_a_parser(monkeypatch):
     blank = spacy.blank("en")
     blank.add_pipe("sentencizer")
     assert not parses_alone(blank)
+
+
+@pytest.mark.parametrize(
+    ("text", "starts", "kind"),
+    [
+        ("The mayor said the bridge will reopen in May.", "the bridge", "speech"),
+        ("“We will win the vote in May,” Lena Holm said.", "We will win", "speech"),
+        ("Lund believes the new plan will fail within a year.", "the new plan", "thought"),
+        ("Senator Ross hopes the talks will resume next week.", "the talks", "thought"),
+        ("A new Gallup poll shows the senator leading by five points.", "the senator", "evidence"),
+        ("The study found that the river carries more silt than before.", "that the", "evidence"),
+        ("According to the report, the plant lost money for three years.", "the plant", "evidence"),
+        (
+            "According to a statement from the mayor, the plant lost money for three years.",
+            "the plant",
+            "speech",
+        ),
+    ],
+)
+def test_cue_kind_of_rows(nlp, text, starts, kind):
+    q = one(quotes(nlp, text), starts)
+    assert q.cue_kind == kind, (q.cue, q.speaker_text)
+
+
+def test_cue_kind_reads_words_alone():
+    assert cue_kind("said", "Smith") == "speech"
+    assert cue_kind("suggested", "Smith") == "speech"  # a person suggests: speech
+    assert cue_kind("suggests", "a Quinnipiac University poll of likely voters") == "evidence"
+    assert cue_kind("said", "the report") == "evidence"
+    assert cue_kind("wants", "the report") == "thought"
+    assert cue_kind(":", "Ana Ruiz") == "speech" and cue_kind(None, None) == "speech"

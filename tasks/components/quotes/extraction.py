@@ -12,7 +12,7 @@ from typing import NamedTuple
 import pyarrow as pa
 from spacy.tokens import Doc
 
-from tasks.components.quotes.cues import CUES, Cue
+from tasks.components.quotes.cues import CUES, Cue, cue_kind
 from tasks.components.quotes.keys import assign_keys, quote_key
 from tasks.components.quotes.marked import governing_verb, join_continued, marked_cue
 from tasks.components.quotes.reported import (
@@ -55,6 +55,7 @@ class Quote(NamedTuple):
     confidence: float
     quote_key: str
     segments: Ranges  # the quoted pieces in order, never the attribution between them
+    cue_kind: str  # speech, thought or evidence (cues.cue_kind)
 
 
 def pieces_of(text: str, parts: Ranges) -> Ranges:
@@ -91,6 +92,7 @@ def build_quote(
         confidence = 0.3 if name else 0.1
     confidence *= base if cue is not None else 0.5
     text = " ".join(text_of(doc)[s:e] for s, e in pieces)
+    cue_text = text_of(doc)[cue.start : cue.end] if cue is not None else None
     return Quote(
         start,
         end,
@@ -100,12 +102,13 @@ def build_quote(
         speaker.text if speaker is not None else None,
         speaker.start_char if speaker is not None else None,
         speaker.end_char if speaker is not None else None,
-        text_of(doc)[cue.start : cue.end] if cue is not None else None,
+        cue_text,
         cue.start if cue is not None else None,
         cue.end if cue is not None else None,
         round(min(1.0, max(0.0, confidence)), 2),
         quote_key(text),
         pieces,
+        cue_kind(cue_text, speaker.text if speaker is not None else None),
     )
 
 

@@ -230,7 +230,25 @@ def according_to(token: Token) -> Cue | None:
     ]
     if not objects:
         return None
-    return Cue(token.idx, to.idx + len(to.text), noun_phrase(objects[0]))
+    return Cue(token.idx, to.idx + len(to.text), source_phrase(objects[0]))
+
+
+def source_phrase(source: Token) -> Span:
+    """Return the whole phrase "according to" names: "a statement from the mayor's office".
+
+    Its modifiers say whose statement or which poll it is, so the cue's kind; the phrase ends
+    at a comma (the content follows) and never crosses a paragraph break.
+    """
+    phrase = noun_phrase(source)
+    doc = source.doc
+    end = phrase.end
+    for child in source.rights:
+        if child.dep_ in {"prep", "acl", "relcl"} and not any(
+            t.text in {",", ";"} or "\n" in t.text_with_ws
+            for t in doc[end - 1 : child.right_edge.i]
+        ):
+            end = max(end, child.right_edge.i + 1)
+    return doc[phrase.start : end]
 
 
 def speaker_between(doc: Doc, quote_end: int, cue: Token) -> Span | None:
