@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 from spacy.lang.en import English
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
+from tasks.components.entities import Mention
 from tasks.components.quotes import (
     Quote,
     assign_keys,
@@ -18,6 +19,7 @@ from tasks.components.quotes import (
     scan_paragraph,
     segments,
 )
+from tasks.components.quotes.speakers import tidy_speaker
 
 
 def quotes(nlp, text: str) -> list[Quote]:
@@ -582,3 +584,53 @@ def test_cue_kind_reads_words_alone():
     assert cue_kind("said", "the report") == "evidence"
     assert cue_kind("wants", "the report") == "thought"
     assert cue_kind(":", "Ana Ruiz") == "speech" and cue_kind(None, None) == "speech"
+
+
+def test_a_piece_after_a_new_attribution_is_a_new_quote(nlp):
+    text = "“The port is safe,” Ana Ruiz said. “Ships will come back next year,” Tom Berg added."
+    found = [q for q in quotes(nlp, text) if q.quote_type != "indirect"]
+    assert [(q.text, q.speaker) for q in found] == [
+        ("The port is safe,", "Ana Ruiz"),
+        ("Ships will come back next year,", "Tom Berg"),
+    ]
+    assert all(len(q.segments) == 1 for q in found)
+
+
+def speaker_in(text: str, words: str, mentions: list[tuple[str, str]]) -> Span:
+    """Return the span of words in a plain doc with given mentions."""
+    doc = English()(text)
+    doc._.wd_mentions = [
+        Mention(text.index(m), text.index(m) + len(m), m, label, m) for m, label in mentions
+    ]
+    start = text.index(words)
+    return doc.char_span(start, start + len(words))
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "cue", "mentions", "tidy"),
+    [
+        ("“No,” she said, Tim Cook called it.", ", Tim Cook", "called", [], "Tim Cook"),
+        (
+            "Rep. Ann Lee (R-Fla.) said no.",
+            "Rep. Ann Lee (R-Fla.",
+            "said",
+            [("Ann Lee", "PERSON")],
+            "Rep. Ann Lee (R-Fla.)",
+        ),
+        (
+            "The Committee for a Responsible Federal Budget reported a gap.",
+            "The Committee",
+            "reported",
+            [("Committee for a Responsible Federal Budget", "ORG")],
+            "The Committee for a Responsible Federal Budget",
+        ),
+        ("Lund said no.", "Lund said", "said", [("Lund", "PERSON")], "Lund"),
+        ("Said Nora Ellis: no.", "Nora", "Said", [("Said Nora Ellis", "PERSON")], "Nora Ellis"),
+        ("It was - contended.", "-", "contended", [], None),
+    ],
+)
+def test_speaker_spans_are_tidied(text, words, cue, mentions, tidy):
+    span = speaker_in(text, words, mentions)
+    at = text.index(cue)
+    found = tidy_speaker(span, (at, at + len(cue)))
+    assert (found.text if found is not None else None) == tidy

@@ -14,7 +14,12 @@ from spacy.tokens import Doc
 
 from tasks.components.quotes.cues import CUES, Cue, cue_kind
 from tasks.components.quotes.keys import assign_keys, quote_key
-from tasks.components.quotes.marked import governing_verb, join_continued, marked_cue
+from tasks.components.quotes.marked import (
+    governing_verb,
+    join_continued,
+    marked_cue,
+    split_attributed,
+)
 from tasks.components.quotes.reported import (
     Attribution,
     close_over,
@@ -30,7 +35,7 @@ from tasks.components.quotes.spans import (
     join_interrupted,
     quote_type,
 )
-from tasks.components.quotes.speakers import Resolver, fallback_speaker
+from tasks.components.quotes.speakers import Resolver, fallback_speaker, tidy_speaker
 from tasks.components.quotes.text import text_of, token_at
 from warehouse.schemas import QUOTES
 
@@ -85,7 +90,7 @@ def build_quote(
     if not pieces:
         return None
     start, end = pieces[0][0], pieces[-1][1]
-    speaker = cue.speaker if cue is not None else None
+    speaker = tidy_speaker(cue.speaker, cue.at) if cue and cue.speaker is not None else None
     name, confidence = resolver.resolve(speaker) if speaker is not None else (None, 0.3)
     if speaker is None and cue is None and kind != "indirect":
         name = resolver.last_person  # a paragraph of quotation continues the last speaker
@@ -115,7 +120,8 @@ def build_quote(
 def extract_quotes(doc: Doc) -> list[Quote]:
     """Return direct, partial and reported quotes of a parsed document in text order."""
     resolver = Resolver(doc)
-    marked = join_continued(doc, join_interrupted(doc, find_marked(text_of(doc))))
+    joined = join_continued(doc, join_interrupted(doc, find_marked(text_of(doc))))
+    marked = split_attributed(doc, joined)
     clauses = reported_clauses(doc, marked)
     items: list[tuple[int, Marked | Attribution]] = [(q.start, q) for q in marked]
     items += [(a.start, a) for a in own_attributions(doc, clauses)]

@@ -237,3 +237,40 @@ def join_continued(doc: Doc, quotes: list[Marked]) -> list[Marked]:
                 continue
         out.append(q)
     return out
+
+
+def split_attributed(doc: Doc, quotes: list[Marked]) -> list[Marked]:
+    """Split a joined quote where a piece has an attribution of its own.
+
+    “A,” he said, “B.” is one quote: both pieces have the same cue. But in “A,” Ruiz said.
+    “B,” Berg added. or a paragraph that opens “B,” Berg said, the piece after the new
+    attribution is a new quote, whoever speaks it.
+    """
+    out: list[Marked] = []
+    for q in quotes:
+        if len(q.parts) == 1:
+            out.append(q)
+            continue
+        current = [q.parts[0]]
+        cue = piece_cue(doc, q, q.parts[0])
+        for part in q.parts[1:]:
+            own = piece_cue(doc, q, part)
+            if own is not None and cue is not None and own.start != cue.start:
+                out.append(marked_of(current))
+                current, cue = [part], own
+            else:
+                current.append(part)
+                cue = cue or own
+        out.append(marked_of(current))
+    return out
+
+
+def piece_cue(doc: Doc, quote: Marked, part: tuple[int, int]) -> Cue | None:
+    """Return the cue of one piece of a quote on its own, unless it lies in another piece."""
+    cue = marked_cue(doc, marked_of([part]))
+    return None if cue is None or inside(quote.parts, cue.start) else cue
+
+
+def marked_of(parts: list[tuple[int, int]]) -> Marked:
+    """Return the marked quote made of some pieces."""
+    return Marked(parts[0][0], parts[-1][1], tuple(parts))
