@@ -116,10 +116,10 @@ def test_polnear_dev_floors(nlp, prefect_harness):
     # accuracy never silently drops.
     assert scores[("direct", 0.3)]["f1"] >= 0.91  # measured 0.916
     assert scores[("direct", 0.8)]["f1"] >= 0.85  # 0.855
-    assert scores[("direct", 0.3)]["speaker"] >= 0.875  # 0.883
+    assert scores[("direct", 0.3)]["speaker"] >= 0.89  # 0.898
     assert scores[("all", 0.3)]["f1"] >= 0.735  # 0.741
     assert scores[("all", 0.8)]["f1"] >= 0.66  # 0.666
-    assert scores[("all", 0.3)]["speaker"] >= 0.88  # 0.887
-    assert scores[("all", 0.3)]["cue"] >= 0.69  # 0.698
+    assert scores[("all", 0.3)]["speaker"] >= 0.885  # 0.894
+    assert scores[("all", 0.3)]["cue"] >= 0.695  # 0.704
     assert scores[("speech", 0.3)]["f1"] >= 0.73  # 0.739
-    assert scores[("speech", 0.3)]["speaker"] >= 0.89  # 0.899
+    assert scores[("speech", 0.3)]["speaker"] >= 0.90  # 0.907

@@ -634,3 +634,13 @@ def test_speaker_spans_are_tidied(text, words, cue, mentions, tidy):
     at = text.index(cue)
     found = tidy_speaker(span, (at, at + len(cue)))
     assert (found.text if found is not None else None) == tidy
+
+
+def test_dash_names_between_quotes_of_one_paragraph(nlp):
+    # Lines of quotes that cleaning joined into one paragraph, each signed with a dash.
+    text = (
+        "Readers wrote in.\n\n“The bridge is a disgrace to the whole city.” ― Ana Ruiz "
+        "“We waited three years for the repairs.” ― Tom Berg."
+    )
+    found = quotes(nlp, text)
+    assert [(q.speaker, q.cue) for q in found] == [("Ana Ruiz", "―"), ("Tom Berg", "―")]

@@ -109,14 +109,20 @@ def verb_after_comma(doc: Doc, quote: Marked) -> Cue | None:
 
 
 DASH_NAME = re.compile(r"\s*(―|—|–|--)\s*([A-Z][^\n“”\"]{0,60}?)[\s.]*")
+NEXT_OPENER = re.compile(r"[“\"]")
 
 
 def dash_attribution(doc: Doc, quote: Marked) -> Cue | None:
-    """Return the dash and name that close a quote's paragraph: “...” ― Ana Ruiz."""
+    """Return the dash and name after a quote: “...” ― Ana Ruiz, at the paragraph's end or
+    before the next quote's opening mark (lines of quotes cleaned into one paragraph)."""
     text = text_of(doc)
     end = past_closer(text, quote.end)
     par_end = text.find("\n", end)
-    found = DASH_NAME.fullmatch(text, end, len(text) if par_end == -1 else par_end)
+    par_end = len(text) if par_end == -1 else par_end
+    found = DASH_NAME.fullmatch(text, end, par_end)
+    opener = NEXT_OPENER.search(text, end, par_end)
+    if found is None and opener is not None:
+        found = DASH_NAME.fullmatch(text, end, opener.start())
     if found is None or len(found.group(2).split()) > 8:
         return None
     speaker = doc.char_span(found.start(2), found.end(2), alignment_mode="expand")
