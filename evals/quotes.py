@@ -3,30 +3,46 @@
 The metric follows ../shared/eval/README.md (the Gender Gap Tracker's definitions): a gold
 Content span is matched by the best not-yet-used predicted quote whose overlap
 |gold ∩ pred| / |gold| (characters) exceeds θ; precision = matched / predicted, recall =
-matched / gold. Among matched quotes, speaker accuracy credits a predicted speaker span that
+matched / gold. A predicted quote covers its quoted pieces (``segments``), not the attribution
+between them. Among matched quotes, speaker accuracy credits a predicted speaker span that
 overlaps the gold Source (or an empty speaker for a source-less relation, or a resolved name
 containing the Source text) and cue accuracy credits an exact (case-folded) cue. The "direct"
 slice keeps gold Contents that contain a quotation mark (not an apostrophe) and predictions
-whose span, widened by one character each side to take in its own marks, contains one.
+whose span, widened by one character each side to take in its own marks, contains one. The
+"speech" slice keeps gold relations whose cue and source the project's rules call speech
+(``cue_kind``: not a belief, wish or finding) and rows whose ``cue_kind`` is speech.
 
-The extractor is the production one: ``load_nlp`` from tasks/extract.py, then ``doc._.wd_quotes``
-on the raw eval text, so offsets are the eval file's characters.
+What is scored is what users get: by default the articles go through the real flow (ingest →
+clean → extract → load into a temporary warehouse) and the quotes rows that land are scored,
+their offsets mapped from the cleaned body back to the eval text. ``extractor_only`` scores the
+extractor on the raw eval text instead (``python -m evals.quotes FOLDER --extractor-only``).
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Iterator
+import sys
+import tempfile
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
-from tasks.components.quotes import OPENERS, Quote, opener_start, past_closer
-from tasks.extract import load_nlp, model_name
+from tasks.components.quotes import OPENERS, cue_kind, opener_start, past_closer
 
 THRESHOLDS = (0.3, 0.8)
+SLICES = ("all", "direct", "speech")
 # A quotation mark, not an apostrophe: ’ and ' between letters ("Trump’s", "don’t") are not.
 QUOTE_CHARS = re.compile(r"[\"“”‘«»]|(?<![^\W\d_])[’']|[’'](?![^\W\d_])")
+WORD = re.compile(r"\S+")
+SOURCE_NAME = "polnear"  # the inbox folder, so the wire of every eval article
 Ranges = tuple[tuple[int, int], ...]
+Place = Callable[[int, int], tuple[int, int]]  # a range of the scored text to the eval text's
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +63,31 @@ class Article:
     name: str
     text: str
     gold: tuple[Gold, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pred:
+    """One predicted quote in the eval text's characters: its pieces, speaker and cue."""
+
+    segments: Ranges
+    quote_type: str
+    speaker: str | None = None
+    speaker_text: str | None = None
+    speaker_start: int | None = None
+    speaker_end: int | None = None
+    cue: str | None = None
+    cue_start: int | None = None
+    cue_kind: str | None = None
+
+    @property
+    def start_char(self) -> int:
+        """Return where the first piece starts."""
+        return self.segments[0][0]
+
+    @property
+    def end_char(self) -> int:
+        """Return where the last piece ends."""
+        return self.segments[-1][1]
 
 
 @dataclass(slots=True)
@@ -82,6 +123,16 @@ class Counts:
             "speaker": self.speaker_ok / m,
             "cue": self.cue_ok / m,
         }
+
+
+@dataclass(slots=True)
+class Evaluation:
+    """Counts per slice and threshold, and what was scored: pipeline rows or the raw extractor."""
+
+    mode: str  # "pipeline" or "extractor"
+    articles: int
+    landed: int  # articles that reached the warehouse (all of them for the extractor)
+    counts: dict[str, dict[float, Counts]]
 
 
 def parse_ranges(spec: str) -> Ranges:
@@ -128,12 +179,12 @@ def load_folder(folder: Path) -> list[Article]:
     return articles
 
 
-def overlap(gold: Ranges, start: int, end: int) -> float:
-    """Return |gold ∩ [start, end)| / |gold| in characters."""
+def overlap(gold: Ranges, pieces: Ranges) -> float:
+    """Return |gold ∩ pieces| / |gold| in characters."""
     size = sum(e - s for s, e in gold)
     if size <= 0:
         return 0.0
-    inter = sum(max(0, min(e, end) - max(s, start)) for s, e in gold)
+    inter = sum(max(0, min(e, pe) - max(s, ps)) for s, e in gold for ps, pe in pieces)
     return inter / size
 
 
@@ -142,12 +193,12 @@ def gold_is_direct(g: Gold) -> bool:
     return bool(QUOTE_CHARS.search(g.content_text))
 
 
-def pred_is_direct(text: str, q: Quote) -> bool:
-    """Return whether a predicted span, with one character either side, holds a quotation mark."""
-    return bool(QUOTE_CHARS.search(text[max(0, q.start_char - 1) : q.end_char + 1]))
+def pred_is_direct(text: str, q: Pred) -> bool:
+    """Return whether a predicted piece, with one character either side, holds a quotation mark."""
+    return any(QUOTE_CHARS.search(text[max(0, s - 1) : e + 1]) for s, e in q.segments)
 
 
-def speaker_ok(g: Gold, q: Quote) -> bool:
+def speaker_ok(g: Gold, q: Pred) -> bool:
     """Return whether the predicted speaker agrees with the gold Source."""
     if not g.source:
         return q.speaker_text is None
@@ -161,12 +212,12 @@ def speaker_ok(g: Gold, q: Quote) -> bool:
     return bool(name) and bool(g.source_text.strip()) and g.source_text.casefold() in name
 
 
-def cue_ok(g: Gold, q: Quote) -> bool:
+def cue_ok(g: Gold, q: Pred) -> bool:
     """Return whether the predicted cue equals the gold cue text, case-folded."""
     return bool(q.cue) and q.cue.strip().casefold() == g.cue.strip().casefold()
 
 
-def score_article(gold: Iterable[Gold], preds: list[Quote], theta: float, name: str = "") -> Counts:
+def score_article(gold: Iterable[Gold], preds: list[Pred], theta: float, name: str = "") -> Counts:
     """Match gold to predictions greedily (best unused overlap > θ) and tally."""
     counts = Counts(predicted=len(preds))
     used: set[int] = set()
@@ -176,7 +227,7 @@ def score_article(gold: Iterable[Gold], preds: list[Quote], theta: float, name: 
         for i, q in enumerate(preds):
             if i in used:
                 continue
-            o = overlap(g.content, q.start_char, q.end_char)
+            o = overlap(g.content, q.segments)
             if o > best:
                 best, best_i = o, i
         if best_i is None:
@@ -189,7 +240,7 @@ def score_article(gold: Iterable[Gold], preds: list[Quote], theta: float, name: 
     return counts
 
 
-def attributions(preds: list[Quote]) -> list[Quote]:
+def attributions(preds: list[Pred]) -> list[Pred]:
     """Return one prediction per attribution: drop a quote inside the reported clause holding it.
 
     PolNeAR labels one Content per relation; the extractor also reports the quoted words of a
@@ -210,58 +261,219 @@ def attributions(preds: list[Quote]) -> list[Quote]:
     ]
 
 
-def with_marks(text: str, q: Quote) -> Quote:
-    """Return a quote whose span takes in the quotation marks around it, as PolNeAR's Content does.
+def with_marks(text: str, q: Pred) -> Pred:
+    """Return a quote whose pieces take in the quotation marks around them, as PolNeAR's do.
 
     wiredesk's offsets stop inside the marks; PolNeAR's include them, which decides short quotes
     ("“USA! USA!”" is 11 characters, its words 9: an overlap of 0.82 with the gold, not 1.0).
     """
-    start, end = q.start_char, q.end_char
-    opener = opener_start(text, start)
-    if 0 <= opener < start and text[opener:start] in OPENERS:
-        start = opener
-    return q._replace(start_char=start, end_char=past_closer(text, end))
+    pieces = []
+    for start, end in q.segments:
+        opener = opener_start(text, start)
+        if 0 <= opener < start and text[opener:start] in OPENERS:
+            start = opener
+        pieces.append((start, past_closer(text, end)))
+    return Pred(tuple(pieces), *(getattr(q, f) for f in PRED_FIELDS[1:]))
 
 
-def polnear_quotes(text: str, quotes: list[Quote]) -> list[Quote]:
-    """Return the extractor's quotes as PolNeAR annotates them: one per attribution, marks in."""
-    return [with_marks(text, q) for q in attributions(quotes)]
+PRED_FIELDS = tuple(Pred.__dataclass_fields__)
 
 
-def predict(articles: list[Article], model: str | None = None) -> Iterator[list[Quote]]:
-    """Run the production pipeline on each article's raw text and yield its quotes."""
+def polnear_quotes(text: str, preds: list[Pred]) -> list[Pred]:
+    """Return predictions as PolNeAR annotates them: one per attribution, marks in."""
+    return [with_marks(text, q) for q in attributions(preds)]
+
+
+def as_pred(row: Mapping[str, Any], place: Place) -> Pred:
+    """Return a quote row (a Quote or a warehouse row) as a Pred in the eval text's characters."""
+    pieces = row.get("segments") or [(row["start_char"], row["end_char"])]
+    pieces = [(p["start_char"], p["end_char"]) if isinstance(p, Mapping) else p for p in pieces]
+    speaker = (None, None)
+    if row["speaker_start"] is not None and row["speaker_end"] is not None:
+        speaker = place(row["speaker_start"], row["speaker_end"])
+    cue_start = None if row["cue_start"] is None else place(row["cue_start"], row["cue_end"])[0]
+    return Pred(
+        tuple(place(s, e) for s, e in pieces),
+        row["quote_type"],
+        row["speaker"],
+        row["speaker_text"],
+        *speaker,
+        row["cue"],
+        cue_start,
+        row.get("cue_kind"),
+    )
+
+
+def same_place(start: int, end: int) -> tuple[int, int]:
+    """Return a range unchanged: the extractor read the eval text itself."""
+    return start, end
+
+
+def body_places(raw: str, body: str) -> Place:
+    """Return a mapper of cleaned-body ranges to the raw text they were cleaned from.
+
+    Cleaning drops a headline, byline, dateline, boilerplate and credit lines and folds spaces;
+    the words that remain are aligned to the raw words, and a body character maps to its word's
+    raw character (one between words to the raw character after the word before it).
+    """
+    raw_words = [(m.start(), m.group()) for m in WORD.finditer(raw)]
+    body_words = [(m.start(), m.group()) for m in WORD.finditer(body)]
+    matcher = SequenceMatcher(
+        None, [w for _, w in raw_words], [w for _, w in body_words], autojunk=False
+    )
+    starts: list[int] = []  # body positions where an aligned run of characters begins
+    shifts: list[int] = []  # raw position minus body position over that run
+    for a, b, n in matcher.get_matching_blocks():
+        for k in range(n):
+            starts.append(body_words[b + k][0])
+            shifts.append(raw_words[a + k][0] - body_words[b + k][0])
+
+    def place(start: int, end: int) -> tuple[int, int]:
+        """Return a body range in raw characters."""
+        if not starts:
+            return start, end
+        first = shifts[max(0, bisect_right(starts, start) - 1)]
+        last = shifts[max(0, bisect_right(starts, max(start, end - 1)) - 1)]
+        return start + first, end + last
+
+    return place
+
+
+def extractor_predictions(articles: list[Article], model: str | None) -> list[list[Pred]]:
+    """Run the extractor on each article's raw text and return its quotes."""
+    from tasks.extract import load_nlp, model_name
+
     nlp = load_nlp(model or model_name())
     docs = nlp.pipe((a.text for a in articles), batch_size=16)
-    for article, doc in zip(articles, docs, strict=True):
-        yield polnear_quotes(article.text, list(doc._.wd_quotes or []))
+    return [[as_pred(q._asdict(), same_place) for q in doc._.wd_quotes or []] for doc in docs]
+
+
+def run_pipeline(inbox: Path, root: Path, model: str | None) -> None:
+    """Run the ingest flow on an inbox folder into a warehouse, on a temporary Prefect server."""
+    from prefect.logging.handlers import APILogHandler
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+
+    from flows.pipeline import ingest_flow
+    from flows.runners import start_server_early
+
+    server = start_server_early()  # none when an API is configured (tests, a served install)
+    api = {}
+    try:
+        if server is not None:
+            server.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+            api = {PREFECT_API_URL: server.api_url}
+        with temporary_settings(api), quiet_run_logs():
+            ingest_flow(paths=[str(inbox)], warehouse=str(root), model=model, n_process=1)
+    finally:
+        APILogHandler().flush()  # the run's last logs reach the server before it stops
+        if server is not None:
+            server.stop()
+
+
+@contextmanager
+def quiet_run_logs() -> Iterator[None]:
+    """Keep the flow's per-batch logs off the terminal: the eval prints only its scores."""
+    loggers = [logging.getLogger(n) for n in ("prefect", "prefect.flow_runs", "prefect.task_runs")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def pipeline_predictions(articles: list[Article], model: str | None) -> list[list[Pred] | None]:
+    """Load the articles through the real flow into a temporary warehouse; return the rows."""
+    from warehouse import Warehouse
+
+    with tempfile.TemporaryDirectory(prefix="wiredesk-eval-") as tmp:
+        inbox = Path(tmp, "inbox", SOURCE_NAME)
+        inbox.mkdir(parents=True)
+        for article in articles:
+            (inbox / f"{article.name}.txt").write_text(article.text, encoding="utf-8")
+        root = Path(tmp, "warehouse")
+        run_pipeline(inbox, root, model)
+        return landed_predictions(articles, Warehouse(root))
+
+
+def landed_predictions(articles: list[Article], warehouse: Any) -> list[list[Pred] | None]:
+    """Return the quotes rows of each article in the warehouse (None: the article never landed)."""
+    loaded = warehouse.read("articles", columns=["article_id", "source_item_id", "body"])
+    rows: dict[str, list[dict]] = defaultdict(list)
+    for row in warehouse.read("quotes").to_pylist():
+        rows[row["article_id"]].append(row)
+    by_name = {r["source_item_id"]: r for r in loaded.to_pylist()}
+    out: list[list[Pred] | None] = []
+    for article in articles:
+        found = by_name.get(article.name)
+        if found is None:
+            out.append(None)
+            continue
+        place = body_places(article.text, found["body"])
+        quotes = sorted(rows[found["article_id"]], key=lambda r: r["quote_idx"])
+        out.append([as_pred(r, place) for r in quotes])
+    return out
 
 
 def evaluate(
-    folder: Path, model: str | None = None, limit: int | None = None
-) -> dict[str, dict[float, Counts]]:
-    """Return counts per slice ('all', 'direct') and threshold for a PolNeAR-format folder."""
+    folder: Path, model: str | None = None, limit: int | None = None, extractor_only: bool = False
+) -> Evaluation:
+    """Score the quotes of a PolNeAR-format folder per slice and threshold."""
     articles = load_folder(Path(folder))[:limit]
     if not articles:
         raise FileNotFoundError(
             f"no PolNeAR articles (text/*.txt + attributions/*.ann) in {folder}"
         )
-    result = {s: {t: Counts() for t in THRESHOLDS} for s in ("all", "direct")}
-    for article, preds in zip(articles, predict(articles, model), strict=True):
-        direct_preds = [q for q in preds if pred_is_direct(article.text, q)]
-        direct_gold = [g for g in article.gold if gold_is_direct(g)]
+    if extractor_only:
+        found: list[list[Pred] | None] = list(extractor_predictions(articles, model))
+    else:
+        found = pipeline_predictions(articles, model)
+    counts = {s: {t: Counts() for t in THRESHOLDS} for s in SLICES}
+    for article, preds in zip(articles, found, strict=True):
+        score_into(counts, article, polnear_quotes(article.text, preds or []))
+    landed = sum(p is not None for p in found)
+    return Evaluation("extractor" if extractor_only else "pipeline", len(articles), landed, counts)
+
+
+def score_into(counts: dict[str, dict[float, Counts]], article: Article, preds: list[Pred]) -> None:
+    """Add one article's tallies per slice and threshold."""
+    slices = {
+        "all": (list(article.gold), preds),
+        "direct": (
+            [g for g in article.gold if gold_is_direct(g)],
+            [q for q in preds if pred_is_direct(article.text, q)],
+        ),
+        "speech": (
+            [g for g in article.gold if cue_kind(g.cue, g.source_text) == "speech"],
+            [q for q in preds if q.cue_kind == "speech"],
+        ),
+    }
+    for name, (gold, chosen) in slices.items():
         for t in THRESHOLDS:
-            result["all"][t].add(score_article(article.gold, preds, t, article.name))
-            result["direct"][t].add(score_article(direct_gold, direct_preds, t, article.name))
-    return result
+            counts[name][t].add(score_article(gold, chosen, t, article.name))
 
 
-def report(result: dict[str, dict[float, Counts]]) -> str:
-    """Return the metrics as a small table."""
+def report(result: Evaluation) -> str:
+    """Return the metrics as a small table under a line saying what was scored."""
+    if result.mode == "pipeline":
+        what = (
+            f"quotes rows loaded through the pipeline (ingest, clean, extract, load): "
+            f"{result.landed} of {result.articles} articles landed"
+        )
+    else:
+        what = f"extractor only, on the raw text of {result.articles} articles (not what lands)"
     lines = [
+        what,
         f"{'slice':<8}{'θ':>5}{'gold':>7}{'pred':>7}{'match':>7}"
-        f"{'P':>7}{'R':>7}{'F1':>7}{'speaker':>9}{'cue':>7}"
+        f"{'P':>7}{'R':>7}{'F1':>7}{'speaker':>9}{'cue':>7}",
     ]
-    for slice_name, by_theta in result.items():
+    for slice_name, by_theta in result.counts.items():
         for t, c in by_theta.items():
             s = c.scores()
             lines.append(
@@ -270,3 +482,17 @@ def report(result: dict[str, dict[float, Counts]]) -> str:
                 f"{s['speaker']:>9.3f}{s['cue']:>7.3f}"
             )
     return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    """Print the scores of a folder: `python -m evals.quotes FOLDER [--extractor-only]`."""
+    args = [a for a in argv if a != "--extractor-only"]
+    if len(args) != 1:
+        print("usage: python -m evals.quotes FOLDER [--extractor-only]", file=sys.stderr)
+        return 2
+    print(report(evaluate(Path(args[0]), extractor_only="--extractor-only" in argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

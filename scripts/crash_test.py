@@ -92,6 +92,8 @@ def value(field: pa.Field, table: str, batch: int, row: int):
         return f"{batch}-{row}".encode()
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
         return [value(kind.value_field, table, batch, row + k) for k in range(2)]
+    if pa.types.is_struct(kind):  # quotes.segments: a list of {start_char, end_char}
+        return {f.name: value(f, table, batch, row) for f in kind.fields}
     raise TypeError(f"no synthetic value for {table}.{field.name}: {kind}")
 
 

@@ -116,6 +116,9 @@ QUOTES = pa.schema(
         ("confidence", pa.float32()),
         ("quote_key", pa.string()),
         ("run_id", pa.string()),
+        # The quoted pieces in order: “A,” he said, “B.” is one quote of two pieces.
+        ("segments", pa.list_(pa.struct([("start_char", pa.int32()), ("end_char", pa.int32())]))),
+        ("cue_kind", pa.string()),  # what the cue attributes: speech, thought or evidence
     ]
 )
 
@@ -225,7 +228,7 @@ TABLES: dict[str, TableSpec] = {
     for spec in (
         TableSpec("articles", ARTICLES, ("article_id",), ("published_at",), "published_at"),
         TableSpec("mentions", MENTIONS, ("article_id", "mention_idx")),
-        TableSpec("quotes", QUOTES, ("article_id", "quote_idx")),
+        TableSpec("quotes", QUOTES, ("article_id", "quote_idx"), version=3),
         TableSpec("links", LINKS, ("article_id", "other_article_id", "relation")),
         TableSpec("signatures", SIGNATURES, ("article_id",)),
         TableSpec("rejects", REJECTS, ("reject_id",)),

@@ -85,14 +85,24 @@ def test_sample_stories_group_rewrites_and_keep_unrelated_apart(sample_run):
 
 def test_sample_mentions_and_quotes_point_into_the_body(sample_run):
     root, _ = sample_run
-    for table in ("mentions", "quotes"):
-        bad = sql(
-            root,
-            f"""
-            select count(*) from {table} t join articles a using (article_id)
-            where substr(a.body, t.start_char + 1, t.end_char - t.start_char) <> t.text""",
-        )
-        assert bad == [(0,)]
+    bad = sql(
+        root,
+        """
+        select count(*) from mentions t join articles a using (article_id)
+        where substr(a.body, t.start_char + 1, t.end_char - t.start_char) <> t.text""",
+    )
+    assert bad == [(0,)]
+    # A quote's text is its pieces joined by a space, without the attribution between them.
+    bad = sql(
+        root,
+        """
+        select count(*) from quotes t join articles a using (article_id)
+        where array_to_string(list_transform(t.segments,
+                s -> substr(a.body, s.start_char + 1, s.end_char - s.start_char)), ' ') <> t.text
+            or t.segments[1].start_char <> t.start_char
+            or t.segments[-1].end_char <> t.end_char""",
+    )
+    assert bad == [(0,)]
     speakers = {
         row[0]
         for row in sql(

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import pytest
 from spacy.lang.en import English
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
+from tasks.components.entities import Mention
 from tasks.components.quotes import (
     Quote,
     assign_keys,
+    cue_kind,
     extract_quotes,
     find_marked,
     named_before,
@@ -17,13 +19,15 @@ from tasks.components.quotes import (
     scan_paragraph,
     segments,
 )
+from tasks.components.quotes.speakers import tidy_speaker
 
 
 def quotes(nlp, text: str) -> list[Quote]:
     doc = nlp(text)
     found = doc._.wd_quotes
     for q in found:
-        assert text[q.start_char : q.end_char] == q.text
+        assert q.segments and q.segments[0][0] == q.start_char and q.segments[-1][1] == q.end_char
+        assert " ".join(text[s:e] for s, e in q.segments) == q.text
         assert 0.0 <= q.confidence <= 1.0
         if q.speaker_start is not None:
             assert text[q.speaker_start : q.speaker_end] == q.speaker_text
@@ -53,8 +57,13 @@ def test_straight_and_single_marks(nlp):
 def test_interrupted_quote_is_one_quote(nlp):
     text = "“The talks failed,” Jonas Berg said, “and they will not resume this year.”"
     q = one(quotes(nlp, text), "The talks failed")
-    assert q.text.endswith("resume this year.")
+    assert q.text == "The talks failed, and they will not resume this year."  # no "he said"
+    assert [text[s:e] for s, e in q.segments] == [
+        "The talks failed,",
+        "and they will not resume this year.",
+    ]
     assert (q.speaker, q.cue) == ("Jonas Berg", "said")
+    assert q.quote_key == quote_key("The talks failed, and they will not resume this year.")
 
 
 def test_quote_running_over_paragraphs(nlp):
@@ -64,7 +73,8 @@ def test_quote_running_over_paragraphs(nlp):
         "“Nobody should expect new taxes before the election.”"
     )
     q = one(quotes(nlp, text), "We will cut")
-    assert q.text.endswith("before the election.")
+    assert q.text.endswith("before the election.") and "Holm said" not in q.text
+    assert len(q.segments) == 3  # a piece per paragraph and per side of "Holm said"
     assert q.speaker == "Lena Holm"
 
 
@@ -198,9 +208,8 @@ def test_keys_join_fragments_and_near_copies_but_not_common_words():
 
 def test_quotes_table_shares_keys_across_articles():
     def q(text: str, kind: str) -> Quote:
-        return Quote(
-            0, len(text), text, kind, None, None, None, None, None, None, None, 0.5, quote_key(text)
-        )
+        key = quote_key(text)
+        return Quote(0, len(text), text, kind, *[None] * 7, 0.5, key, ((0, len(text)),), "speech")
 
     table = quotes_table(
         ["a1", "a2"],
@@ -211,6 +220,8 @@ def test_quotes_table_shares_keys_across_articles():
     )
     keys = table["quote_key"].to_pylist()
     assert keys[0] == keys[1] and table.num_rows == 2
+    assert table["segments"].to_pylist()[0] == [{"start_char": 0, "end_char": 45}]
+    assert table["cue_kind"].to_pylist() == ["speech", "speech"]
 
 
 def test_short_object_holding_a_quote_is_the_content(nlp):
@@ -542,3 +553,94 @@ def test_full_parse_on_request_and_for_a_pipeline_without_a_parser(monkeypatch):
     blank = spacy.blank("en")
     blank.add_pipe("sentencizer")
     assert not parses_alone(blank)
+
+
+@pytest.mark.parametrize(
+    ("text", "starts", "kind"),
+    [
+        ("The mayor said the bridge will reopen in May.", "the bridge", "speech"),
+        ("“We will win the vote in May,” Lena Holm said.", "We will win", "speech"),
+        ("Lund believes the new plan will fail within a year.", "the new plan", "thought"),
+        ("Senator Ross hopes the talks will resume next week.", "the talks", "thought"),
+        ("A new Gallup poll shows the senator leading by five points.", "the senator", "evidence"),
+        ("The study found that the river carries more silt than before.", "that the", "evidence"),
+        ("According to the report, the plant lost money for three years.", "the plant", "evidence"),
+        (
+            "According to a statement from the mayor, the plant lost money for three years.",
+            "the plant",
+            "speech",
+        ),
+    ],
+)
+def test_cue_kind_of_rows(nlp, text, starts, kind):
+    q = one(quotes(nlp, text), starts)
+    assert q.cue_kind == kind, (q.cue, q.speaker_text)
+
+
+def test_cue_kind_reads_words_alone():
+    assert cue_kind("said", "Smith") == "speech"
+    assert cue_kind("suggested", "Smith") == "speech"  # a person suggests: speech
+    assert cue_kind("suggests", "a Quinnipiac University poll of likely voters") == "evidence"
+    assert cue_kind("said", "the report") == "evidence"
+    assert cue_kind("wants", "the report") == "thought"
+    assert cue_kind(":", "Ana Ruiz") == "speech" and cue_kind(None, None) == "speech"
+
+
+def test_a_piece_after_a_new_attribution_is_a_new_quote(nlp):
+    text = "“The port is safe,” Ana Ruiz said. “Ships will come back next year,” Tom Berg added."
+    found = [q for q in quotes(nlp, text) if q.quote_type != "indirect"]
+    assert [(q.text, q.speaker) for q in found] == [
+        ("The port is safe,", "Ana Ruiz"),
+        ("Ships will come back next year,", "Tom Berg"),
+    ]
+    assert all(len(q.segments) == 1 for q in found)
+
+
+def speaker_in(text: str, words: str, mentions: list[tuple[str, str]]) -> Span:
+    """Return the span of words in a plain doc with given mentions."""
+    doc = English()(text)
+    doc._.wd_mentions = [
+        Mention(text.index(m), text.index(m) + len(m), m, label, m) for m, label in mentions
+    ]
+    start = text.index(words)
+    return doc.char_span(start, start + len(words))
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "cue", "mentions", "tidy"),
+    [
+        ("“No,” she said, Tim Cook called it.", ", Tim Cook", "called", [], "Tim Cook"),
+        (
+            "Rep. Ann Lee (R-Fla.) said no.",
+            "Rep. Ann Lee (R-Fla.",
+            "said",
+            [("Ann Lee", "PERSON")],
+            "Rep. Ann Lee (R-Fla.)",
+        ),
+        (
+            "The Committee for a Responsible Federal Budget reported a gap.",
+            "The Committee",
+            "reported",
+            [("Committee for a Responsible Federal Budget", "ORG")],
+            "The Committee for a Responsible Federal Budget",
+        ),
+        ("Lund said no.", "Lund said", "said", [("Lund", "PERSON")], "Lund"),
+        ("Said Nora Ellis: no.", "Nora", "Said", [("Said Nora Ellis", "PERSON")], "Nora Ellis"),
+        ("It was - contended.", "-", "contended", [], None),
+    ],
+)
+def test_speaker_spans_are_tidied(text, words, cue, mentions, tidy):
+    span = speaker_in(text, words, mentions)
+    at = text.index(cue)
+    found = tidy_speaker(span, (at, at + len(cue)))
+    assert (found.text if found is not None else None) == tidy
+
+
+def test_dash_names_between_quotes_of_one_paragraph(nlp):
+    # Lines of quotes that cleaning joined into one paragraph, each signed with a dash.
+    text = (
+        "Readers wrote in.\n\n“The bridge is a disgrace to the whole city.” ― Ana Ruiz "
+        "“We waited three years for the repairs.” ― Tom Berg."
+    )
+    found = quotes(nlp, text)
+    assert [(q.speaker, q.cue) for q in found] == [("Ana Ruiz", "―"), ("Tom Berg", "―")]

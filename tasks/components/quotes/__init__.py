@@ -9,6 +9,7 @@ registers the spaCy component and the partial parser (``parser``).
 """
 
 from tasks.components.quotes.component import COMPONENT, PARTIAL_PARSER, quote_component
+from tasks.components.quotes.cues import KINDS, cue_kind
 from tasks.components.quotes.extraction import Quote, extract_quotes, quotes_table
 from tasks.components.quotes.keys import assign_keys, quote_key, same_words
 from tasks.components.quotes.parser import PartialParser, parsed_runs, segments
@@ -23,11 +24,13 @@ from tasks.components.quotes.speakers import named_before
 
 __all__ = [
     "COMPONENT",
+    "KINDS",
     "OPENERS",
     "PARTIAL_PARSER",
     "PartialParser",
     "Quote",
     "assign_keys",
+    "cue_kind",
     "extract_quotes",
     "find_marked",
     "named_before",

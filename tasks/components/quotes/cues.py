@@ -7,6 +7,7 @@ as its object. ``is_cue`` tells a cue verb from the same word in a name or a hea
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from spacy.tokens import Span, Token
@@ -73,6 +74,24 @@ def verb_forms(verbs: str) -> set[str]:
     return out
 
 
+# Cue kinds: what a row attributes. A thought verb attributes a belief, wish or plan; an evidence
+# verb a finding; so does any cue whose source is a poll, report, study or data ("the poll
+# shows", "according to the report"). Everything else (said, told, wrote, a colon) is speech.
+THOUGHT_VERBS = (
+    "believe think hope fear worry want wish plan intend expect feel know doubt suspect "
+    "consider decide seek assume hold see refuse support oppose favor favour prefer"
+)
+EVIDENCE_VERBS = "show find demonstrate prove learn"
+SOURCE_NOUNS = (
+    "poll polls survey surveys study studies report reports data research analysis analyses "
+    "figures numbers statistics results evidence record records document documents count "
+    "census review audit investigation findings estimate estimates model forecast index "
+    "tally filing filings"
+)
+EVIDENCE_NOUNS = frozenset(SOURCE_NOUNS.split())
+SOURCE_BREAKS = {"of", "by", "from", "for", "in", "on", "at", "released", "conducted", "published"}
+KINDS = ("speech", "thought", "evidence")
+
 # Verbs of speaking about something: the topic after "about", "on", "of" or "to" is the content.
 TOPIC_VERBS = "talk speak comment refer respond react testify tweet brag rail"
 TOPIC_PREPS = {"about", "on", "of", "against", "to"}
@@ -80,6 +99,8 @@ SPEECH = verb_forms(SPEECH_VERBS + " " + TOPIC_VERBS)
 BELIEF = verb_forms(BELIEF_VERBS) - SPEECH
 STANCE = verb_forms(OBJECT_VERBS) - SPEECH - BELIEF
 CUES = SPEECH | BELIEF | STANCE
+THOUGHT = verb_forms(THOUGHT_VERBS)
+EVIDENCE = verb_forms(EVIDENCE_VERBS)
 SUBJECTS = {"nsubj", "nsubjpass"}
 CONTENT_DEPS = {"ccomp"}
 
@@ -130,3 +151,30 @@ def in_headline(token: Token) -> bool:
         return False
     words = text[:end].split()
     return sum(w[:1].isupper() for w in words) >= 0.6 * len(words)
+
+
+def cue_kind(cue: str | None, source: str | None) -> str:
+    """Return what a cue attributes, from its words and its source's: speech, thought, evidence.
+
+    Works on words alone, so gold annotations are classified by the same rules as rows.
+    """
+    words = re.findall(r"[a-z’']+", (cue or "").lower())
+    if any(w in THOUGHT for w in words):
+        return "thought"
+    if any(w in EVIDENCE for w in words) or is_evidence(source):
+        return "evidence"
+    return "speech"
+
+
+def is_evidence(source: str | None) -> bool:
+    """Return whether a source is a poll, report, study or data: its head noun says so.
+
+    The head is the last word before "of", "by", "from"...: "a Quinnipiac poll of likely voters".
+    """
+    words = re.findall(r"[\w’'-]+", source or "")
+    head = []
+    for word in words:
+        if word.lower() in SOURCE_BREAKS and head:
+            break
+        head.append(word.lower())
+    return bool(head) and head[-1] in EVIDENCE_NOUNS

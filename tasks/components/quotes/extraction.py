@@ -12,9 +12,14 @@ from typing import NamedTuple
 import pyarrow as pa
 from spacy.tokens import Doc
 
-from tasks.components.quotes.cues import CUES, Cue
+from tasks.components.quotes.cues import CUES, Cue, cue_kind
 from tasks.components.quotes.keys import assign_keys, quote_key
-from tasks.components.quotes.marked import governing_verb, join_continued, marked_cue
+from tasks.components.quotes.marked import (
+    governing_verb,
+    join_continued,
+    marked_cue,
+    split_attributed,
+)
 from tasks.components.quotes.reported import (
     Attribution,
     close_over,
@@ -30,11 +35,12 @@ from tasks.components.quotes.spans import (
     join_interrupted,
     quote_type,
 )
-from tasks.components.quotes.speakers import Resolver, fallback_speaker
+from tasks.components.quotes.speakers import Resolver, fallback_speaker, tidy_speaker
 from tasks.components.quotes.text import text_of, token_at
 from warehouse.schemas import QUOTES
 
 MIN_UNCUED_WORDS = 6  # shorter marked text without a cue is a title or scare quote
+Ranges = tuple[tuple[int, int], ...]
 
 
 class Quote(NamedTuple):
@@ -53,25 +59,45 @@ class Quote(NamedTuple):
     cue_end: int | None
     confidence: float
     quote_key: str
+    segments: Ranges  # the quoted pieces in order, never the attribution between them
+    cue_kind: str  # speech, thought or evidence (cues.cue_kind)
+
+
+def pieces_of(text: str, parts: Ranges) -> Ranges:
+    """Return the non-empty pieces of a quote, without the spaces at their edges."""
+    out = []
+    for start, end in parts:
+        piece = text[start:end]
+        start, end = (
+            start + len(piece) - len(piece.lstrip()),
+            end - len(piece) + len(piece.rstrip()),
+        )
+        if start < end:
+            out.append((start, end))
+    return tuple(out)
 
 
 def build_quote(
     doc: Doc,
     resolver: Resolver,
-    start: int,
-    end: int,
+    parts: Ranges,
     kind: str,
     cue: Cue | None,
     base: float,
-) -> Quote:
-    """Assemble a Quote, resolving its speaker."""
-    speaker = cue.speaker if cue is not None else None
+) -> Quote | None:
+    """Assemble a Quote from its pieces, resolving its speaker; None when no piece has words."""
+    pieces = pieces_of(text_of(doc), parts)
+    if not pieces:
+        return None
+    start, end = pieces[0][0], pieces[-1][1]
+    speaker = tidy_speaker(cue.speaker, cue.at) if cue and cue.speaker is not None else None
     name, confidence = resolver.resolve(speaker) if speaker is not None else (None, 0.3)
     if speaker is None and cue is None and kind != "indirect":
         name = resolver.last_person  # a paragraph of quotation continues the last speaker
         confidence = 0.3 if name else 0.1
     confidence *= base if cue is not None else 0.5
-    text = text_of(doc)[start:end]
+    text = " ".join(text_of(doc)[s:e] for s, e in pieces)
+    cue_text = text_of(doc)[cue.start : cue.end] if cue is not None else None
     return Quote(
         start,
         end,
@@ -81,18 +107,21 @@ def build_quote(
         speaker.text if speaker is not None else None,
         speaker.start_char if speaker is not None else None,
         speaker.end_char if speaker is not None else None,
-        text_of(doc)[cue.start : cue.end] if cue is not None else None,
+        cue_text,
         cue.start if cue is not None else None,
         cue.end if cue is not None else None,
         round(min(1.0, max(0.0, confidence)), 2),
         quote_key(text),
+        pieces,
+        cue_kind(cue_text, speaker.text if speaker is not None else None),
     )
 
 
 def extract_quotes(doc: Doc) -> list[Quote]:
     """Return direct, partial and reported quotes of a parsed document in text order."""
     resolver = Resolver(doc)
-    marked = join_continued(doc, join_interrupted(doc, find_marked(text_of(doc))))
+    joined = join_continued(doc, join_interrupted(doc, find_marked(text_of(doc))))
+    marked = split_attributed(doc, joined)
     clauses = reported_clauses(doc, marked)
     items: list[tuple[int, Marked | Attribution]] = [(q.start, q) for q in marked]
     items += [(a.start, a) for a in own_attributions(doc, clauses)]
@@ -101,9 +130,9 @@ def extract_quotes(doc: Doc) -> list[Quote]:
     for _, item in sorted(items, key=lambda x: x[0]):
         if isinstance(item, Attribution):
             cue = Cue(*item.cue, item.speaker)
-            quotes.append(build_quote(doc, resolver, item.start, item.end, "indirect", cue, 1.0))
-            continue
-        quote = marked_quote(doc, resolver, item, clauses)
+            quote = build_quote(doc, resolver, ((item.start, item.end),), "indirect", cue, 1.0)
+        else:
+            quote = marked_quote(doc, resolver, item, clauses)
         if quote is not None:
             quotes.append(quote)
     return sorted(quotes, key=lambda q: (q.start_char, q.end_char))
@@ -147,7 +176,7 @@ def marked_quote(
         cue, base = host_cue(doc, item, host), 0.9
     else:
         cue, base = marked_cue(doc, item), 1.0
-    text = text_of(doc)[item.start : item.end]
+    text = " ".join(text_of(doc)[s:e] for s, e in item.parts)  # without an attribution inside
     if item.start >= item.end or not text.strip():
         return None
     if cue is None and len(text.split()) < MIN_UNCUED_WORDS:
@@ -156,7 +185,7 @@ def marked_quote(
         return None
     if cue is None:
         cue = governing_verb(doc, item)
-    return build_quote(doc, resolver, item.start, item.end, quote_type(doc, item), cue, base)
+    return build_quote(doc, resolver, item.parts, quote_type(doc, item), cue, base)
 
 
 def host_cue(doc: Doc, item: Marked, host: Attribution) -> Cue:
@@ -183,5 +212,10 @@ def quotes_table(article_ids: list[str], quotes: list[list[Quote]]) -> pa.Table:
             rows["quote_idx"].append(idx)
             rows["run_id"].append(None)
             for name, value in q._asdict().items():
-                rows[name].append(value)
+                rows[name].append(segment_rows(value) if name == "segments" else value)
     return pa.table(rows, schema=QUOTES)
+
+
+def segment_rows(pieces: Ranges) -> list[dict[str, int]]:
+    """Return a quote's pieces as the segments column holds them."""
+    return [{"start_char": s, "end_char": e} for s, e in pieces]

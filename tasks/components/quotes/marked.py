@@ -109,14 +109,20 @@ def verb_after_comma(doc: Doc, quote: Marked) -> Cue | None:
 
 
 DASH_NAME = re.compile(r"\s*(―|—|–|--)\s*([A-Z][^\n“”\"]{0,60}?)[\s.]*")
+NEXT_OPENER = re.compile(r"[“\"]")
 
 
 def dash_attribution(doc: Doc, quote: Marked) -> Cue | None:
-    """Return the dash and name that close a quote's paragraph: “...” ― Ana Ruiz."""
+    """Return the dash and name after a quote: “...” ― Ana Ruiz, at the paragraph's end or
+    before the next quote's opening mark (lines of quotes cleaned into one paragraph)."""
     text = text_of(doc)
     end = past_closer(text, quote.end)
     par_end = text.find("\n", end)
-    found = DASH_NAME.fullmatch(text, end, len(text) if par_end == -1 else par_end)
+    par_end = len(text) if par_end == -1 else par_end
+    found = DASH_NAME.fullmatch(text, end, par_end)
+    opener = NEXT_OPENER.search(text, end, par_end)
+    if found is None and opener is not None:
+        found = DASH_NAME.fullmatch(text, end, opener.start())
     if found is None or len(found.group(2).split()) > 8:
         return None
     speaker = doc.char_span(found.start(2), found.end(2), alignment_mode="expand")
@@ -237,3 +243,40 @@ def join_continued(doc: Doc, quotes: list[Marked]) -> list[Marked]:
                 continue
         out.append(q)
     return out
+
+
+def split_attributed(doc: Doc, quotes: list[Marked]) -> list[Marked]:
+    """Split a joined quote where a piece has an attribution of its own.
+
+    “A,” he said, “B.” is one quote: both pieces have the same cue. But in “A,” Ruiz said.
+    “B,” Berg added. or a paragraph that opens “B,” Berg said, the piece after the new
+    attribution is a new quote, whoever speaks it.
+    """
+    out: list[Marked] = []
+    for q in quotes:
+        if len(q.parts) == 1:
+            out.append(q)
+            continue
+        current = [q.parts[0]]
+        cue = piece_cue(doc, q, q.parts[0])
+        for part in q.parts[1:]:
+            own = piece_cue(doc, q, part)
+            if own is not None and cue is not None and own.start != cue.start:
+                out.append(marked_of(current))
+                current, cue = [part], own
+            else:
+                current.append(part)
+                cue = cue or own
+        out.append(marked_of(current))
+    return out
+
+
+def piece_cue(doc: Doc, quote: Marked, part: tuple[int, int]) -> Cue | None:
+    """Return the cue of one piece of a quote on its own, unless it lies in another piece."""
+    cue = marked_cue(doc, marked_of([part]))
+    return None if cue is None or inside(quote.parts, cue.start) else cue
+
+
+def marked_of(parts: list[tuple[int, int]]) -> Marked:
+    """Return the marked quote made of some pieces."""
+    return Marked(parts[0][0], parts[-1][1], tuple(parts))

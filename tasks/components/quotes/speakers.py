@@ -230,7 +230,25 @@ def according_to(token: Token) -> Cue | None:
     ]
     if not objects:
         return None
-    return Cue(token.idx, to.idx + len(to.text), noun_phrase(objects[0]))
+    return Cue(token.idx, to.idx + len(to.text), source_phrase(objects[0]))
+
+
+def source_phrase(source: Token) -> Span:
+    """Return the whole phrase "according to" names: "a statement from the mayor's office".
+
+    Its modifiers say whose statement or which poll it is, so the cue's kind; the phrase ends
+    at a comma (the content follows) and never crosses a paragraph break.
+    """
+    phrase = noun_phrase(source)
+    doc = source.doc
+    end = phrase.end
+    for child in source.rights:
+        if child.dep_ in {"prep", "acl", "relcl"} and not any(
+            t.text in {",", ";"} or "\n" in t.text_with_ws
+            for t in doc[end - 1 : child.right_edge.i]
+        ):
+            end = max(end, child.right_edge.i + 1)
+    return doc[phrase.start : end]
 
 
 def speaker_between(doc: Doc, quote_end: int, cue: Token) -> Span | None:
@@ -301,3 +319,72 @@ def fallback_speaker(doc: Doc, quote: Marked, cue: Token) -> Span | None:
     if ends:  # the cue follows the quote or one of its parts
         speaker = speaker_between(doc, max(ends), cue) or speaker_after(doc, cue)
     return speaker or named_before(doc, quote.parts, cue)
+
+
+def tidy_speaker(speaker: Span, cue: tuple[int, int]) -> Span | None:
+    """Return a speaker span without its cue or edge punctuation, names and brackets kept whole.
+
+    The parse may hand over ", Tim Cook", "Rep. Ann Lee (R-Fla.", "The Committee" (of "The
+    Committee for a Responsible Federal Budget") or a subject that runs over the cue itself.
+    """
+    doc = speaker.doc
+    start, end = speaker.start, speaker.end
+    at_cue = [t.i for t in speaker if cue[0] <= t.idx < cue[1]]
+    if at_cue:  # keep the words before the cue, or after it ("said Lena Ruiz")
+        start, end = (start, at_cue[0]) if at_cue[0] > start else (at_cue[-1] + 1, end)
+    while start < end and (
+        doc[start].is_punct or doc[start].is_space or doc[start].text in NOT_NAMES
+    ):
+        start += 1
+    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space):
+        end -= 1
+    if start >= end or not any(c.isalpha() for c in doc[start:end].text):
+        return None  # "-", "'s": no name left
+    end = close_bracket(doc, start, end)
+    return whole_names(doc[start:end], cue)
+
+
+NOT_NAMES = {"'s", "’s", ">", '">'}
+
+
+def close_bracket(doc: Doc, start: int, end: int) -> int:
+    """Return the span end past the ")" of an opened bracket ("Ann Lee (R-Fla."), or before it."""
+    words = [t.text for t in doc[start:end]]
+    if words.count("(") <= words.count(")"):
+        return end
+    if end < len(doc) and doc[end].text == ")":
+        return end + 1
+    opened = max(i for i, w in enumerate(words) if w == "(")
+    return start + opened if opened else end
+
+
+def whole_names(speaker: Span, cue: tuple[int, int]) -> Span:
+    """Return a speaker span widened to the person or organisation names it cuts in two.
+
+    Never over the cue: "Said Nora Ellis" may be tagged as one name.
+    """
+    doc, text = speaker.doc, text_of(speaker.doc)
+    start, end = speaker.start_char, speaker.end_char
+    for m in mentions_of(doc):
+        if m.label not in {"PERSON", "ORG"}:
+            continue
+        if (
+            cuts_before(text, m.start_char, start, m.end_char)
+            and not m.start_char < cue[1] <= start
+        ):
+            start = m.start_char
+        if cuts_after(text, m.start_char, end, m.end_char) and not end <= cue[0] < m.end_char:
+            end = m.end_char
+    if (start, end) == (speaker.start_char, speaker.end_char):
+        return speaker
+    return doc.char_span(start, end, alignment_mode="expand") or speaker
+
+
+def cuts_before(text: str, name_start: int, start: int, name_end: int) -> bool:
+    """Return whether a span starting at start begins inside a name, in the same phrase."""
+    return name_start < start < name_end and not re.search(r"[,;(]", text[name_start:start])
+
+
+def cuts_after(text: str, name_start: int, end: int, name_end: int) -> bool:
+    """Return whether a span ending at end stops inside a name, in the same phrase."""
+    return name_start < end < name_end and not re.search(r"[,;()]", text[end:name_end])
