@@ -322,9 +322,13 @@ def read_polled(polled: Polled, warehouse: Warehouse | None) -> Batch:
         keep = [pair not in known for pair in pairs]
         dropped = set(raw.filter(pa.array([not k for k in keep]))["raw_id"].to_pylist())
         batch.raw = raw.filter(pa.array(keep, pa.bool_()))
-        before = len(batch.documents)
         batch.documents = [d for d in batch.documents if d.raw_id not in dropped]
-        batch.skipped += before - len(batch.documents) or len(dropped)
+        batch.skipped += len(dropped)  # bodies already received, counted as files are
+    ids = batch.raw["raw_id"].to_pylist() if batch.raw is not None else []
+    if len(set(ids)) < len(ids):  # one body at two URLs: archived once, as for files
+        first = {raw_id: n for n, raw_id in reversed(list(enumerate(ids)))}
+        keep = [first[raw_id] == n for n, raw_id in enumerate(ids)]
+        batch.raw = batch.raw.filter(pa.array(keep, pa.bool_()))
     if warehouse is not None:
         batch.history = stored_versions(warehouse, batch.documents)
     return batch

@@ -244,3 +244,20 @@ def test_rss_content_is_full_text_and_a_description_is_a_summary():
     full, described = read_listing(rss, "feed", "https://ex.example/feed.xml").entries
     assert not is_teaser(full) and full.body.split()[0] == "word0"
     assert is_teaser(described) and described.link == "https://ex.example/long"
+
+
+def test_one_body_at_two_urls_is_archived_once():
+    from datetime import UTC, datetime
+
+    from tasks.ingest import read_polled
+    from tasks.web.client import Fetch
+    from tasks.web.poll import Polled, add_raw, raw_table
+
+    polled = Polled()
+    for url, body in (("http://a.example/1", b"<p>same</p>"), ("http://a.example/2", b"<p>x</p>"),
+                      ("http://a.example/1?utm=feed", b"<p>same</p>")):  # fmt: skip
+        fetch = Fetch(url=url, kind="page", fetched_at=datetime.now(UTC))
+        add_raw(polled, "wire", url, fetch, body, "html")
+    polled.batch.raw = raw_table(polled.raw_rows)
+    raw = read_polled(polled, None).raw
+    assert raw["path"].to_pylist() == ["http://a.example/1", "http://a.example/2"]
