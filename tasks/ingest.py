@@ -314,7 +314,7 @@ def stored_versions(
 def read_polled(polled: Polled, warehouse: Warehouse | None) -> Batch:
     """Drop the documents of fetched bodies the raw archive already holds, as for files."""
     batch = polled.batch
-    raw = batch.raw if batch.raw is not None else pa.table({n: [] for n in RAW.names}, RAW)
+    raw = batch.raw if batch.raw is not None else RAW.empty_table()
     keys = set(zip(raw["source"].to_pylist(), raw["content_hash"].to_pylist(), strict=True))
     known = known_raw(warehouse, keys)
     if known:

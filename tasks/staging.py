@@ -171,11 +171,7 @@ def plan_staged(
         folder, key, received = workdir(warehouse, digest.hexdigest()[:24])
         files = []
         for name, table in sorted(tables.items()):
-            path = folder / f"input.{name}.parquet"
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            pq.write_table(table, tmp, compression="zstd")
-            os.replace(tmp, path)
-            files.append(str(path))
+            files.append(write_table(table, folder / f"input.{name}.parquet"))
         specs.append(
             BatchSpec(
                 number=first + offset,
@@ -210,12 +206,16 @@ def stage(spec: BatchSpec, step: str, tables: dict[str, pa.Table | None], **coun
     for name, table in tables.items():
         if table is None:
             continue
-        path = Path(spec.workdir) / f"{step}.{name}.parquet"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-        paths.append((name, str(path)))
+        paths.append((name, write_table(table, Path(spec.workdir) / f"{step}.{name}.parquet")))
     return Staged(tuple(paths), tuple(sorted(counts.items())))
+
+
+def write_table(table: pa.Table, path: Path) -> str:
+    """Write a staged table under a temporary name and rename it into place; return its path."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+    return str(path)
 
 
 def clear(specs: list[BatchSpec]) -> None:

@@ -1,6 +1,7 @@
 """Live sources: feeds, sitemaps and article pages polled over HTTP, politely and safely."""
 
 import re
+from urllib.parse import urlsplit
 
 from tasks.web.client import WebOptions, default_user_agent
 from tasks.web.poll import Job, Polled, fetch_pages, fetches_table, jobs_from, jobs_table, survey
@@ -44,8 +45,6 @@ def web_options(
 
 def check_url(value: str) -> None:
     """Raise ValueError unless a URL is http(s) with a host."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(value)
     if parts.scheme.lower() not in ("http", "https"):
         raise ValueError(f"only http and https URLs are polled: {value}")

@@ -204,7 +204,7 @@ async def visit(
             raise ParseError("unsupported_format", "not a feed, sitemap or HTML page")
         if kind == "page":  # a single article page
             fetch.item_id = item_id
-            add_page(polled, wire, item_id, fetch, data, None)
+            add_page(polled, wire, item_id, fetch, data, kind, None)
             return
         listing = read_listing(data, kind, fetch.final_url or url)
     except (ParseError, Refused) as err:
@@ -282,11 +282,17 @@ def add_raw(polled: Polled, wire: str, item_id: str, fetch: Fetch, data: bytes, 
 
 
 def add_page(
-    polled: Polled, wire: str, item_id: str, fetch: Fetch, data: bytes, job: Job | None
+    polled: Polled,
+    wire: str,
+    item_id: str,
+    fetch: Fetch,
+    data: bytes,
+    kind: str | None,
+    job: Job | None,
 ) -> None:
-    """Extract a fetched page's documents; the entry fills what the page lacks."""
+    """Extract a fetched page's documents (kind: what body_kind found); the entry fills gaps."""
     url = fetch.final_url or fetch.url
-    fmt = "html" if body_kind(fetch.content_type, data) == "page" else detect(url, data)
+    fmt = "html" if kind == "page" else detect(url, data)
     origin = Origin(wire, wire, safe_text(url), item_id)
     if fmt is None:
         polled.batch.rejects.append(
@@ -370,7 +376,8 @@ def read_page(job: Job, fetch: Fetch, source: str | None) -> Polled:
     if not fetch.ok:
         polled.batch.rejects.append(failure(wire, item_id, fetch))
         return polled
-    add_page(polled, wire, item_id, fetch, fetch.data, job)
+    kind = body_kind(fetch.content_type, fetch.data)
+    add_page(polled, wire, item_id, fetch, fetch.data, kind, job)
     return polled
 
 
