@@ -390,7 +390,7 @@ def check(
     from warehouse.check import repair as repair_warehouse
     from warehouse.store import plural
 
-    root = Warehouse.resolve(warehouse).folder
+    root = Warehouse.resolve(warehouse).root
     try:
         if repair:
             repaired = repair_warehouse(root)

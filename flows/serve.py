@@ -73,7 +73,7 @@ def deployment_parameters(
     params: dict[str, object] = {
         "source": source.name,
         "fmt": source.format,
-        "warehouse": str(Warehouse.resolve(warehouse).folder.resolve()),
+        "warehouse": Warehouse.resolve(warehouse).absolute().root,
     }
     if source.urls:
         params |= {"urls": list(source.urls), "web": source.web_settings()}

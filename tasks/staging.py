@@ -11,8 +11,6 @@ afresh (and finds the articles already loaded).
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import time
 import uuid
 from dataclasses import dataclass, fields, replace
@@ -20,12 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from prefect import task
 
 from tasks.common import Batch, Document, Reject
 from tasks.policies import ONCE
-from warehouse import Warehouse
+from warehouse import Warehouse, locations
 from warehouse.schemas import REJECTS, TS
 
 STALE_AFTER_SECONDS = 7 * 24 * 3600
@@ -85,10 +82,10 @@ class BatchSpec:
             return [self]
         found = []
         for part in range(count):
-            folder = Path(self.workdir) / f"part-{part:05d}"
-            folder.mkdir(exist_ok=True)
+            folder = locations.join(self.workdir, f"part-{part:05d}")
+            locations.make_folder(folder)
             label = f"{self.label}.{part + 1}of{count}"
-            found.append(replace(self, part=part, label=label, workdir=str(folder)))
+            found.append(replace(self, part=part, label=label, workdir=folder))
         return found
 
 
@@ -101,12 +98,12 @@ class Staged:
 
     def table(self, name: str) -> pa.Table:
         """Read one staged table."""
-        return pq.read_table(dict(self.paths)[name])
+        return locations.read_table(dict(self.paths)[name])
 
     def optional(self, name: str) -> pa.Table | None:
         """Read a staged table the stage may not have written."""
         path = dict(self.paths).get(name)
-        return pq.read_table(path) if path else None
+        return locations.read_table(path) if path else None
 
     def count(self, name: str) -> int:
         """Return one of the stage's counts."""
@@ -140,22 +137,24 @@ def plan(
                 label=f"{source}-{number}of{len(batches)}",
                 files=tuple(str(f) for f in files),
                 key=key,
-                workdir=str(folder),
+                workdir=folder,
                 received_at=received,
             )
         )
     return specs
 
 
-def workdir(warehouse: Warehouse, name: str) -> tuple[Path, str, datetime]:
+def workdir(warehouse: Warehouse, name: str) -> tuple[str, str, datetime]:
     """Return a batch's staging folder, its key and the time its first attempt began."""
-    folder = warehouse.work_dir / name
-    folder.mkdir(parents=True, exist_ok=True)
-    token_file = folder / "TOKEN"
-    if not token_file.exists():
-        _write_atomic(token_file, f"{uuid.uuid4().hex} {datetime.now(UTC).isoformat()}")
-    token, received = token_file.read_text().split()
-    return folder, f"{folder.name}-{token}", datetime.fromisoformat(received)
+    folder = locations.join(warehouse.work_dir, name)
+    locations.make_folder(folder)
+    token_file = locations.join(folder, "TOKEN")
+    text = locations.read_text(token_file)
+    if text is None:
+        text = f"{uuid.uuid4().hex} {datetime.now(UTC).isoformat()}"
+        locations.write_text(token_file, text)
+    token, received = text.split()
+    return folder, f"{name}-{token}", datetime.fromisoformat(received)
 
 
 def plan_staged(
@@ -171,7 +170,9 @@ def plan_staged(
         folder, key, received = workdir(warehouse, digest.hexdigest()[:24])
         files = []
         for name, table in sorted(tables.items()):
-            files.append(write_table(table, folder / f"input.{name}.parquet"))
+            files.append(
+                locations.write_table(table, locations.join(folder, f"input.{name}.parquet"))
+            )
         specs.append(
             BatchSpec(
                 number=first + offset,
@@ -179,7 +180,7 @@ def plan_staged(
                 label=f"{source}-{kind}-{offset + 1}of{len(inputs)}",
                 files=tuple(files),
                 key=key,
-                workdir=str(folder),
+                workdir=folder,
                 received_at=received,
                 kind=kind,
             )
@@ -197,7 +198,8 @@ def ipc_bytes(table: pa.Table) -> bytes:
 
 def staged_input(spec: BatchSpec) -> Staged:
     """Return the inputs a poll staged for a batch as a stage's output."""
-    return Staged(tuple((Path(f).name.split(".")[1], f) for f in spec.files), (("skipped", 0),))
+    names = (f.rsplit("/", 1)[-1].split(".")[1] for f in spec.files)
+    return Staged(tuple(zip(names, spec.files, strict=True)), (("skipped", 0),))
 
 
 def stage(spec: BatchSpec, step: str, tables: dict[str, pa.Table | None], **counts: int) -> Staged:
@@ -206,22 +208,15 @@ def stage(spec: BatchSpec, step: str, tables: dict[str, pa.Table | None], **coun
     for name, table in tables.items():
         if table is None:
             continue
-        paths.append((name, write_table(table, Path(spec.workdir) / f"{step}.{name}.parquet")))
+        location = locations.join(spec.workdir, f"{step}.{name}.parquet")
+        paths.append((name, locations.write_table(table, location)))
     return Staged(tuple(paths), tuple(sorted(counts.items())))
-
-
-def write_table(table: pa.Table, path: Path) -> str:
-    """Write a staged table under a temporary name and rename it into place; return its path."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
-    return str(path)
 
 
 def clear(specs: list[BatchSpec]) -> None:
     """Delete the staging folders of batches that are fully loaded."""
     for spec in specs:
-        shutil.rmtree(spec.workdir, ignore_errors=True)
+        locations.remove_tree(spec.workdir)
 
 
 @task(name="clear-staging", task_run_name="clear-staging", **ONCE)
@@ -232,13 +227,11 @@ def clear_staging(specs: list[BatchSpec]) -> None:
 
 def sweep_stale(warehouse: Warehouse) -> None:
     """Delete staging folders that failed runs left and nobody re-ran for a week."""
-    work = warehouse.work_dir
-    if not work.exists():
-        return
     cutoff = time.time() - STALE_AFTER_SECONDS
-    for folder in work.iterdir():
-        if folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
+    for folder in locations.subfolders(warehouse.work_dir):
+        begun = locations.modified(locations.join(folder, "TOKEN"))
+        if begun is None or begun < cutoff:
+            locations.remove_tree(folder)
 
 
 def batch_tables(batch: Batch) -> dict[str, pa.Table | None]:
@@ -296,9 +289,3 @@ def rejects_to_table(rejects: list[Reject]) -> pa.Table:
 def rejects_from_table(table: pa.Table) -> list[Reject]:
     """Rebuild rejects from staged rows."""
     return [Reject(**row) for row in table.to_pylist()]
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

@@ -42,3 +42,21 @@ def need(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (it ships in ../shared beside the repository)")
     return path
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """Run a local S3-compatible server (moto) for the session; point AWS_* at it."""
+    from tests.objectstore import s3_server
+
+    with s3_server() as server:
+        saved = {k: os.environ.get(k) for k in server.env}
+        os.environ.update(server.env)
+        try:
+            yield server
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from warehouse.schemas import TABLES
 from warehouse.store import (
     _COMMIT_MUTEX,
+    LOCAL,
     MANIFEST,
     TAIL_BYTES,
     FileEntry,
@@ -30,7 +32,7 @@ from warehouse.store import (
 class CheckReport:
     """What a check found: counts of what the manifest holds, and every problem."""
 
-    root: Path
+    root: str
     snapshot: int = 0
     listed: bool = True  # False: a snapshot from before manifests listed files
     tables: int = 0
@@ -89,14 +91,14 @@ def check(root: str | os.PathLike[str], full: bool = False) -> CheckReport:
     its footer); any other file in the snapshot's folders is stray. With full, every row group
     is decoded too, which reads the whole warehouse.
     """
-    folder = Path(root)
-    if not folder.is_dir():
-        raise WarehouseError(f"no warehouse at {folder}")
-    with Warehouse(folder).snapshot() as snap:
-        return inspect(snap, folder, full)
+    warehouse = Warehouse.resolve(root)
+    if not warehouse.exists():
+        raise WarehouseError(f"no warehouse at {warehouse.root}")
+    with warehouse.snapshot() as snap:
+        return inspect(snap, warehouse.root, full)
 
 
-def inspect(snap: Snapshot, root: Path, full: bool = False) -> CheckReport:
+def inspect(snap: Snapshot, root: str, full: bool = False) -> CheckReport:
     """Return what a check of one pinned snapshot finds."""
     report = CheckReport(root, snap.number, snap.listed)
     if snap.path is None:
@@ -106,7 +108,7 @@ def inspect(snap: Snapshot, root: Path, full: bool = False) -> CheckReport:
     if entries is None:  # nothing to compare with: make sure what is there reads
         entries = {}
         for path in snap.files_all():
-            rel = str(path.relative_to(snap.path))
+            rel = snap.rel(path)
             try:
                 entries[rel] = entry_of(path)
             except (OSError, pa.ArrowInvalid) as err:
@@ -115,30 +117,30 @@ def inspect(snap: Snapshot, root: Path, full: bool = False) -> CheckReport:
     for rel, entry in entries.items():
         name = rel.split("/", 1)[0]
         report.committed[name] = report.committed.get(name, 0) + entry.rows
-        problem = damaged.get(rel) or verify_file(snap.path / rel, rel, entry, full)
+        problem = damaged.get(rel) or verify_file(snap, rel, entry, full)
         if problem:
             report.problems.append(problem)
         else:
             report.readable[name] = report.readable.get(name, 0) + entry.rows
-    report.problems.extend(strays(snap.path, set(entries)))
+    report.problems.extend(strays(snap, set(entries)))
     report.tables = len(set(TABLES) | set(report.committed))
     report.files = len(entries)
     report.rows = sum(report.committed.values())
     return report
 
 
-def verify_file(path: Path, rel: str, entry: FileEntry, full: bool) -> Problem | None:
+def verify_file(snap: Snapshot, rel: str, entry: FileEntry, full: bool) -> Problem | None:
     """Return how a file of the right size differs from its entry, or None."""
     try:
-        with open(path, "rb") as handle:
+        with snap.fs.open_input_file(f"{snap.path}/{rel}") as handle:
             handle.seek(max(0, entry.bytes - TAIL_BYTES))
             if tail_crc32(handle.read()) != entry.tail_crc32:
                 return Problem("changed", rel, "its bytes differ from the committed file's")
-        meta = pq.ParquetFile(path)
-        rows = meta.metadata.num_rows
-        if full:
-            for group in range(meta.num_row_groups):
-                meta.read_row_group(group)
+            meta = pq.ParquetFile(handle)
+            rows = meta.metadata.num_rows
+            if full:
+                for group in range(meta.num_row_groups):
+                    meta.read_row_group(group)
     except (OSError, pa.ArrowException) as err:
         return Problem("unreadable", rel, first_line(err))
     if rows != entry.rows:
@@ -146,12 +148,23 @@ def verify_file(path: Path, rel: str, entry: FileEntry, full: bool) -> Problem |
     return None
 
 
-def strays(folder: Path, listed: set[str]) -> list[Problem]:
-    """Return the files in a snapshot's folders that its manifest does not list."""
+def strays(snap: Snapshot, listed: set[str]) -> list[Problem]:
+    """Return the files in a snapshot's table folders that its manifest does not list."""
+    assert snap.path is not None
+    if snap.fs is LOCAL:
+        paths = [str(p) for p in sorted(Path(snap.path).rglob("*")) if not p.is_dir()]
+    else:  # an object store's root holds the lock, manifests and staging beside the tables
+        paths = []
+        for name in TABLES:
+            selector = pafs.FileSelector(
+                f"{snap.path}/{name}", recursive=True, allow_not_found=True
+            )
+            infos = snap.fs.get_file_info(selector)
+            paths += sorted(i.path for i in infos if i.type == pafs.FileType.File)
     found = []
-    for path in sorted(folder.rglob("*")):
-        rel = str(path.relative_to(folder))
-        if path.is_dir() or rel == MANIFEST or rel in listed:
+    for path in paths:
+        rel = snap.rel(path)
+        if rel == MANIFEST or rel in listed:
             continue
         how = "globs over the folder read it" if rel.endswith(".parquet") else "never read"
         found.append(Problem("stray", rel, f"not in the manifest; {how}"))
@@ -165,14 +178,13 @@ def repair(root: str | os.PathLike[str]) -> RepairReport:
     so re-running the same input does not bring them back. Restoring the file from a backup
     loses nothing; repair is for when there is none.
     """
-    folder = Path(root)
-    if not folder.is_dir():
-        raise WarehouseError(f"no warehouse at {folder}")
-    warehouse = Warehouse(folder)
+    warehouse = Warehouse.resolve(root)
+    if not warehouse.exists():
+        raise WarehouseError(f"no warehouse at {warehouse.root}")
     report = RepairReport()
     with warehouse.lock(verify=False), _COMMIT_MUTEX:  # records a missing file list first
         base = warehouse.current()
-        found = inspect(base, folder).problems
+        found = inspect(base, warehouse.root).problems
         report.dropped = [p for p in found if p.kind != "stray"]
         report.strays = [p for p in found if p.kind == "stray"]
         if not found:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
 from warehouse.schemas import TABLES
 from warehouse.store import (
@@ -34,34 +33,39 @@ class CompactReport:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-def plan(snapshot: Snapshot, target_bytes: int = TARGET_BYTES) -> list[list[Path]]:
+def plan(snapshot: Snapshot, target_bytes: int = TARGET_BYTES) -> list[list[str]]:
     """Return groups of small files to merge, each within one partition folder of one table."""
-    groups: list[list[Path]] = []
+    groups: list[list[str]] = []
+    sizes = snapshot.sizes() if snapshot.path is not None else {}
     for name, spec in TABLES.items():
         # An upsert rewrites every file holding a changed key: mutable tables stay in small files.
         limit = min(target_bytes, MERGE_MAX_MUTABLE_BYTES) if spec.mutable else target_bytes
-        by_folder: dict[Path, list[Path]] = {}
+        by_folder: dict[str, list[tuple[str, int]]] = {}
         for path in snapshot.files(name):
-            by_folder.setdefault(path.parent, []).append(path)
+            size = sizes[snapshot.rel(path)]
+            by_folder.setdefault(path.rsplit("/", 1)[0], []).append((path, size))
         for files in by_folder.values():
-            small = [p for p in files if p.stat().st_size < limit]
-            group: list[Path] = []
-            size = 0
-            for path in small:
-                if group and size + path.stat().st_size > limit:
+            group: list[str] = []
+            total = 0
+            for path, size in files:
+                if size >= limit:
+                    continue
+                if group and total + size > limit:
                     groups.append(group)
-                    group, size = [], 0
+                    group, total = [], 0
                 group.append(path)
-                size += path.stat().st_size
+                total += size
             groups.append(group)
     return [g for g in groups if len(g) > 1]
 
 
-def merged(name: str, files: list[Path]) -> pa.Table:
+def merged(snapshot: Snapshot, name: str, files: list[str]) -> pa.Table:
     """Read files of a table into one table in the table's sort order."""
     spec = TABLES[name]
-    table = ds.dataset([str(f) for f in files], schema=spec.schema, format="parquet").to_table()
-    expected = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    table = ds.dataset(
+        files, schema=spec.schema, format="parquet", filesystem=snapshot.fs
+    ).to_table()
+    expected = sum(snapshot.rows(f) for f in files)
     if table.num_rows != expected:  # never publish a merge that lost or gained rows
         raise WarehouseError(f"{name}: merged {table.num_rows} rows, expected {expected}")
     order = [c for c in (*spec.sort_by, *spec.key) if c in table.column_names]
@@ -74,9 +78,9 @@ def compact(root: str | Path, target_bytes: int = TARGET_BYTES) -> CompactReport
     Readers never see a row twice or miss one: the merged files and the files they replace
     live in different snapshots, and readers move from one snapshot to the next in one rename.
     """
-    if not Path(root).is_dir():
-        raise WarehouseError(f"no warehouse at {root}")
-    warehouse = Warehouse(root)
+    warehouse = Warehouse.resolve(root)
+    if not warehouse.exists():
+        raise WarehouseError(f"no warehouse at {warehouse.root}")
     with warehouse.lock(), _COMMIT_MUTEX:
         base = warehouse.current()
         warehouse.refuse_damaged(base)
@@ -90,13 +94,12 @@ def compact(root: str | Path, target_bytes: int = TARGET_BYTES) -> CompactReport
         writes: list[tuple[str, pa.Table, str]] = []
         dropped: set[str] = set()
         number = base.number + 1
-        assert base.path is not None
         for index, group in enumerate(groups):
-            rels = [str(p.relative_to(base.path)) for p in group]
+            rels = [base.rel(p) for p in group]
             name = rels[0].split("/", 1)[0]
             check_additive(name, base.manifest["tables"].get(name))  # merging must not drop data
             folder = rels[0].rsplit("/", 1)[0]
-            table = merged(name, group)
+            table = merged(base, name, group)
             writes.append((f"{folder}/part-compact-{number:08d}-{index:04d}.parquet", table, name))
             dropped.update(rels)
             report.rows[name] = report.rows.get(name, 0) + table.num_rows

@@ -22,7 +22,15 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from warehouse.schemas import TABLES
-from warehouse.store import MONTH, Problem, Snapshot, Warehouse, WarehouseError, quick_problems
+from warehouse.store import (
+    LOCAL,
+    MONTH,
+    Problem,
+    Snapshot,
+    Warehouse,
+    WarehouseError,
+    quick_problems,
+)
 
 FULL_DUCKDB = (
     "for full DuckDB, open the tables in your own DuckDB session (README, Reading the tables)"
@@ -56,7 +64,7 @@ def warehouse(
         return {name: snap.read(name).to_pandas() for name in tables or list(TABLES)}
 
 
-def _quote(path: Path) -> str:
+def _quote(path: str) -> str:
     """Quote a path as an SQL string literal."""
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -70,13 +78,15 @@ def create_views(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
     """Create one view per table over the snapshot's committed files, in your own DuckDB session.
 
     The views read the files while the snapshot is pinned (inside `Warehouse.snapshot()`); the
-    connection keeps every DuckDB feature, which `wiredesk sql` does not offer.
+    connection keeps every DuckDB feature, which `wiredesk sql` does not offer. Tables in an
+    object store are registered as Arrow datasets, which read through pyarrow's filesystem
+    (DuckDB's own httpfs extension is not needed).
     """
     for name, spec in TABLES.items():
         files = snap.files(name)
-        if not files:
-            con.register(f"_empty_{name}", spec.schema.empty_table())
-            con.execute(f"create or replace view {_ident(name)} as select * from _empty_{name}")
+        if not files or snap.fs is not LOCAL:
+            con.register(f"_arrow_{name}", table_dataset(snap, name))
+            con.execute(f"create or replace view {_ident(name)} as select * from _arrow_{name}")
             continue
         listing = ", ".join(_quote(f) for f in files)
         hive = "true" if spec.partition_by_month else "false"
@@ -99,11 +109,12 @@ def table_dataset(snap: Snapshot, name: str) -> ds.Dataset:
     if not files or snap.path is None:
         return ds.dataset(schema.empty_table())
     return ds.dataset(
-        [str(f) for f in files],
+        files,
         schema=schema,
         format="parquet",
         partitioning=partitioning,
-        partition_base_dir=str(snap.path / name),
+        partition_base_dir=f"{snap.path}/{name}",
+        filesystem=snap.fs,
     )
 
 
@@ -130,8 +141,8 @@ def _session(
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Problem]]]:
     """Open a locked-down DuckDB over one pinned snapshot; yield it and the tables left out."""
     warehouse = Warehouse.resolve(root)
-    if not warehouse.folder.is_dir():  # a mistyped path should not look like an empty warehouse
-        raise WarehouseError(f"no warehouse at {warehouse.folder}")
+    if not warehouse.exists():  # a mistyped path should not look like an empty warehouse
+        raise WarehouseError(f"no warehouse at {warehouse.root}")
     with warehouse.snapshot() as snap:
         con = duckdb.connect()
         try:

@@ -128,6 +128,12 @@ class WarehouseLocked(WarehouseError):
     """Another run holds the warehouse."""
 
 
+def is_uri(root: str) -> bool:
+    """Return whether a warehouse root names an object store (s3://, gs://, ...), not a folder."""
+    scheme, sep, _ = root.partition("://")
+    return bool(sep) and scheme.isalnum() and scheme != "file"
+
+
 def conform(name: str, table: pa.Table) -> pa.Table:
     """Return the table with exactly its declared schema, or raise SchemaMismatch."""
     schema = TABLES[name].schema
@@ -227,13 +233,16 @@ def tail_crc32(data: bytes | memoryview) -> int:
     return zlib.crc32(data[-TAIL_BYTES:])
 
 
-def entry_of(path: Path) -> FileEntry:
-    """Measure a data file on disk: rows from its footer, size, checksum of its tail."""
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
+LOCAL = pafs.LocalFileSystem()
+
+
+def entry_of(path: str, fs: pafs.FileSystem = LOCAL) -> FileEntry:
+    """Measure a data file: rows from its footer, size, checksum of its tail."""
+    with fs.open_input_file(path) as handle:
+        size = handle.size()
         handle.seek(max(0, size - TAIL_BYTES))
         tail = handle.read()
-    rows = pq.ParquetFile(path).metadata.num_rows
+        rows = pq.ParquetFile(handle).metadata.num_rows
     return FileEntry(rows, size, tail_crc32(tail))
 
 
@@ -243,14 +252,14 @@ def quick_problems(snap: Snapshot, tables: list[str] | None = None) -> list[Prob
     if entries is None or snap.path is None:
         return []
     problems = []
-    for rel, entry in entries.items():
-        if tables is not None and rel.split("/", 1)[0] not in tables:
-            continue
-        try:
-            size = (snap.path / rel).stat().st_size
-        except FileNotFoundError:
+    chosen = [rel for rel in entries if tables is None or rel.split("/", 1)[0] in tables]
+    infos = snap.fs.get_file_info([f"{snap.path}/{rel}" for rel in chosen])
+    for rel, info in zip(chosen, infos, strict=True):
+        entry = entries[rel]
+        if info.type == pafs.FileType.NotFound:
             problems.append(Problem("missing", rel, plural(entry.rows, "row")))
             continue
+        size = info.size
         if size < entry.bytes:
             problems.append(Problem("truncated", rel, f"{size} bytes of {entry.bytes}"))
         elif size != entry.bytes:
@@ -263,7 +272,7 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def damage_error(root: Path, problems: list[Problem]) -> WarehouseError:
+def damage_error(root: str, problems: list[Problem]) -> WarehouseError:
     """Return the error that refuses a write onto a snapshot whose files are damaged."""
     more = f" and {plural(len(problems) - 1, 'more problem')}" if len(problems) > 1 else ""
     return WarehouseError(
@@ -279,8 +288,9 @@ class Snapshot:
     """One committed state of every table; its files never change."""
 
     number: int
-    path: Path | None  # None before the first commit
+    path: str | None  # the folder the manifest's paths are relative to; None before any commit
     manifest: dict = field(default_factory=empty_manifest)
+    fs: pafs.FileSystem = field(default_factory=lambda: LOCAL, compare=False, repr=False)
 
     @property
     def commits(self) -> list[str]:
@@ -302,7 +312,21 @@ class Snapshot:
             return None
         return {rel: FileEntry(**e) for rel, e in self.manifest.get("files", {}).items()}
 
-    def files(self, name: str) -> list[Path]:
+    def rel(self, path: str) -> str:
+        """Return a file's path relative to the snapshot, as the manifest names it."""
+        assert self.path is not None
+        return path[len(self.path) + 1 :]
+
+    def sizes(self) -> dict[str, int]:
+        """Return every data file's size by relative path (from the manifest when it lists them)."""
+        entries = self.entries()
+        if entries is not None:
+            return {rel: entry.bytes for rel, entry in entries.items()}
+        files = self.files_all()
+        infos = self.fs.get_file_info(files)
+        return {self.rel(f): info.size for f, info in zip(files, infos, strict=True)}
+
+    def files(self, name: str) -> list[str]:
         """Return the data files of a table in this snapshot, as its manifest lists them.
 
         A snapshot written before manifests listed files falls back to its folder listing;
@@ -313,32 +337,44 @@ class Snapshot:
         if not self.listed:
             return self.listing(name)
         prefix = f"{name}/"
-        return [self.path / rel for rel in sorted(self.manifest["files"]) if rel.startswith(prefix)]
+        files = sorted(self.manifest["files"])
+        return [f"{self.path}/{rel}" for rel in files if rel.startswith(prefix)]
 
-    def files_all(self) -> list[Path]:
+    def files_all(self) -> list[str]:
         """Return every data file of the snapshot as its manifest lists them, all tables.
 
         Tables this code does not declare are included: a commit must keep their files.
         """
         if self.path is None:
             return []
-        if not self.listed:
-            return sorted(p for p in self.path.rglob("*.parquet") if p.is_file())
-        return [self.path / rel for rel in sorted(self.manifest["files"])]
+        if not self.listed:  # only a local warehouse from before file lists
+            return sorted(str(p) for p in Path(self.path).rglob("*.parquet") if p.is_file())
+        return [f"{self.path}/{rel}" for rel in sorted(self.manifest["files"])]
 
-    def listing(self, name: str) -> list[Path]:
+    def listing(self, name: str) -> list[str]:
         """Return the Parquet files found in a table's folder (what a glob reader sees)."""
-        if self.path is None or not (self.path / name).is_dir():
+        if self.path is None:
             return []
-        return sorted(p for p in (self.path / name).rglob("*.parquet") if p.is_file())
+        found = self.fs.get_file_info(
+            pafs.FileSelector(f"{self.path}/{name}", recursive=True, allow_not_found=True)
+        )
+        return sorted(
+            f.path for f in found if f.type == pafs.FileType.File and f.path.endswith(".parquet")
+        )
+
+    def rows(self, path: str) -> int:
+        """Return the rows of a data file, from its footer."""
+        with self.fs.open_input_file(path) as handle:
+            return pq.ParquetFile(handle).metadata.num_rows
 
     def dataset(self, name: str) -> ds.Dataset:
         """Return a table as a pyarrow dataset over exactly its committed files."""
         return ds.dataset(
-            [str(f) for f in self.files(name)],
+            self.files(name),
             schema=TABLES[name].schema,
             format="parquet",
             partitioning=None,
+            filesystem=self.fs,
         )
 
     def read(
@@ -378,17 +414,34 @@ class Warehouse:
     filesystem object, which need not hash stably, never enters a cache key.
     """
 
-    root: str
-    # None is the local disk, the only store supported so far; the field is here so that an
-    # object store (a pyarrow S3FileSystem) can be added without changing what tasks receive.
+    root: str  # a folder, or an object store URI: s3://bucket/prefix, gs://bucket/prefix
+    # The filesystem of an object store root, made from the URI on first use (None: not yet, or
+    # the local disk). Endpoint and credentials come from the environment, never from the root.
     filesystem: pafs.FileSystem | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "root", os.fspath(self.root))
-        if self.filesystem is not None and not isinstance(self.filesystem, pafs.LocalFileSystem):
-            raise WarehouseError(
-                f"{self.root}: only a local warehouse is supported, not {self.filesystem.type_name}"
-            )
+        root = os.fspath(self.root)
+        if is_uri(root):
+            root = root.rstrip("/")
+        elif self.filesystem is not None and not isinstance(self.filesystem, pafs.LocalFileSystem):
+            kind = self.filesystem.type_name
+            raise WarehouseError(f"{root}: a {kind} warehouse needs a URI root, s3://bucket/prefix")
+        object.__setattr__(self, "root", root)
+
+    def absolute(self) -> Warehouse:
+        """Return the warehouse with an absolute root (object store URIs are absolute)."""
+        return self if self.remote else Warehouse(str(self.folder.resolve()))
+
+    @property
+    def remote(self) -> bool:
+        """Return whether the warehouse lives in an object store."""
+        return is_uri(self.root)
+
+    def store(self):  # -> warehouse.objectstore.ObjectStore
+        """Return the object store holding the warehouse (one per root and process)."""
+        from warehouse.objectstore import store_for  # boto3 is imported for object stores only
+
+        return store_for(self)
 
     @classmethod
     def resolve(cls, root: str | os.PathLike[str] | None = None) -> Warehouse:
@@ -397,8 +450,14 @@ class Warehouse:
 
     @property
     def folder(self) -> Path:
-        """Return the root as a local path."""
+        """Return the root as a local path (local warehouses only)."""
+        if self.remote:
+            raise WarehouseError(f"{self.root} is an object store, not a folder")
         return Path(self.root)
+
+    def exists(self) -> bool:
+        """Return whether anything was ever written there (a mistyped root has nothing)."""
+        return self.store().exists() if self.remote else self.folder.is_dir()
 
     @property
     def key(self) -> str:
@@ -406,13 +465,17 @@ class Warehouse:
         return self.root
 
     @property
-    def work_dir(self) -> Path:
-        """Return the folder where runs stage their batches between tasks (never committed)."""
-        return self.folder / WORK
+    def work_dir(self) -> str:
+        """Return where runs stage their batches between tasks (never committed), path or URI."""
+        return f"{self.root}/{WORK}" if self.remote else str(self.folder / WORK)
 
-    def path(self, name: str) -> Path:
-        """Return the stable reader path of a table (a folder to glob)."""
-        return self.folder / name
+    def path(self, name: str) -> str:
+        """Return the stable reader path of a table (a folder or prefix to glob)."""
+        return f"{self.root}/{name}" if self.remote else str(self.folder / name)
+
+    def _lock_key(self) -> str:
+        """Return what identifies the warehouse among the locks this process holds."""
+        return self.root if self.remote else str(self.folder.resolve())
 
     # -- the writer lock ---------------------------------------------------------------------
 
@@ -425,8 +488,9 @@ class Warehouse:
         warehouse whose committed files are missing or resized, so a run fails before it starts
         work it could not commit. Re-entrant in a process.
         """
-        self.folder.mkdir(parents=True, exist_ok=True)
-        key = str(self.folder.resolve())
+        if not self.remote:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        key = self._lock_key()
         with _HELD_GUARD:
             if key in _HELD:
                 _HELD[key] += 1
@@ -442,9 +506,7 @@ class Warehouse:
             return
         if wait_seconds is None:
             wait_seconds = float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT))
-        handle = open(self.folder / LOCK_FILE, "a+")  # noqa: SIM115 - held for the block
-        try:
-            self._acquire(handle, wait_seconds)
+        with self._exclusive(wait_seconds):
             with _HELD_GUARD:
                 _HELD[key] = 1
             try:
@@ -455,6 +517,18 @@ class Warehouse:
             finally:
                 with _HELD_GUARD:
                     del _HELD[key]
+
+    @contextmanager
+    def _exclusive(self, wait_seconds: float) -> Iterator[None]:
+        """Hold the lock itself: a flock on a local disk, a lease object on an object store."""
+        if self.remote:
+            with self.store().lease(wait_seconds):
+                yield
+            return
+        handle = open(self.folder / LOCK_FILE, "a+")  # noqa: SIM115 - held for the block
+        try:
+            self._acquire(handle, wait_seconds)
+            yield
         finally:
             handle.close()
 
@@ -485,7 +559,7 @@ class Warehouse:
     def holds_lock(self) -> bool:
         """Return whether this process holds the writer lock."""
         with _HELD_GUARD:
-            return str(self.folder.resolve()) in _HELD
+            return self._lock_key() in _HELD
 
     # -- recovery ----------------------------------------------------------------------------
 
@@ -494,6 +568,9 @@ class Warehouse:
         if not self.holds_lock():
             with self.lock(verify=False):  # taking the lock recovers
                 return
+        if self.remote:
+            self.store().recover(self.current())
+            return
         self._migrate_legacy()
         (self.folder / f".{CURRENT}.tmp").unlink(missing_ok=True)
         current = self._current_number()
@@ -530,7 +607,7 @@ class Warehouse:
         """Raise WarehouseError when a committed file is missing or not its recorded size."""
         problems = quick_problems(snap)
         if problems:
-            raise damage_error(self.folder, problems)
+            raise damage_error(self.root, problems)
 
     def _collect(self, keep: int) -> None:
         """Delete superseded snapshots that no reader has pinned."""
@@ -581,7 +658,7 @@ class Warehouse:
         if not (self.folder / CURRENT).is_symlink():
             base = Snapshot(0, None)
             writes = [
-                (str(f.relative_to(self.folder)), f)
+                (str(f.relative_to(self.folder)), str(f))
                 for folder in legacy
                 for f in folder.rglob("*.parquet")
                 if not f.name.startswith(".")
@@ -640,9 +717,11 @@ class Warehouse:
         writes: list[tuple[str, pa.Table, str]],
         drop: Callable[[str], bool],
         manifest: dict,
-        adopt: list[tuple[str, Path]] | None = None,
+        adopt: list[tuple[str, str]] | None = None,
     ) -> Snapshot:
         """Build the next snapshot from base minus dropped files plus writes, then swap it in."""
+        if self.remote:
+            return self.store().publish(base, writes, drop, manifest)
         number = base.number + 1
         name = f"{number:08d}"
         new = self.folder / SNAPSHOTS / name
@@ -659,7 +738,7 @@ class Warehouse:
                 (new / table).mkdir()
                 folders.add(new / table)
             for old in base.files_all():
-                rel = str(old.relative_to(base.path))
+                rel = base.rel(old)
                 if drop(rel):
                     continue
                 target = new / rel
@@ -707,7 +786,7 @@ class Warehouse:
                 shutil.rmtree(new, ignore_errors=True)
             raise
         self._collect(number)
-        return Snapshot(number, new, manifest)
+        return Snapshot(number, str(new), manifest)
 
     def _link_tables(self) -> None:
         """Give each table its stable reader path ``<root>/<table> -> _current/<table>``."""
@@ -732,6 +811,8 @@ class Warehouse:
 
     def current(self) -> Snapshot:
         """Return the published snapshot without pinning it (writers, under the lock)."""
+        if self.remote:
+            return self.store().current()
         for _ in range(100):
             number = self._current_number()
             if number == 0:
@@ -741,7 +822,7 @@ class Warehouse:
                 manifest = json.loads((path / MANIFEST).read_text())
             except FileNotFoundError:
                 continue  # collected between the readlink and the read: look again
-            return Snapshot(number, path, manifest)
+            return Snapshot(number, str(path), manifest)
         raise WarehouseError(f"cannot find the current snapshot of {self.folder}")
 
     @contextmanager
@@ -750,7 +831,11 @@ class Warehouse:
 
         Writers never delete a pinned snapshot (a shared flock on its manifest), so files read
         inside the block stay readable however many commits or compactions happen meanwhile.
+        On an object store nothing is pinned: see warehouse/objectstore.py.
         """
+        if self.remote:
+            yield self.current()
+            return
         for _ in range(100):
             number = self._current_number()
             if number == 0:
@@ -766,13 +851,13 @@ class Warehouse:
                 if not (path / MANIFEST).exists():
                     continue  # collected while we waited for the pin
                 manifest = json.loads(handle.read())
-                yield Snapshot(number, path, manifest)
+                yield Snapshot(number, str(path), manifest)
                 return
             finally:
                 handle.close()
         raise WarehouseError(f"cannot pin a snapshot of {self.folder}")
 
-    def files(self, name: str) -> list[Path]:
+    def files(self, name: str) -> list[str]:
         """Return the data files of a table in the published snapshot."""
         return self.current().files(name)
 
@@ -819,10 +904,12 @@ def _split(spec: TableSpec, commit_id: str, table: pa.Table) -> Iterator[tuple[s
         yield f"{spec.name}/{MONTH}={month}/part-{commit_id}.parquet", part
 
 
-def _read_file(spec: TableSpec, path: Path, columns: list[str] | None = None) -> pa.Table:
+def _read_file(spec: TableSpec, snap: Snapshot, path: str) -> pa.Table:
     """Read one data file with the table's declared schema (later columns read as null)."""
-    dataset = ds.dataset([str(path)], schema=spec.schema, format="parquet", partitioning=None)
-    return dataset.to_table(columns=columns)
+    dataset = ds.dataset(
+        [path], schema=spec.schema, format="parquet", partitioning=None, filesystem=snap.fs
+    )
+    return dataset.to_table()
 
 
 def _upsert(
@@ -836,13 +923,12 @@ def _upsert(
     (key,) = spec.key
     keys = rows[key]
     for n, path in enumerate(base.files(spec.name)):
-        assert base.path is not None
-        hit = pc.is_in(pq.read_table(path, columns=[key])[key], value_set=keys)
+        hit = pc.is_in(pq.read_table(path, columns=[key], filesystem=base.fs)[key], value_set=keys)
         if not pc.any(hit).as_py():
             continue
-        rel = str(path.relative_to(base.path))
+        rel = base.rel(path)
         dropped.add(rel)
-        kept = _read_file(spec, path).filter(pc.invert(hit))
+        kept = _read_file(spec, base, path).filter(pc.invert(hit))
         if kept.num_rows:
             yield f"{rel.rsplit('/', 1)[0]}/part-{commit_id}-k{n:04d}.parquet", kept
 
@@ -866,16 +952,17 @@ def _auto_merge(
     """
     if base.path is None:
         return
+    sizes = base.sizes()
     for folder in sorted(folders):
         name = folder.split("/", 1)[0]
         spec = TABLES[name]
         limit = MERGE_MAX_MUTABLE_BYTES if spec.mutable else MERGE_MAX_BYTES
-        tiers: dict[int, list[tuple[Path, int]]] = {}
+        tiers: dict[int, list[tuple[str, int]]] = {}
         for path in base.files(name):
-            rel = str(path.relative_to(base.path))
+            rel = base.rel(path)
             if rel.rsplit("/", 1)[0] != folder:
                 continue
-            size = path.stat().st_size
+            size = sizes[rel]
             if rel not in dropped and size < limit:
                 tiers.setdefault(_tier(size), []).append((path, size))
         for tier in sorted(tiers):
@@ -890,11 +977,11 @@ def _auto_merge(
                 total += size
             if len(picked) < 2:
                 continue
-            table = pa.concat_tables([_read_file(spec, p) for p in picked])
-            expected = sum(pq.ParquetFile(p).metadata.num_rows for p in picked)
+            table = pa.concat_tables([_read_file(spec, base, p) for p in picked])
+            expected = sum(base.rows(p) for p in picked)
             if table.num_rows != expected:  # never publish a merge that lost or gained rows
                 raise WarehouseError(f"{name}: merged {table.num_rows} rows, expected {expected}")
-            dropped.update(str(p.relative_to(base.path)) for p in picked)
+            dropped.update(base.rel(p) for p in picked)
             yield f"{folder}/part-{commit_id}-m{tier:02d}.parquet", _sorted(spec, table), name
             break  # one merge per folder per commit bounds a commit's extra work
 
@@ -925,7 +1012,7 @@ def _write_parquet(table: pa.Table, path: Path, name: str) -> FileEntry:
     return FileEntry(table.num_rows, data.size, tail_crc32(memoryview(data)))
 
 
-def _measure(path: Path, rel: str) -> FileEntry:
+def _measure(path: str, rel: str) -> FileEntry:
     """Return the entry of a file a snapshot adopts, or raise WarehouseError if unreadable."""
     try:
         return entry_of(path)

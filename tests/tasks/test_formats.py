@@ -24,7 +24,10 @@ def load(root, paths, source=None):
     warehouse = Warehouse(root)
     batch = read_documents(list_inputs(paths), source, warehouse=warehouse, received_at=NOW)
     articles, rejects = clean_documents(batch, NOW)
-    warehouse.commit(f"c{len(warehouse.files('raw'))}", {"articles": articles, "raw": batch.raw})
+    warehouse.commit(
+        f"c{len(warehouse.files('raw'))}",
+        {"articles": articles, "raw": batch.raw},
+    )
     return batch, articles, rejects
 
 

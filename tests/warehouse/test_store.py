@@ -6,6 +6,7 @@ import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -71,7 +72,7 @@ def test_articles_are_partitioned_by_month_with_ingest_fallback(tmp_path):
             )
         },
     )
-    months = sorted(p.parent.name for p in wh.files("articles"))
+    months = sorted(p.parent.name for p in map(Path, wh.files("articles")))
     assert months == ["month=2023-06", "month=2026-01"]
     rows = duckdb.sql(
         f"select month, count(*) from read_parquet('{tmp_path}/articles/**/*.parquet', "
@@ -216,7 +217,7 @@ def test_files_carry_schema_version_zstd_dictionaries_and_time_order(tmp_path):
     times = [datetime(2023, 6, d, tzinfo=UTC) for d in (20, 3, 11)]
     table = pa.concat_tables([articles(1, t) for t in times])
     wh.commit("c1", {"articles": table})
-    (path,) = wh.files("articles")
+    (path,) = [Path(p) for p in wh.files("articles")]
     meta = pq.ParquetFile(path)
     kv = meta.schema_arrow.metadata
     assert kv[b"wiredesk.table"] == b"articles"
@@ -268,9 +269,9 @@ def test_an_upsert_rewrites_only_the_files_holding_its_keys(tmp_path):
 
     wh.commit("c1", {"stories": stories(("s1", 1), ("s2", 1))})
     wh.commit("c2", {"stories": stories(("s3", 1))})
-    untouched = {p.name: p.stat().st_ino for p in wh.files("stories")}["part-c2.parquet"]
+    untouched = {p.name: p.stat().st_ino for p in map(Path, wh.files("stories"))}["part-c2.parquet"]
     wh.commit("c3", {"stories": stories(("s1", 2), ("s4", 1))})
-    files = {p.name: p.stat().st_ino for p in wh.files("stories")}
+    files = {p.name: p.stat().st_ino for p in map(Path, wh.files("stories"))}
     assert files["part-c2.parquet"] == untouched  # the same file, linked, never rewritten
     assert sorted(files) == ["part-c2.parquet", "part-c3-k0000.parquet", "part-c3.parquet"]
     got = duckdb.sql(
@@ -288,7 +289,7 @@ def test_small_files_are_merged_by_tier_so_their_number_stays_bounded(tmp_path, 
         wh.commit(f"c{i:02d}", {"rejects": rejects(*(f"r{i}-{k}" for k in range(5)))})
         counts.append(len(wh.files("rejects")))
     assert max(counts) <= 4  # three files of a tier become one; tiny files stay in tier 0
-    assert any("-m00" in p.name for p in wh.files("rejects"))
+    assert any("-m00" in p.name for p in map(Path, wh.files("rejects")))
     got = duckdb.sql(
         "select count(*), count(distinct reject_id) "
         f"from read_parquet('{tmp_path}/rejects/*.parquet')"

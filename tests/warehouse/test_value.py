@@ -46,7 +46,14 @@ def test_value_pickles_compares_and_names_its_work_dir(tmp_path: Path) -> None:
     assert isinstance(warehouse.root, str)
     assert pickle.loads(pickle.dumps(warehouse)) == warehouse
     assert hash(Warehouse(str(tmp_path))) == hash(warehouse)
-    assert warehouse.work_dir == tmp_path / "_work"
+    assert warehouse.work_dir == str(tmp_path / "_work")
+    remote = Warehouse("s3://bucket/wh/")
+    assert remote.root == "s3://bucket/wh" and remote.remote and not warehouse.remote
+    assert (
+        remote.work_dir == "s3://bucket/wh/_work"
+        and remote.path("quotes") == "s3://bucket/wh/quotes"
+    )
+    assert pickle.loads(pickle.dumps(remote)) == remote
     with pytest.raises(AttributeError):
         warehouse.root = "elsewhere"  # type: ignore[misc]
 
@@ -59,9 +66,9 @@ def test_prefect_input_key_follows_the_root(tmp_path: Path) -> None:
     assert key(Warehouse(tmp_path / "a")) != key(Warehouse(tmp_path / "b"))
 
 
-def test_an_object_store_is_refused_with_a_reason(tmp_path: Path) -> None:
+def test_a_filesystem_without_a_uri_root_is_refused_with_a_reason(tmp_path: Path) -> None:
     remote = pafs.SubTreeFileSystem(str(tmp_path), pafs.LocalFileSystem())
-    with pytest.raises(WarehouseError, match="only a local warehouse is supported, not subtree"):
+    with pytest.raises(WarehouseError, match="a subtree warehouse needs a URI root"):
         Warehouse("bucket/wh", remote)
     assert Warehouse(tmp_path, pafs.LocalFileSystem()) == Warehouse(tmp_path)
 
@@ -70,7 +77,7 @@ def test_dataset_reads_the_committed_files_only(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path)
     warehouse.commit("c1", {"rejects": rejects("r1", "r2")})
     # A file copied into the table folder is not committed: readers must not see it.
-    pq.write_table(rejects("stray"), warehouse.path("rejects") / "part-stray.parquet")
+    pq.write_table(rejects("stray"), Path(warehouse.path("rejects")) / "part-stray.parquet")
     with warehouse.snapshot() as snap:
         assert sorted(snap.dataset("rejects").to_table()["reject_id"].to_pylist()) == ["r1", "r2"]
     with warehouse.lock():
