@@ -75,7 +75,6 @@ KEEP_MANIFESTS = 3  # readers that listed an older manifest a moment ago can sti
 MANIFEST_NAME = re.compile(r"^(\d{8})\.json$")
 WRITABLE = ("s3",)
 REFUSED_CREDENTIALS = {
-    "403",
     "AccessDenied",
     "InvalidAccessKeyId",
     "SignatureDoesNotMatch",
@@ -172,7 +171,9 @@ class ObjectStore:
         if isinstance(err, ClientError):
             code = str(err.response.get("Error", {}).get("Code", ""))
             status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if code in ("NoSuchBucket", "404") or (status == 404 and code != "NoSuchKey"):
+            if code.isdigit():  # a HEAD request's error has no body, only its status
+                code = f"HTTP {code}"
+            if code == "NoSuchBucket" or (status == 404 and code != "NoSuchKey"):
                 return WarehouseError(
                     f"{self.root}: bucket {self.bucket!r} does not exist at {endpoint}; "
                     "create it first (wiredesk never creates buckets)"
@@ -285,10 +286,20 @@ class ObjectStore:
             raise self.explain(err) from err
 
     def delete(self, paths: list[str]) -> None:
-        """Delete objects, ignoring those already gone."""
-        for path in paths:
-            with suppress(FileNotFoundError):
-                self.fs.delete_file(path)
+        """Delete objects (those already gone too), up to 1,000 per request."""
+        keys = [path.removeprefix(f"{self.bucket}/") for path in paths]
+        # Through boto3, not pyarrow, which leaves an empty "folder/" marker object behind.
+        for start in range(0, len(keys), 1000):
+            chunk = [{"Key": key} for key in keys[start : start + 1000]]
+            try:
+                reply = self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True}
+                )
+            except Exception as err:
+                raise self.explain(err) from err
+            if reply.get("Errors"):
+                error = reply["Errors"][0]
+                raise WarehouseError(f"{self.root}: cannot delete {error['Key']}: {error['Code']}")
 
     def recover(self, current: Snapshot) -> None:
         """Delete the objects of table prefixes that the published manifest does not list.

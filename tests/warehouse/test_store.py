@@ -18,6 +18,12 @@ from warehouse.schemas import REJECTS, STORIES, TABLES
 from warehouse.store import CURRENT, SNAPSHOTS
 
 
+def stories(*rows: tuple[str, int]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [{"story_id": s, "title": "t", "n_articles": n} for s, n in rows], schema=STORIES
+    )
+
+
 def rejects(*ids: str) -> pa.Table:
     return pa.table(
         {
@@ -261,12 +267,6 @@ def test_a_warehouse_in_the_old_staging_layout_is_migrated(tmp_path):
 
 def test_an_upsert_rewrites_only_the_files_holding_its_keys(tmp_path):
     wh = Warehouse(tmp_path)
-
-    def stories(*rows: tuple[str, int]) -> pa.Table:
-        return pa.Table.from_pylist(
-            [{"story_id": s, "title": "t", "n_articles": n} for s, n in rows], schema=STORIES
-        )
-
     wh.commit("c1", {"stories": stories(("s1", 1), ("s2", 1))})
     wh.commit("c2", {"stories": stories(("s3", 1))})
     untouched = {p.name: p.stat().st_ino for p in map(Path, wh.files("stories"))}["part-c2.parquet"]
