@@ -1,4 +1,5 @@
-"""A real Dask cluster on loopback: `dask scheduler` and two `dask worker` processes."""
+"""A real Dask cluster on loopback, `dask scheduler` and two `dask worker` processes, writing
+to a warehouse on a real S3-compatible server (moto)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,15 @@ from tests.flows.test_operations import snapshot
 
 
 @pytest.fixture
-def cluster(prefect_harness, tmp_path):
+def cluster(prefect_harness, s3, tmp_path):
     """Start a scheduler and two single-threaded workers; yield its address; stop them."""
     from distributed import Client
     from prefect.settings import PREFECT_API_URL
 
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    # The workers report task runs to the same Prefect API as the flow, and import wiredesk.
+    # The workers report task runs to the same Prefect API as the flow, import wiredesk and
+    # reach the object store (AWS_* variables, set by the s3 fixture).
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(REPO)}
     dask = [sys.executable, "-m", "dask"]
     commands = {
@@ -73,9 +75,9 @@ def model_loads() -> int:
     return load_nlp.cache_info().misses
 
 
-def test_run_on_a_real_cluster_gives_the_tables_of_a_threads_run(cluster, tmp_path):
+def test_run_on_a_real_cluster_gives_the_tables_of_a_threads_run(cluster, s3, tmp_path):
     address, client = cluster
-    threads, on_cluster = tmp_path / "threads", tmp_path / "cluster"
+    threads, on_cluster = tmp_path / "threads", f"s3://{s3.bucket()}/wh"
     base = [sys.executable, "-m", "flows.cli", "run", str(SAMPLE_INBOX), "--batch-files", "4"]
     from prefect.settings import PREFECT_API_URL
 
