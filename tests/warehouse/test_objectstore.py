@@ -8,6 +8,7 @@ import sys
 import textwrap
 import time
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -18,7 +19,7 @@ from tests.warehouse.test_store import rejects, stories
 from warehouse import Warehouse, WarehouseError, WarehouseLocked
 from warehouse.check import check
 from warehouse.compact import compact
-from warehouse.query import run_sql
+from warehouse.query import create_views, run_sql, warehouse
 
 LEASE = "2"  # seconds: a dead holder's lock is taken over that soon
 
@@ -82,6 +83,11 @@ def test_sql_check_and_compact_work_on_the_store(wh):
     for n in range(5):
         wh.commit(f"c{n}", {"rejects": rejects(f"r{n}")})
     assert "5" in run_sql("select count(*) as n from rejects", wh.root)
+    con = duckdb.connect()
+    with wh.snapshot() as snap:  # the README's recipe: DuckDB without httpfs
+        create_views(con, snap)
+        assert con.sql("select count(*) from rejects").fetchone() == (5,)
+    assert len(warehouse(wh.root)["rejects"]) == 5
     assert check(wh.root).summary().startswith("ok: 11 tables, 5 files, 5 rows")
     report = compact(wh.root)
     assert report.files_before["rejects"] == 5 and report.files_after["rejects"] == 1
