@@ -26,6 +26,9 @@ is never read; writers refuse to build on a snapshot whose files are missing or 
 What a commit costs follows what it changes: mutable tables are upserted by key (only files that
 hold a changed key are rewritten), and small files are merged by size tier as commits go, so the
 number of files a commit links stays small however many commits came before.
+
+A root that is an object store URI (``s3://bucket/prefix``) keeps the same tables, manifests and
+commits, with another commit point and lock: see warehouse/objectstore.py.
 """
 
 from __future__ import annotations
