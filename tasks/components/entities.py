@@ -25,6 +25,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from tasks.common import token_spaces, token_words
+from tasks.components.organisations import label_teams
 from warehouse.schemas import MENTIONS
 
 COMPONENT = "wiredesk_entities"
@@ -439,6 +440,7 @@ def fix_entities(doc: Doc) -> list[Span]:
         (spans if ent.label_ in NAMED_LABELS else others).append(ent)
     spans = [t for t in (trim(s) for s in spans) if t is not None]
     spans = add_agencies(doc, spans)
+    spans = label_teams(doc, token_words(doc, ORTH), spans)
     spans = fix_labels(doc, spans)
     spans = propagate(doc, spans, others)
     return sorted(spans, key=lambda s: s.start)

