@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import spacy
 from spacy.tokens import Doc, Span
 
@@ -128,15 +130,15 @@ def test_a_pipeline_without_a_parser_keeps_its_sentences_through_case_restoratio
     assert [q.cue for q in doc._.wd_quotes] == ["said"]
 
 
-def teams(words: list[str], ents: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
+def teams(lines: str, ents: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
+    words = [w for w in re.split(r"( |\n)", lines) if w.strip(" ")]  # a newline is a token
     doc, spans = blank_doc(words, ents)
     found = label_teams(doc, [t.text for t in doc], spans)
     return sorted((s.text, s.label_) for s in found)
 
 
 def test_names_in_a_results_line_are_teams_and_a_country_is_a_national_side():
-    words = "Leeds 2 Chelsea 1 \n England 3 Wales 0 \n".split(" ")
-    assert teams(words, [(0, 1, "GPE"), (2, 3, "PERSON")]) == [
+    assert teams("Leeds 2 Chelsea 1\nEngland 3 Wales 0\n", [(0, 1, "GPE"), (2, 3, "PERSON")]) == [
         ("Chelsea", "ORG"),
         ("England", "GPE"),
         ("Leeds", "ORG"),
@@ -145,8 +147,8 @@ def test_names_in_a_results_line_are_teams_and_a_country_is_a_national_side():
 
 
 def test_a_standings_row_is_a_team_and_a_leaderboard_row_keeps_its_player():
-    words = "Kent 4 2 1 1 6 5 7 \n Nick Faldo 68 70 71 209 \n H. Morris 69 \n".split(" ")
-    assert teams(words, [(0, 1, "PERSON"), (9, 11, "PERSON")]) == [
+    lines = "Kent 4 2 1 1 6 5 7\nNick Faldo 68 70 71 209\nH. Morris 69\n"
+    assert teams(lines, [(0, 1, "PERSON"), (9, 11, "PERSON")]) == [
         ("Kent", "ORG"),
         ("Nick Faldo", "PERSON"),
     ]
