@@ -25,7 +25,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from tasks.common import token_spaces, token_words
-from tasks.components.organisations import label_teams
+from tasks.components.organisations import organisations
 from warehouse.schemas import MENTIONS
 
 COMPONENT = "wiredesk_entities"
@@ -163,6 +163,16 @@ TITLES = {
     "officer",
 }
 LEADING_WORDS = {"the", "a", "an"}
+# A date run into a name ("September Treasury", "August Chicago NAPM"); "May" is also a name.
+DATE_WORDS = {
+    *("january", "february", "april", "june", "july", "august", "september"),
+    *("october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug"),
+    *("sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday"),
+    *("friday", "saturday", "sunday"),
+}
+# A figure run into a name: a score, a phone number ("Durham 114", "Newsdesk 212-859-1610").
+TRAILING_FIGURE = re.compile(r"^[+-]?\d[\d.,:/-]*$")
+AGENCY_TAIL = (("news", "agency"), ("agency",), ("news",))
 EDGE_PUNCT = set("'’\"“”‘,.;:-–—*")
 BREAKS = set("()[]{}|/")
 LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
@@ -322,9 +332,25 @@ def trim(span: Span) -> Span | None:
         end -= 1
     if start >= end:
         return None
+    if span.label_ in NAME_LABELS:
+        start, end = name_core(doc, start, end)
     if (start, end) == (span.start, span.end):
         return span
     return Span(doc, start, end, label=span.label_)
+
+
+def name_core(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Return a name's tokens without a leading date, trailing figures or "news agency"."""
+    while end - start > 1 and doc[start].lower_.rstrip(".") in DATE_WORDS:
+        start += 1
+    while end - start > 1 and TRAILING_FIGURE.match(doc[end - 1].text):
+        end -= 1
+    for tail in AGENCY_TAIL:  # "Interfax news agency said": the agency's name is "Interfax"
+        n = len(tail)
+        words = tuple(t.lower_ for t in doc[end - n : end])
+        if end - start > n and words == tail and doc[start : end - n].text in AGENCIES:
+            return start, end - n
+    return start, end
 
 
 def covered(spans: list[Span], n_tokens: int) -> list[bool]:
@@ -440,7 +466,7 @@ def fix_entities(doc: Doc) -> list[Span]:
         (spans if ent.label_ in NAMED_LABELS else others).append(ent)
     spans = [t for t in (trim(s) for s in spans) if t is not None]
     spans = add_agencies(doc, spans)
-    spans = label_teams(doc, token_words(doc, ORTH), spans)
+    spans = organisations(doc, spans)
     spans = fix_labels(doc, spans)
     spans = propagate(doc, spans, others)
     return sorted(spans, key=lambda s: s.start)

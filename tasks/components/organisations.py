@@ -14,12 +14,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from spacy.attrs import LOWER, ORTH
 from spacy.tokens import Doc, Span
 
-from tasks.common import token_spaces
+from tasks.common import token_spaces, token_words
 
 # A score or table figure: 3, 108-3, .576, 2-1, 1/2, 56-13; a lone "-" is an empty table cell.
 FIGURE = re.compile(r"^(?:\d+(?:[-/.]\d+)*|\.\d+|-|--)$")
+DATE = re.compile(r"\d{4}-\d\d-\d\d")
 NAME_WORD = re.compile(r"^[A-Z][\w'’.&-]*$")
 INITIAL = re.compile(r"^[A-Z]\.$")
 # Small words inside a team's name ("Queen of the South", "Brighton and Hove Albion").
@@ -114,3 +116,67 @@ def label_teams(doc: Doc, words: list[str], spans: list[Span]) -> list[Span]:
         taken[t.start : t.end] = [True] * (t.end - t.start)
     kept = [s for s in spans if not any(taken[s.start : s.end])]
     return kept + [Span(doc, t.start, t.end, label=t.label) for t in teams]
+
+
+# Words around a name that make it a side, not a place: "Surrey beat Kent", "Nice 's coach".
+CUES_BEFORE = (("beat",), ("defeated",), ("drew", "with"), ("lost", "to"), ("v",), ("vs",))
+CUES_AFTER = (("beat",), ("defeated",), ("drew",), ("v",), ("vs",), ("'s", "coach"))
+CUES_AFTER += (("'s", "captain"), ("'s", "manager"))
+TEAM_LABELS = {"GPE", "LOC", "FAC"}  # what the model calls a side it reads as its town
+
+
+def cued(lowers: list[str], start: int, end: int) -> bool:
+    """Return whether the words just before or after a name make it a side."""
+    for cue in CUES_BEFORE:
+        if tuple(lowers[max(0, start - len(cue)) : start]) == cue:
+            return True
+    return any(tuple(lowers[end : end + len(cue)]) == cue for cue in CUES_AFTER)
+
+
+def context_teams(doc: Doc, lowers: list[str], spans: list[Span]) -> list[Span]:
+    """Relabel a town or a one-word "person" a sports cue names as a side, not a country."""
+    nations = countries()
+    out = []
+    for s in spans:
+        town = s.label_ in TEAM_LABELS or (s.label_ == "PERSON" and len(s) == 1)
+        if town and s.text.lower() not in nations and cued(lowers, s.start, s.end):
+            s = Span(doc, s.start, s.end, label="ORG")
+        out.append(s)
+    return out
+
+
+def dateline_tokens(words: list[str]) -> set[int]:
+    """Return the tokens of dateline lines ("LONDON 1996-08-30"): a place, not a side."""
+    found: set[int] = set()
+    start = 0
+    for i, word in enumerate([*words, "\n"]):
+        if "\n" in word:
+            # The tokenizer splits a date at its hyphens: look for it in the line's glued words.
+            if i - start <= 12 and DATE.search("".join(words[start:i])):
+                found.update(range(start, i))
+            start = i + 1
+    return found
+
+
+def spread_teams(doc: Doc, words: list[str], spans: list[Span], sides: set[str]) -> list[Span]:
+    """Label every mention of a name the article uses as a side as that side, datelines apart."""
+    skip = dateline_tokens(words)
+    out = []
+    for s in spans:
+        town = s.label_ in TEAM_LABELS or (s.label_ == "PERSON" and len(s) == 1)
+        if town and s.text.lower() in sides and s.start not in skip:
+            s = Span(doc, s.start, s.end, label="ORG")
+        out.append(s)
+    return out
+
+
+def organisations(doc: Doc, spans: list[Span]) -> list[Span]:
+    """Return the spans with sides in tables, results and sports sentences labelled ORG."""
+    words = token_words(doc, ORTH)
+    lowers = token_words(doc, LOWER)
+    with_tables = label_teams(doc, words, spans)
+    with_context = context_teams(doc, lowers, with_tables)
+    model = {(s.start, s.end, s.label_) for s in spans}
+    found = [s for s in with_context if (s.start, s.end, s.label_) not in model]
+    sides = {s.text.lower() for s in found if s.label_ == "ORG"}
+    return spread_teams(doc, words, with_context, sides)

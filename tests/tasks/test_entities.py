@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import re
-
 import spacy
 from spacy.tokens import Doc, Span
 
@@ -14,7 +12,7 @@ from tasks.components.entities import (
     trim,
     truecase_component,
 )
-from tasks.components.organisations import label_teams
+from tasks.components.organisations import label_teams, organisations
 
 
 def mentions(nlp, text: str) -> list[tuple[str, str, str]]:
@@ -130,9 +128,13 @@ def test_a_pipeline_without_a_parser_keeps_its_sentences_through_case_restoratio
     assert [q.cue for q in doc._.wd_quotes] == ["said"]
 
 
+def text_doc(text: str, ents: list[tuple[int, int, str]]) -> tuple[Doc, list[Span]]:
+    doc = spacy.blank("en").make_doc(text)  # the tokenizer's own spaces and newline tokens
+    return doc, [Span(doc, s, e, label=label) for s, e, label in ents]
+
+
 def teams(lines: str, ents: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
-    words = [w for w in re.split(r"( |\n)", lines) if w.strip(" ")]  # a newline is a token
-    doc, spans = blank_doc(words, ents)
+    doc, spans = text_doc(lines, ents)
     found = label_teams(doc, [t.text for t in doc], spans)
     return sorted((s.text, s.label_) for s in found)
 
@@ -162,3 +164,39 @@ def test_a_dateline_and_running_text_with_figures_are_not_tables(nlp):
         ("Bournemouth", "ORG"),
         ("Peterborough", "ORG"),
     }
+
+
+def test_a_town_beaten_or_coached_is_a_side_and_so_are_its_other_mentions():
+    lines = "Surrey beat Kent by an innings.\nKent made 200.\nRussia beat Spain.\n"
+    doc, spans = text_doc(
+        lines, [(0, 1, "PERSON"), (2, 3, "GPE"), (8, 9, "GPE"), (13, 14, "GPE"), (15, 16, "GPE")]
+    )
+    found = [(s.text, s.label_) for s in sorted(organisations(doc, spans))]
+    assert found == [
+        ("Surrey", "ORG"),
+        ("Kent", "ORG"),
+        ("Kent", "ORG"),  # not cued itself: the article uses the name as a side
+        ("Russia", "GPE"),  # a country is a national side, a place in CoNLL's terms
+        ("Spain", "GPE"),
+    ]
+
+
+def test_a_dateline_keeps_its_place_in_an_article_about_its_side():
+    doc, spans = text_doc(
+        "CHICAGO 1996-08-30\nCleveland beat Chicago.\n",
+        [(0, 1, "GPE"), (7, 8, "GPE"), (9, 10, "GPE")],
+    )
+    assert [t.text for t in doc][:3] == ["CHICAGO", "1996", "-"]  # not a standings row
+    labels = [(s.text, s.label_) for s in sorted(organisations(doc, spans))]
+    assert labels == [("CHICAGO", "GPE"), ("Cleveland", "ORG"), ("Chicago", "ORG")]
+
+
+def test_names_lose_a_leading_date_trailing_figures_and_news_agency():
+    _, (span,) = blank_doc(["September", "Treasury", "bills"], [(0, 2, "ORG")])
+    assert trim(span).text == "Treasury"
+    _, (span,) = blank_doc(["Durham", "114", "all", "out"], [(0, 2, "PERSON")])
+    assert trim(span).text == "Durham"
+    _, (span,) = blank_doc(["Interfax", "news", "agency", "said"], [(0, 3, "ORG")])
+    assert trim(span).text == "Interfax"
+    _, (span,) = blank_doc(["Apollo", "11"], [(0, 2, "PRODUCT")])
+    assert trim(span).text == "Apollo 11"  # a number is part of a product's name
