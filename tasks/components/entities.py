@@ -25,13 +25,12 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from tasks.common import token_spaces, token_words
-from tasks.components.organisations import organisations
+from tasks.components.organisations import RESTORED_WORDS, known_canonical, organisations
 from warehouse.schemas import MENTIONS
 
 COMPONENT = "wiredesk_entities"
 TRUECASE = "wiredesk_truecase"
 ORIGINAL_WORDS = "wd_original_words"  # doc.user_data key: the words before case restoration
-RESTORED_WORDS = "wd_restored_words"  # doc.user_data key: the words the model read
 NAMED_LABELS = {
     "PERSON",
     "ORG",
@@ -489,8 +488,9 @@ def strip_name(span: Span) -> str:
 
 
 def canonical_names(spans: list[Span]) -> list[str]:
-    """Return a canonical name per span: stripped, short person names expanded in the article."""
-    names = [strip_name(s) for s in spans]
+    """Return a canonical name per span: stripped, short names expanded in the article."""
+    names = [org_name(s) if s.label_ == "ORG" else strip_name(s) for s in spans]
+    names = club_names(spans, names)
     full_people = [
         n for s, n in zip(spans, names, strict=True) if s.label_ == "PERSON" and " " in n
     ]
@@ -500,6 +500,25 @@ def canonical_names(spans: list[Span]) -> list[str]:
             longer = [full for full in full_people if full.split()[-1].lower() == name.lower()]
             if longer:
                 name = max(longer, key=full_people.count)
+        out.append(name)
+    return out
+
+
+def org_name(span: Span) -> str:
+    """Return an organisation's name: its listed canonical name ("Man Utd": Manchester United)."""
+    name = strip_name(span)
+    return known_canonical(tuple(w.lower() for w in name.split())) or name
+
+
+def club_names(spans: list[Span], names: list[str]) -> list[str]:
+    """Return names with a one-word organisation read as the one longer name it starts."""
+    longer = {n for s, n in zip(spans, names, strict=True) if s.label_ == "ORG" and " " in n}
+    out = []
+    for span, name in zip(spans, names, strict=True):
+        if span.label_ == "ORG" and " " not in name:
+            starting = {n for n in longer if n.split()[0].lower() == name.lower()}
+            if len(starting) == 1:  # "Leeds" after "Leeds United"; two candidates: leave it
+                name = starting.pop()
         out.append(name)
     return out
 

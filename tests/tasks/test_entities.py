@@ -200,3 +200,27 @@ def test_names_lose_a_leading_date_trailing_figures_and_news_agency():
     assert trim(span).text == "Interfax"
     _, (span,) = blank_doc(["Apollo", "11"], [(0, 2, "PRODUCT")])
     assert trim(span).text == "Apollo 11"  # a number is part of a product's name
+
+
+def test_listed_clubs_are_sides_in_a_sports_report_with_their_long_names(nlp):
+    found = mentions(
+        nlp,
+        "Man Utd drew with Leeds in the league on Saturday. Leeds coach Howard Wilkinson said "
+        "his striker should have scored a second goal. Leeds United are third this season.",
+    )
+    sides = {(text, name) for text, label, name in found if label == "ORG"}
+    assert ("Man Utd", "Manchester United") in sides
+    assert ("Leeds", "Leeds United") in sides and ("Leeds United", "Leeds United") in sides
+
+
+def test_a_town_with_a_club_is_a_place_outside_sport_and_a_holiday_is_no_party(nlp):
+    text = (
+        "Floods closed roads in Leeds and Reading on Monday. Markets shut for Labour Day, "
+        "and Labour said the Bundesbank would not cut rates."
+    )
+    found = nlp(text)._.wd_mentions
+    orgs = {(m.text, m.start_char) for m in found if m.label == "ORG"}
+    assert {"Leeds", "Reading"}.isdisjoint(name for name, _ in orgs)
+    assert ("Labour", text.index("Labour said")) in orgs
+    assert ("Bundesbank", text.index("Bundesbank")) in orgs
+    assert ("Labour", text.index("Labour Day")) not in orgs
