@@ -251,6 +251,7 @@ CUES_BEFORE = (("beat",), ("defeated",), ("drew", "with"), ("lost", "to"), ("v",
 CUES_AFTER = (("beat",), ("defeated",), ("drew",), ("v",), ("vs",), ("'s", "coach"))
 CUES_AFTER += (("'s", "captain"), ("'s", "manager"))
 TEAM_LABELS = {"GPE", "LOC", "FAC"}  # what the model calls a side it reads as its town
+NAMED = {"PERSON", "GPE", "LOC", "FAC", "NORP"}  # labels a firm is mistaken for
 
 
 def cued(lowers: list[str], start: int, end: int) -> bool:
@@ -271,6 +272,46 @@ def context_teams(doc: Doc, lowers: list[str], spans: list[Span]) -> list[Span]:
             s = Span(doc, s.start, s.end, label="ORG")
         out.append(s)
     return out
+
+
+# Last words of company and press names ("Pirelli SpA", "Sueddeutsche Zeitung"); not "Bank" or
+# "Union", which end places too (West Bank, Soviet Union).
+FIRM_ENDINGS = frozenset(
+    {
+        *("inc", "corp", "corporation", "co", "ltd", "plc", "llc", "ag", "sa", "spa", "nv"),
+        *("bv", "gmbh", "ab", "asa", "oy", "bhd", "tbk", "holdings", "group", "bancorp"),
+        *("airlines", "airways", "industries", "pharmaceuticals", "zeitung", "times"),
+        *("post", "journal", "herald", "gazette", "tribune", "telegraph", "agency"),
+    }
+)
+# Words before a name that make it a newspaper or an agency: "the daily Zycie Warszawy".
+PRESS_CUES = frozenset({"newspaper", "daily", "weekly", "magazine", "paper"})
+
+
+def firm(words: list[str]) -> bool:
+    """Return whether a name ends as a company's or a paper's: "Homegate Hospitality Inc"."""
+    return len(words) > 1 and words[-1].lower().rstrip(".") in FIRM_ENDINGS
+
+
+def label_firms(doc: Doc, words: list[str], lowers: list[str], spans: list[Span]) -> list[Span]:
+    """Relabel names ending as a firm's, or named after a press cue, as organisations."""
+    out = []
+    for s in spans:
+        cue = s.start > 0 and lowers[s.start - 1] in PRESS_CUES
+        if s.label_ in NAMED and s.label_ != "ORG" and (firm(words[s.start : s.end]) or cue):
+            s = Span(doc, s.start, s.end, label="ORG")
+        out.append(s)
+    return out
+
+
+def firm_heads(words: list[str], spans: list[Span]) -> set[str]:
+    """Return the lower-cased names of firms without their ending ("pirelli" of "Pirelli SpA")."""
+    heads = {
+        " ".join(words[s.start : s.end - 1]).lower()
+        for s in spans
+        if s.label_ == "ORG" and firm(words[s.start : s.end])
+    }
+    return heads - places()  # "Jakarta Post" does not make Jakarta a paper
 
 
 def dateline_tokens(words: list[str]) -> set[int]:
@@ -305,7 +346,8 @@ def organisations(doc: Doc, spans: list[Span]) -> list[Span]:
     with_tables = label_teams(doc, words, spans)
     with_list = label_listed(doc, words, lowers, with_tables)
     with_context = context_teams(doc, lowers, with_list)
+    with_firms = label_firms(doc, words, lowers, with_context)
     model = {(s.start, s.end, s.label_) for s in spans}
-    found = [s for s in with_context if (s.start, s.end, s.label_) not in model]
-    sides = {s.text.lower() for s in found if s.label_ == "ORG"}
-    return spread_teams(doc, words, with_context, sides)
+    found = [s for s in with_firms if (s.start, s.end, s.label_) not in model]
+    sides = {s.text.lower() for s in found if s.label_ == "ORG"} | firm_heads(words, with_firms)
+    return spread_teams(doc, words, with_firms, sides)
