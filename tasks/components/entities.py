@@ -171,6 +171,7 @@ DATE_WORDS = {
 }
 # A figure run into a name: a score, a phone number ("Durham 114", "Newsdesk 212-859-1610").
 TRAILING_FIGURE = re.compile(r"^[+-]?\d[\d.,:/-]*$")
+DASHES = {"-", "–", "—"}
 AGENCY_TAIL = (("news", "agency"), ("agency",), ("news",))
 EDGE_PUNCT = set("'’\"“”‘,.;:-–—*")
 BREAKS = set("()[]{}|/")
@@ -339,7 +340,15 @@ def trim(span: Span) -> Span | None:
 
 
 def name_core(doc: Doc, start: int, end: int) -> tuple[int, int]:
-    """Return a name's tokens without a leading date, trailing figures or "news agency"."""
+    """Return a name's tokens without a slug, a leading date, trailing figures or "news agency"."""
+    dash = start + 1
+    if (
+        end - start > 2
+        and doc[dash].text in DASHES
+        and doc[start].whitespace_
+        and doc[dash].whitespace_
+    ):
+        start = dash + 1  # a spaced dash after one word is a slug: "CRICKET - KENT WIN"
     while end - start > 1 and doc[start].lower_.rstrip(".") in DATE_WORDS:
         start += 1
     while end - start > 1 and TRAILING_FIGURE.match(doc[end - 1].text):

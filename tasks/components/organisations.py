@@ -34,6 +34,8 @@ INITIAL = re.compile(r"^[A-Z]\.$")
 # Small words inside a team's name ("Queen of the South", "Brighton and Hove Albion").
 NAME_JOINERS = {"of", "the", "and", "de", "del", "la", "le", "'s", "’s", "&"}
 HOME_NATIONS = {"England", "Scotland", "Wales", "Northern Ireland", "Ireland", "USA", "U.S."}
+# Headings of results ("Men 's 200 metres") the model reads as organisations.
+HEADINGS = frozenset({"men", "women", "boys", "girls", "juniors", "seniors", "veterans"})
 MIN_TABLE_FIGURES = 3  # a standings row: played, won, lost, ...
 RESTORED_WORDS = "wd_restored_words"  # doc.user_data key: the words the model read
 GAZETTEER = Path(__file__).with_name("data") / "organisations.txt"
@@ -343,6 +345,7 @@ def organisations(doc: Doc, spans: list[Span]) -> list[Span]:
     """Return the spans with sides in tables, results and sports sentences labelled ORG."""
     words = token_words(doc, ORTH)
     lowers = token_words(doc, LOWER)
+    spans = [s for s in spans if not (len(s) == 1 and lowers[s.start] in HEADINGS)]
     with_tables = label_teams(doc, words, spans)
     with_list = label_listed(doc, words, lowers, with_tables)
     with_context = context_teams(doc, lowers, with_list)

@@ -239,3 +239,14 @@ def test_a_firm_ending_or_a_press_cue_makes_an_organisation_and_its_short_name_f
         ("Lima Post", "ORG"),
         ("Lima", "GPE"),  # a paper named after its town leaves the town a place
     ]
+
+
+def test_a_slug_before_a_spaced_dash_and_a_results_heading_are_not_names():
+    doc, spans = text_doc(
+        "CRICKET - ESSEX TAKE LEAD\nWomen 's 400 metres\n", [(0, 3, "ORG"), (6, 7, "ORG")]
+    )
+    assert [(s.text, s.label_) for s in organisations(doc, [trim(s) for s in spans])] == [
+        ("ESSEX", "ORG")
+    ]
+    doc, (span,) = text_doc("Rolls-Royce rose", [(0, 3, "ORG")])
+    assert len(doc) == 4 and trim(span).text == "Rolls-Royce"  # an unspaced dash is the name's
