@@ -162,14 +162,14 @@ TITLES = {
     "officer",
 }
 LEADING_WORDS = {"the", "a", "an"}
-# A date run into a name ("September Treasury", "August Chicago NAPM"); "May" is also a name.
+# A date run into a name ("October Treasury", "June Boston NAPM"); "May" is also a name.
 DATE_WORDS = {
     *("january", "february", "april", "june", "july", "august", "september"),
     *("october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug"),
     *("sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday"),
     *("friday", "saturday", "sunday"),
 }
-# A figure run into a name: a score, a phone number ("Durham 114", "Newsdesk 212-859-1610").
+# A figure run into a name: a score, a phone number ("Durham 231", "Newsdesk 212-555-0100").
 TRAILING_FIGURE = re.compile(r"^[+-]?\d[\d.,:/-]*$")
 DASHES = {"-", "–", "—"}
 AGENCY_TAIL = (("news", "agency"), ("agency",), ("news",))

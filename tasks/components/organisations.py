@@ -1,11 +1,11 @@
 """Organisations the model reads as places or people: teams, clubs and bodies.
 
 spaCy's small model reads a club named after its town ("Leeds 2 Chelsea 1") as a place, and a
-county side in a scorecard ("Kent 108-3") as a person. These rules read the shape of a line
+county side in a scorecard ("Kent 231-6") as a person. These rules read the shape of a line
 rather than a list of names: a line made only of names each followed by scores or table figures
 is a results or standings line, and its names are teams. A country there is a national side and
 stays a place, as it does in CoNLL's guidelines; a person's full name (a golfer's leaderboard
-line) or a name opening with an initial (a batsman's "H. Morris 69") stays a person.
+line) or a name opening with an initial (a batsman's "J. Smith 45") stays a person.
 
 A hand-written list of organisations (``data/organisations.txt``: league rosters, international
 bodies, parties) adds what no line shape shows, with each one's canonical name ("Man Utd" is
@@ -195,7 +195,7 @@ def name_groups(
             j += 1
         k, figures = j, 0
         while k < end and FIGURE.match(words[k]):
-            # The tokenizer splits "1996-08-30" at its hyphens: glued pieces are one figure.
+            # The tokenizer splits "2024-05-02" at its hyphens: glued pieces are one figure.
             figures += not (k > j and glued[k - 1])
             k += 1
         if k == j:
@@ -210,7 +210,7 @@ def name_groups(
 def is_table_line(groups: list[tuple[int, int, int]]) -> bool:
     """Return whether a line's names read as teams: a results line or a standings row."""
     if len(groups) >= 2:
-        return all(n <= 2 for _, _, n in groups)  # "Leeds 2 Chelsea 1", "Kent 108-3 Essex 200"
+        return all(n <= 2 for _, _, n in groups)  # "Leeds 2 Chelsea 1", "Kent 231-6 Essex 200"
     return groups[0][2] >= MIN_TABLE_FIGURES
 
 
@@ -276,7 +276,7 @@ def context_teams(doc: Doc, lowers: list[str], spans: list[Span]) -> list[Span]:
     return out
 
 
-# Last words of company and press names ("Pirelli SpA", "Sueddeutsche Zeitung"); not "Bank" or
+# Last words of company and press names ("Fabbri SpA", "Berliner Zeitung"); not "Bank" or
 # "Union", which end places too (West Bank, Soviet Union).
 FIRM_ENDINGS = frozenset(
     {
@@ -286,12 +286,12 @@ FIRM_ENDINGS = frozenset(
         *("post", "journal", "herald", "gazette", "tribune", "telegraph", "agency"),
     }
 )
-# Words before a name that make it a newspaper or an agency: "the daily Zycie Warszawy".
+# Words before a name that make it a newspaper or an agency: "the daily Glos Rana".
 PRESS_CUES = frozenset({"newspaper", "daily", "weekly", "magazine", "paper"})
 
 
 def firm(words: list[str]) -> bool:
-    """Return whether a name ends as a company's or a paper's: "Homegate Hospitality Inc"."""
+    """Return whether a name ends as a company's or a paper's: "Acme Hospitality Inc"."""
     return len(words) > 1 and words[-1].lower().rstrip(".") in FIRM_ENDINGS
 
 
@@ -307,7 +307,7 @@ def label_firms(doc: Doc, words: list[str], lowers: list[str], spans: list[Span]
 
 
 def firm_heads(words: list[str], spans: list[Span]) -> set[str]:
-    """Return the lower-cased names of firms without their ending ("pirelli" of "Pirelli SpA")."""
+    """Return the lower-cased names of firms without their ending ("fabbri" of "Fabbri SpA")."""
     heads = {
         " ".join(words[s.start : s.end - 1]).lower()
         for s in spans
@@ -317,7 +317,7 @@ def firm_heads(words: list[str], spans: list[Span]) -> set[str]:
 
 
 def dateline_tokens(words: list[str]) -> set[int]:
-    """Return the tokens of dateline lines ("LONDON 1996-08-30"): a place, not a side."""
+    """Return the tokens of dateline lines ("LONDON 2024-05-02"): a place, not a side."""
     found: set[int] = set()
     start = 0
     for i, word in enumerate([*words, "\n"]):
