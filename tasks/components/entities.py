@@ -25,12 +25,12 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from tasks.common import token_spaces, token_words
+from tasks.components.organisations import RESTORED_WORDS, known_canonical, organisations
 from warehouse.schemas import MENTIONS
 
 COMPONENT = "wiredesk_entities"
 TRUECASE = "wiredesk_truecase"
 ORIGINAL_WORDS = "wd_original_words"  # doc.user_data key: the words before case restoration
-RESTORED_WORDS = "wd_restored_words"  # doc.user_data key: the words the model read
 NAMED_LABELS = {
     "PERSON",
     "ORG",
@@ -162,6 +162,17 @@ TITLES = {
     "officer",
 }
 LEADING_WORDS = {"the", "a", "an"}
+# A date run into a name ("October Treasury", "June Boston NAPM"); "May" is also a name.
+DATE_WORDS = {
+    *("january", "february", "april", "june", "july", "august", "september"),
+    *("october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug"),
+    *("sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday"),
+    *("friday", "saturday", "sunday"),
+}
+# A figure run into a name: a score, a phone number ("Durham 231", "Newsdesk 212-555-0100").
+TRAILING_FIGURE = re.compile(r"^[+-]?\d[\d.,:/-]*$")
+DASHES = {"-", "–", "—"}
+AGENCY_TAIL = (("news", "agency"), ("agency",), ("news",))
 EDGE_PUNCT = set("'’\"“”‘,.;:-–—*")
 BREAKS = set("()[]{}|/")
 LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
@@ -321,9 +332,33 @@ def trim(span: Span) -> Span | None:
         end -= 1
     if start >= end:
         return None
+    if span.label_ in NAME_LABELS:
+        start, end = name_core(doc, start, end)
     if (start, end) == (span.start, span.end):
         return span
     return Span(doc, start, end, label=span.label_)
+
+
+def name_core(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Return a name's tokens without a slug, a leading date, trailing figures or "news agency"."""
+    dash = start + 1
+    if (
+        end - start > 2
+        and doc[dash].text in DASHES
+        and doc[start].whitespace_
+        and doc[dash].whitespace_
+    ):
+        start = dash + 1  # a spaced dash after one word is a slug: "CRICKET - KENT WIN"
+    while end - start > 1 and doc[start].lower_.rstrip(".") in DATE_WORDS:
+        start += 1
+    while end - start > 1 and TRAILING_FIGURE.match(doc[end - 1].text):
+        end -= 1
+    for tail in AGENCY_TAIL:  # "Interfax news agency said": the agency's name is "Interfax"
+        n = len(tail)
+        words = tuple(t.lower_ for t in doc[end - n : end])
+        if end - start > n and words == tail and doc[start : end - n].text in AGENCIES:
+            return start, end - n
+    return start, end
 
 
 def covered(spans: list[Span], n_tokens: int) -> list[bool]:
@@ -439,6 +474,7 @@ def fix_entities(doc: Doc) -> list[Span]:
         (spans if ent.label_ in NAMED_LABELS else others).append(ent)
     spans = [t for t in (trim(s) for s in spans) if t is not None]
     spans = add_agencies(doc, spans)
+    spans = organisations(doc, spans)
     spans = fix_labels(doc, spans)
     spans = propagate(doc, spans, others)
     return sorted(spans, key=lambda s: s.start)
@@ -461,8 +497,9 @@ def strip_name(span: Span) -> str:
 
 
 def canonical_names(spans: list[Span]) -> list[str]:
-    """Return a canonical name per span: stripped, short person names expanded in the article."""
-    names = [strip_name(s) for s in spans]
+    """Return a canonical name per span: stripped, short names expanded in the article."""
+    names = [org_name(s) if s.label_ == "ORG" else strip_name(s) for s in spans]
+    names = club_names(spans, names)
     full_people = [
         n for s, n in zip(spans, names, strict=True) if s.label_ == "PERSON" and " " in n
     ]
@@ -472,6 +509,25 @@ def canonical_names(spans: list[Span]) -> list[str]:
             longer = [full for full in full_people if full.split()[-1].lower() == name.lower()]
             if longer:
                 name = max(longer, key=full_people.count)
+        out.append(name)
+    return out
+
+
+def org_name(span: Span) -> str:
+    """Return an organisation's name: its listed canonical name ("Man Utd": Manchester United)."""
+    name = strip_name(span)
+    return known_canonical(tuple(w.lower() for w in name.split())) or name
+
+
+def club_names(spans: list[Span], names: list[str]) -> list[str]:
+    """Return names with a one-word organisation read as the one longer name it starts."""
+    longer = {n for s, n in zip(spans, names, strict=True) if s.label_ == "ORG" and " " in n}
+    out = []
+    for span, name in zip(spans, names, strict=True):
+        if span.label_ == "ORG" and " " not in name:
+            starting = {n for n in longer if n.split()[0].lower() == name.lower()}
+            if len(starting) == 1:  # "Leeds" after "Leeds United"; two candidates: leave it
+                name = starting.pop()
         out.append(name)
     return out
 
