@@ -63,10 +63,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def s3_server(authenticate: bool = False) -> Iterator[S3Server]:
+def s3_server(authenticate: bool = False, port: int = 0) -> Iterator[S3Server]:
     """Start `python -m moto.server` on loopback; with authenticate, it checks credentials."""
     pytest.importorskip("moto.server", reason="moto[server] is a dev dependency")
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ}
     if authenticate:  # every request must carry keys moto's IAM knows: none do
         env["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
