@@ -240,11 +240,11 @@ class ObjectStore:
                 "created_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
                 "files": {rel: entries[rel].record() for rel in sorted(entries)},
                 "files_of": number,
+                "published_by": uuid.uuid4().hex,  # tells our own manifest from another's
             }
             if self._lease is not None:
                 self._lease.check()
-            self.create(f"{SNAPSHOTS}/{number:08d}.json", json.dumps(manifest, indent=1).encode())
-            committed = True
+            committed = self.create_manifest(number, manifest)
             _step("swapped")
         finally:
             if not committed:  # nothing references them; the next writer would delete them too
@@ -269,21 +269,38 @@ class ObjectStore:
             sink.write(view[half:])
         _step("file-written")
 
-    def create(self, rel: str, body: bytes) -> None:
-        """Create an object that must not exist yet (If-None-Match: *), or raise."""
-        from botocore.exceptions import ClientError
+    def create_manifest(self, number: int, manifest: dict) -> bool:
+        """Create a snapshot's manifest object if none exists yet (If-None-Match: *), or raise.
 
+        A request that fails may still have created the object (a timeout after the store
+        wrote it, then a retry refused because it exists): the manifest found there is read
+        back, and if it is this one, the commit happened.
+        """
+        rel = f"{SNAPSHOTS}/{number:08d}.json"
+        body = json.dumps(manifest, indent=1).encode()
         try:
             self.client.put_object(
                 Bucket=self.bucket, Key=self.key(rel), Body=body, IfNoneMatch="*"
             )
-        except ClientError as err:
-            if str(err.response.get("Error", {}).get("Code")) in CONFLICT:
+            return True
+        except Exception as err:
+            if self.published_by(rel) == manifest["published_by"]:
+                return True
+            code = getattr(err, "response", {}).get("Error", {}).get("Code")
+            if str(code) in CONFLICT:
                 raise WarehouseError(
                     f"{self.root}: {rel} was published by another writer meanwhile; this commit "
                     "published nothing (two runs wrote without the lock?)"
                 ) from err
             raise self.explain(err) from err
+
+    def published_by(self, rel: str) -> str | None:
+        """Return the publisher token of a manifest object, None if there is none."""
+        try:
+            with self.fs.open_input_stream(f"{self.base}/{rel}") as stream:
+                return json.loads(stream.read()).get("published_by")
+        except (OSError, ValueError):
+            return None
 
     def delete(self, paths: list[str]) -> None:
         """Delete objects (those already gone too), up to 1,000 per request."""

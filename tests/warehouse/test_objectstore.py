@@ -195,6 +195,9 @@ def test_only_one_writer_can_publish_a_snapshot(wh):
             base, [("rejects/part-y.parquet", rejects("b"), "rejects")], lambda r: False, manifest
         )
     assert wh.read("rejects").num_rows == 1 and glob_rows(wh, "rejects") == 1
+    # A create whose reply was lost and whose retry finds the object: it is ours, so committed.
+    published = wh.current()
+    assert store.create_manifest(published.number, published.manifest)
 
 
 def test_a_missing_bucket_and_wrong_credentials_say_so_in_one_line(s3):
