@@ -28,9 +28,10 @@ through wiredesk (``wiredesk sql``, ``Warehouse.snapshot()``), which follows the
 The lock is an object created with ``If-None-Match: *`` and renewed with ``If-Match`` every
 third of its lease (WIREDESK_LOCK_LEASE seconds, 60 by default). A holder that dies stops
 renewing; the next writer takes the lock over, again with ``If-Match``, once the lease has run
-out by the store's own clock. A writer whose renewals failed commits nothing, and even two
-writers that both believe they hold the lock cannot both publish one snapshot: the manifest's
-conditional creation lets only one of them through.
+out by the store's own clock, and first fences: it publishes the current snapshot again under
+the next number, so the old holder, if it was only frozen, can no longer publish. A writer whose
+renewals failed commits nothing, and two writers can never both publish one snapshot: the
+manifest's conditional creation lets only one of them through.
 
 Writing needs those conditional writes, which wiredesk implements for S3 and S3-compatible
 stores (AWS S3, MinIO, Cloudflare R2, ...) through boto3. Other pyarrow filesystems (``gs://``)
@@ -339,6 +340,26 @@ class ObjectStore:
             log.warning("%s: deleting %d objects no commit published", self.root, len(orphans))
             self.delete(orphans)
 
+    def fence(self) -> None:
+        """Publish the current snapshot again under the next number (after taking the lock over).
+
+        A writer that lost the lock but still runs builds on the snapshot it read, so its
+        manifest would take the number this one now holds: it can no longer publish, and the
+        objects it uploaded are orphans that recovery may delete.
+        """
+        for _ in range(10):
+            base = self.current()
+            manifest = json.loads(json.dumps(base.manifest))
+            manifest["operation"] = "fence: the lock was taken over from a writer that stopped"
+            try:
+                self.publish(base, [], lambda rel: False, manifest)
+                return
+            except WarehouseLocked:
+                raise
+            except WarehouseError:
+                continue  # the old writer published first: fence the snapshot after it
+        raise WarehouseError(f"{self.root}: cannot fence the snapshots after taking the lock over")
+
     # -- the lock ----------------------------------------------------------------------------
 
     @contextmanager
@@ -355,6 +376,8 @@ class ObjectStore:
         lease.acquire(wait_seconds)
         self._lease = lease
         try:
+            if lease.took_over:
+                self.fence()
             yield
         finally:
             self._lease = None
@@ -377,6 +400,7 @@ class Lease:
             }
         ).encode()
         self.etag = ""
+        self.took_over = False  # from a holder whose lease ran out
         self.lost = threading.Event()
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
@@ -429,6 +453,7 @@ class Lease:
             who = f"pid {info.get('pid', '?')} on {info.get('host', '?')}"
             if age > float(info.get("lease_seconds", self.seconds)):
                 if self.put(IfMatch=etag):  # only one waiter can replace this very version
+                    self.took_over = True
                     log.warning(
                         "took over the lock of %s from a run (%s) that stopped renewing it %.0f s "
                         "ago",
