@@ -93,7 +93,7 @@ def main() -> None:
         print(
             f"{args.runs} shuffled runs (seed {seed}): B3 F1 against 1 run {agree:.3f}; "
             f"{got.predicted_stories} stories, against gold precision {got.precision:.3f} "
-            f"recall {got.recall:.3f} F1 {got.f1:.3f}"
+            f"recall {got.recall:.3f} F1 {got.f1:.3f}, ARI {got.ari:.3f}"
         )
     print(f"placement time {time.perf_counter() - started:.1f} s")
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from tasks.dedup.features import WORD_FEATURES, story_features, story_names
+from tasks.dedup.features import STORY_FEATURES, story_features, story_keys, story_names
 from tasks.dedup.signatures import (
     BANDS,
     NUM_PERM,
@@ -47,7 +47,7 @@ class Pool:
     bands: np.ndarray = field(default_factory=lambda: np.empty((0, BANDS), np.uint64))
     n_shingles: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     tf: sp.csr_matrix = field(
-        default_factory=lambda: sp.csr_matrix((0, 2 * WORD_FEATURES), dtype=np.float32)
+        default_factory=lambda: sp.csr_matrix((0, STORY_FEATURES), dtype=np.float32)
     )
 
     def __len__(self) -> int:
@@ -96,7 +96,7 @@ def pool_from_signatures(table: pa.Table) -> Pool:
             terms.values.to_numpy(zero_copy_only=False).astype(np.int64),
             indptr - indptr[0],
         ),
-        shape=(n, 2 * WORD_FEATURES),
+        shape=(n, STORY_FEATURES),
     )
     return pool
 
@@ -149,8 +149,11 @@ def signatures_pool(articles: pa.Table, mentions: pa.Table, quotes: pa.Table) ->
     published = articles["published_at"].to_pylist()
     ingested = articles["ingested_at"].to_pylist()
     names = story_names(mentions, quotes, ids)
+    keys = story_keys(mentions, titles, ids)
     parts = [
-        body_signatures(*(column[i : i + SIGNATURE_CHUNK] for column in (titles, bodies, names)))
+        body_signatures(
+            *(column[i : i + SIGNATURE_CHUNK] for column in (titles, bodies, names, keys))
+        )
         for i in range(0, max(len(ids), 1), SIGNATURE_CHUNK)
     ]
     pool = Pool()
@@ -168,12 +171,12 @@ def signatures_pool(articles: pa.Table, mentions: pa.Table, quotes: pa.Table) ->
 
 
 def body_signatures(
-    titles: list[str | None], bodies: list[str], names: list[list[str]]
+    titles: list[str | None], bodies: list[str], names: list[list[str]], keys: list[list[str]]
 ) -> tuple[np.ndarray, np.ndarray, sp.csr_matrix]:
     """Return the MinHash signatures, shingle counts and story term counts of some bodies."""
     folded = [fold_words(body) for body in bodies]  # once: MinHash and story words share them
     sig, counts = word_signatures(folded)
-    return sig, counts, story_features(titles, bodies, folded, names)
+    return sig, counts, story_features(titles, bodies, folded, names, keys)
 
 
 def signatures_table(pool: Pool, base: int, articles: pa.Table) -> pa.Table:

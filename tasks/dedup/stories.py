@@ -4,13 +4,17 @@ Cosine similarity of story vectors, sharpened by shared neighbours, limited to a
 STORY_WINDOW of each other and damped between articles that name only different years. Each
 run clusters its new articles together with the stored articles nearest them (average link),
 as one run would cluster them all, so the partition does not depend on how articles were split
-into runs or in what order they came. Stored articles keep their stories: each stored story
-continues in the cluster holding most of its articles there, and a cluster's new articles join
-the story it continues that they score best with, or start one.
+into runs or in what order they came. Two groups of articles that tell different events of
+one kind (two earthquakes, two title fights of one boxer) score alike on topic words, so the
+average link refuses to join groups whose key participants or lead years disagree
+(`EventProfile.conflict`). Stored articles keep their stories: each stored story continues in
+the cluster holding most of its articles there, and a cluster's new articles join the story it
+continues that they score best with, or start one.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -18,7 +22,13 @@ import scipy.sparse as sp
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from tasks.dedup.features import inverse_document_frequency, weigh, year_columns
+from tasks.dedup.features import (
+    KEY_OFFSET,
+    WORD_FEATURES,
+    inverse_document_frequency,
+    weigh,
+    year_columns,
+)
 from tasks.dedup.pool import Pool
 
 STORY_WINDOW = timedelta(hours=72)
@@ -38,6 +48,15 @@ MAX_STORED = 4000
 YEAR_CONFLICT = 0.7  # the similarity kept by two articles that name years, none of them shared
 
 YEAR_COLUMNS = year_columns()
+
+# Event conflicts are judged between groups of articles, never between two single articles:
+# one report may well skip a participant or a year, a consistent group of reports does not.
+MIN_GROUP = 3  # groups this large conflict on one group's mark the other does not know
+PAIR_MARKS = 2  # smaller groups: two articles that each hold this many marks the other lacks
+KEY_SHARE = 0.6  # a group's mark: held by at least this share of its articles
+ABSENT_SHARE = 0.1  # the other group does not know it: at most this share names it at all
+SINGLE_START = 1000  # larger clusters start the checked merging from tight groups (cost)
+TIGHT = 0.7  # the average-link cut that forms those tight groups
 
 
 def shared_neighbours(sim: np.ndarray) -> np.ndarray:
@@ -91,7 +110,7 @@ def place_stories(
     new_rows = np.array(rows, np.int64)
     global_rows, score = local_scores(new_rows, all_pool)
     n_old = len(global_rows) - len(new_rows)
-    clusters = average_link(score)
+    clusters = story_clusters(score, EventProfile.of(all_pool.tf[global_rows]))
     old_story = [all_pool.story_id[int(r)] for r in global_rows[:n_old]]
     continued = continued_stories(clusters, story_columns(old_story))
     result: dict[int, str] = {}
@@ -192,14 +211,120 @@ def stored_candidates(new_vec: sp.csr_matrix, stored_vec: sp.csr_matrix) -> np.n
     return np.array(sorted(chosen), np.int64)
 
 
-def average_link(score: np.ndarray) -> np.ndarray:
-    """Return the cluster number of each article: average link, cut at STORY_THRESHOLD."""
+def average_link(score: np.ndarray, threshold: float = STORY_THRESHOLD) -> np.ndarray:
+    """Return the cluster number of each article: average link, cut at threshold."""
     if len(score) <= 1:
-        return np.array([1])
+        return np.ones(len(score), np.int64)
     distance = np.clip(1 - score, 0, None)
     np.fill_diagonal(distance, 0)
     tree = linkage(squareform(distance, checks=False), "average")
-    return fcluster(tree, 1 - STORY_THRESHOLD, "distance")
+    return fcluster(tree, 1 - threshold, "distance")
+
+
+@dataclass(slots=True)
+class EventProfile:
+    """Per article: key participants and lead years it marks, and whether it names each at all.
+
+    Columns are the participants and years marked among the articles compared, so the
+    matrices stay as small as the block.
+    """
+
+    keys: np.ndarray  # articles x marks (participants, then lead years), 1 where marked
+    named: np.ndarray  # articles x marks, 1 where the article names it anywhere
+
+    @classmethod
+    def of(cls, tf: sp.csr_matrix) -> EventProfile:
+        """Return the profiles of story vector rows."""
+        marked = tf[:, KEY_OFFSET:]
+        found = np.unique(marked.indices)
+        year_hash = YEAR_COLUMNS - WORD_FEATURES
+        years = found[np.isin(found, year_hash)]
+        words = found[~np.isin(found, year_hash)]
+        # A participant is named where its word is; a lead year where the article names it.
+        named_at = np.concatenate((words, years + WORD_FEATURES))
+        columns = np.concatenate((words, years))
+        return cls(
+            (marked[:, columns] > 0).toarray().astype(np.float32),
+            (tf[:, named_at] > 0).toarray().astype(np.float32),
+        )
+
+    def conflict(self, a: list[int], b: list[int]) -> bool:
+        """Return True where two groups of articles tell different events of one kind.
+
+        Groups of MIN_GROUP or more conflict when a mark held by KEY_SHARE of one group is
+        named by at most ABSENT_SHARE of the other. A smaller group conflicts with another when
+        some pair of their articles each holds PAIR_MARKS marks the other never names: one
+        report may well skip a participant or a year, hardly two each way.
+        """
+        if len(a) >= MIN_GROUP and len(b) >= MIN_GROUP:
+            keys_a, keys_b = self.keys[a].mean(axis=0), self.keys[b].mean(axis=0)
+            named_a, named_b = self.named[a].mean(axis=0), self.named[b].mean(axis=0)
+            return bool(
+                np.any((keys_a >= KEY_SHARE) & (named_b <= ABSENT_SHARE))
+                or np.any((keys_b >= KEY_SHARE) & (named_a <= ABSENT_SHARE))
+            )
+        unknown_ab = self.keys[a] @ (1 - self.named[b]).T  # marks of a's rows b's rows lack
+        unknown_ba = self.keys[b] @ (1 - self.named[a]).T
+        return bool(np.any((unknown_ab >= PAIR_MARKS) & (unknown_ba.T >= PAIR_MARKS)))
+
+
+def story_clusters(score: np.ndarray, profile: EventProfile) -> np.ndarray:
+    """Return the cluster number of each article: average link that refuses conflicting merges.
+
+    Plain average link first; each of its clusters large enough to hold two groups is merged
+    again, step by step, skipping a merge of two groups that conflict. Refusing a merge can
+    only split a cluster, so the plain clusters bound the work.
+    """
+    plain = average_link(score)
+    clusters = np.zeros(len(score), np.int64)
+    number = 0
+    for label in np.unique(plain):
+        members = np.flatnonzero(plain == label)
+        groups = checked_merges(score, members, profile) if len(members) > 1 else [members.tolist()]
+        for group in groups:
+            number += 1
+            clusters[group] = number
+    return clusters
+
+
+def checked_merges(
+    score: np.ndarray, members: np.ndarray, profile: EventProfile
+) -> list[list[int]]:
+    """Return the groups average link makes of some rows when conflicting groups never merge.
+
+    A refused pair stays refused until one of its groups grows. Ties go to the first pair.
+    """
+    block = score[np.ix_(members, members)].astype(np.float64)
+    if len(members) > SINGLE_START:  # bounds the square loop; tight groups hold one event
+        local = average_link(block, TIGHT)
+        parts = [np.flatnonzero(local == g) for g in np.unique(local)]
+    else:
+        parts = [np.array([m]) for m in range(len(members))]
+    groups = [members[part].tolist() for part in parts]
+    index = np.zeros((len(groups), len(members)))
+    for g, part in enumerate(parts):
+        index[g, part] = 1.0
+    total = index @ block @ index.T  # score sums between groups
+    size = index.sum(axis=1)
+    open_ = ~np.eye(len(groups), dtype=bool)  # pairs that may still merge
+    alive = np.ones(len(groups), bool)
+    while True:
+        mean = np.where(open_, total / np.outer(size, size), -np.inf)
+        i, j = divmod(int(np.argmax(mean)), len(groups))
+        if mean[i, j] < STORY_THRESHOLD:
+            break
+        if profile.conflict(groups[i], groups[j]):
+            open_[i, j] = open_[j, i] = False
+            continue
+        groups[i], groups[j] = groups[i] + groups[j], []
+        total[i] += total[j]
+        total[:, i] += total[:, j]
+        size[i] += size[j]
+        alive[j] = False
+        open_[j] = open_[:, j] = False
+        open_[i] = open_[:, i] = alive  # a grown group is judged afresh
+        open_[i, i] = False
+    return [sorted(g) for g in groups if g]
 
 
 def closest_earlier(score: np.ndarray, story_local: list[str], start: int) -> list[tuple[int, int]]:
