@@ -17,7 +17,7 @@ from tests.conftest import REPO
 from tests.objectstore import s3_server
 from tests.warehouse.test_store import rejects, stories
 from warehouse import Warehouse, WarehouseError, WarehouseLocked
-from warehouse.check import check
+from warehouse.check import check, repair
 from warehouse.compact import compact
 from warehouse.query import create_views, run_sql, warehouse
 
@@ -104,6 +104,17 @@ def test_check_finds_a_replaced_object(s3, wh):
     assert "rejects/part-c1.parquet" in report.lines()[0]
     with pytest.raises(WarehouseError, match="does not match its manifest"):
         wh.commit("c2", {"rejects": rejects("c")})
+
+
+def test_repair_drops_a_lost_object_and_says_which_rows_are_lost(s3, wh):
+    wh.commit("c1", {"rejects": rejects("a", "b")})
+    wh.commit("c2", {"rejects": rejects("c")})
+    (lost,) = [p for p in wh.files("rejects") if p.endswith("/part-c1.parquet")]
+    wh.current().fs.delete_file(lost)
+    assert [p.kind for p in check(wh.root).problems] == ["missing"]
+    report = repair(wh.root)
+    assert report.rows_lost == {"rejects/part-c1.parquet": 2}
+    assert check(wh.root).ok and wh.read("rejects").num_rows == 1 and glob_rows(wh, "rejects") == 1
 
 
 def test_a_writer_killed_before_its_manifest_publishes_nothing(s3, wh):
