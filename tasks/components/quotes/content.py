@@ -112,12 +112,43 @@ def clause_content(cue: Token, clauses: list[Token]) -> Range:
     if clause.i < cue.i:
         return strip_range(text, clause.left_edge.idx, span_end(clause))
     end = max([span_end(clause), *(span_end(c) for c in joined_clauses(cue, clause))])
+    second = second_cues(clause)
+    if second:
+        end = min(end, connector_start(second[0]))
     # "The port, the mayor said, will reopen": the parse hangs the content's subject on the
     # cue as a second subject; the content starts with it.
     subjects = [c for c in cue.lefts if c.dep_ in SUBJECTS]
     if len(subjects) > 1:
         return strip_range(text, subjects[0].left_edge.idx, end)
     return strip_range(text, clause.left_edge.idx, end)
+
+
+def second_cues(clause: Token) -> list[Token]:
+    """Return the cue verbs joined to a content clause that the speaker says next.
+
+    "said it was opposed and warned North Korea to ...", "said X, arguing that Y": a cue with
+    no subject of its own, set after the clause's words with "and" or a comma, is a second
+    attribution by the same speaker, not part of the first one's content.
+    """
+    return [
+        c
+        for c in clause.rights
+        if c.dep_ in {"conj", "advcl"}
+        and is_cue(c, CUES)
+        and not any(s.dep_ in SUBJECTS | {"mark"} for s in c.children)
+        and c.left_edge.i > clause.i
+        and connector_start(c) < c.idx
+    ]
+
+
+def connector_start(cue: Token) -> int:
+    """Return where the "and", "but" or comma before a joined cue starts (the cue's own start
+    when none stands there)."""
+    doc = cue.doc
+    i = cue.left_edge.i
+    while i > 0 and (doc[i - 1].lower_ in {"and", "but", ",", "also", "then"}):
+        i -= 1
+    return doc[i].idx if i < cue.left_edge.i and i > 0 else cue.idx + len(cue.text)
 
 
 def joined_clauses(cue: Token, clause: Token) -> list[Token]:

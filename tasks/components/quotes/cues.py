@@ -59,6 +59,8 @@ IRREGULAR = {
     "lash": ("lashed",),
     "speak": ("spoke", "spoken"),
 }
+# Verbs that double their last consonant before -ed and -ing ("planned", "admitted").
+DOUBLING = {"plan", "admit", "refer", "prefer", "quip", "regret", "commit", "submit", "rebut", "chat"}
 
 
 def verb_forms(verbs: str) -> set[str]:
@@ -70,6 +72,8 @@ def verb_forms(verbs: str) -> set[str]:
         past = v + "d" if v.endswith("e") else v + "ed"
         if v.endswith("y") and v[-2] not in "aeiou":
             third, past = v[:-1] + "ies", v[:-1] + "ied"
+        if v in DOUBLING:
+            stem, past = v + v[-1], v + v[-1] + "ed"
         out |= {v, third, past, stem + "ing", *IRREGULAR.get(v, ())}
     return out
 
@@ -110,7 +114,7 @@ OBJECT_CUES = verb_forms(OBJECT_VERBS)
 
 # Verbs of saying whose content may follow without a clean clause in the parse.
 SAY_CUES = verb_forms("say tell add note argue claim insist warn explain")
-MIN_INDIRECT_WORDS = 3
+MIN_INDIRECT_WORDS = 2
 NOUN_DEPS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "compound", "conj", "appos"}
 
 

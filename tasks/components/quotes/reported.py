@@ -38,7 +38,12 @@ from tasks.components.quotes.spans import (
     past_closer,
     quote_type,
 )
-from tasks.components.quotes.speakers import according_to, named_before, speaker_of
+from tasks.components.quotes.speakers import (
+    according_to,
+    asked_not_asking,
+    named_before,
+    speaker_of,
+)
 from tasks.components.quotes.text import span_end, strip_range, text_of, token_at, tokens_in
 
 
@@ -75,8 +80,8 @@ def find_attributions(doc: Doc) -> list[Attribution]:
             if end - start > 0:
                 found.append(Attribution(acc.at, acc.speaker, start, end))
             continue
-        if not is_cue(token, CUES):
-            continue
+        if not is_cue(token, CUES) or asked_not_asking(token):
+            continue  # "Asked about the delay, the minister ...": the topic of a question put
         content = content_of(token)
         if content is None:
             continue

@@ -11,7 +11,7 @@ import re
 
 from spacy.tokens import Doc, Span, Token
 
-from tasks.components.quotes.cues import SUBJECTS, Cue
+from tasks.components.quotes.cues import CUES, SUBJECTS, Cue, is_cue
 from tasks.components.quotes.spans import CLOSERS, MARK_TOKENS, Marked, inside
 from tasks.components.quotes.text import mentions_of, text_of, token_at
 
@@ -203,6 +203,9 @@ def head_speaker(cue: Token) -> Span | None:
         return speaker_of(head.head)
     if cue.dep_ == "pcomp" and head.dep_ == "prep" and head.head.i != head.i:
         return speaker_of(head.head)  # "ended by saying": the speaker is the verb's subject
+    if cue.dep_ in {"conj", "advcl"} and head.dep_ == "ccomp" and not is_cue(head, CUES):
+        # "said it was opposed and warned": the cue joined to the content is the speaker's own
+        return speaker_of(head.head) if head.head.i != head.i else None
     if cue.dep_ in {"conj", "advcl", "xcomp"} and head.i != cue.i:
         return speaker_of(head) if head.lower_ != cue.lower_ else None  # "..., adding"
     if cue.dep_ in {"acl", "relcl"} and head.i != cue.i:
