@@ -60,7 +60,18 @@ IRREGULAR = {
     "speak": ("spoke", "spoken"),
 }
 # Verbs that double their last consonant before -ed and -ing ("planned", "admitted").
-DOUBLING = {"plan", "admit", "refer", "prefer", "quip", "regret", "commit", "submit", "rebut", "chat"}
+DOUBLING = {
+    "plan",
+    "admit",
+    "refer",
+    "prefer",
+    "quip",
+    "regret",
+    "commit",
+    "submit",
+    "rebut",
+    "chat",
+}
 
 
 def verb_forms(verbs: str) -> set[str]:
