@@ -23,8 +23,7 @@ SPEECH_VERBS = (
     "concede emphasize emphasise observe remark comment mention testify disclose reveal "
     "indicate signal propose recommend joke boast lament blame criticize criticise "
     "praise question wonder conclude forecast charge assure guarantee speculate shout chant "
-    "yell scream whisper continue quip retort interject muse scoff plead lash "
-    "announce"
+    "yell scream whisper continue quip retort interject muse scoff plead lash point remind"
 )
 
 # Beliefs, intentions and findings: PolNeAR counts them as attributions, but they do not
@@ -41,7 +40,8 @@ OBJECT_VERBS = (
     "propose recommend announce demand seek support oppose reject welcome condemn deny "
     "acknowledge admit confirm predict promise pledge question mention highlight emphasize "
     "emphasise stress reveal estimate applaud endorse prefer defend back favor favour slam "
-    "blast attack label hail tout decry bemoan lament"
+    "blast attack label hail tout decry bemoan lament express voice offer discuss mock challenge "
+    "deem list order decline repeat"
 )
 IRREGULAR = {
     "say": ("said",),
@@ -120,7 +120,9 @@ SUBJECTS = {"nsubj", "nsubjpass"}
 CONTENT_DEPS = {"ccomp"}
 
 # Verbs whose infinitive complement is the attributed content ("wants to", "urged X to").
-XCOMP_CUES = verb_forms("want plan intend seek hope expect urge ask call vow pledge promise refuse")
+XCOMP_CUES = verb_forms(
+    "want plan intend seek hope expect urge ask call vow pledge promise refuse decline order"
+)
 OBJECT_CUES = verb_forms(OBJECT_VERBS)
 
 # Verbs of saying whose content may follow without a clean clause in the parse.
