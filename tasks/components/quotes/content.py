@@ -74,6 +74,18 @@ def object_tail(cue: Token) -> list[Token]:
         if c.dep_ == "advcl" and any(a.dep_ == "aux" and a.lower_ == "to" for a in c.lefts)
     ]
     tail += [c for c in cue.rights if c.dep_ == "prep" and c.lower_ == "as"]
+    # "shows the governor ahead by six points": a phrase the parse hung on the cue right after
+    # the object, with no comma between, still completes it.
+    objects = [c for c in cue.rights if c.dep_ == "dobj"]
+    if objects:
+        end = objects[0].right_edge.i
+        for c in cue.rights:
+            if c.i <= end:
+                continue
+            if c.dep_ != "prep" or c.left_edge.i != end + 1:
+                break
+            tail.append(c)
+            end = c.right_edge.i
     return tail
 
 
