@@ -114,8 +114,17 @@ def covered(attribution: Attribution, marked: list[Marked]) -> bool:
     """
     start, end = attribution.start, attribution.end
     return any(
-        q.start - 2 <= start < q.end and (end <= q.end + 2 or attribution.cue[0] >= q.end)
+        (q.start - 2 <= start < q.end and (end <= q.end + 2 or attribution.cue[0] >= q.end))
+        or quoted_cue(attribution, q)
         for q in marked
+    )
+
+
+def quoted_cue(attribution: Attribution, q: Marked) -> bool:
+    """Return whether a cue is quoted words whose clause runs out of the quote: in “You know, I
+    love Larry,” he said, but “...” the quoted "know" attributes nothing outside the marks."""
+    return q.start <= attribution.cue[0] < q.end and (
+        attribution.start < q.start - 2 or attribution.end > q.end + 2
     )
 
 

@@ -221,7 +221,7 @@ def speaker_of(cue: Token) -> Span | None:
             return noun_phrase(objects[0])
     if asked_not_asking(cue):
         return None
-    for find in (subject_speaker, agent_speaker, owner_speaker):
+    for find in (subject_speaker, agent_speaker, owner_speaker, named_just_before):
         speaker = find(cue)
         if speaker is not None:
             return speaker
@@ -238,7 +238,11 @@ def asked_not_asking(cue: Token) -> bool:
 
 def subject_speaker(cue: Token) -> Span | None:
     """Return the cue's subject: "Lund said"."""
-    subjects = [c for c in cue.children if c.dep_ in SUBJECTS and c.lower_ not in NOT_SUBJECTS]
+    subjects = [
+        c
+        for c in cue.children
+        if c.dep_ in SUBJECTS and c.lower_ not in NOT_SUBJECTS and not quoted_title(c, cue)
+    ]
     if len(subjects) > 1 and subjects[1].i < cue.i:
         subjects = subjects[1:]  # "The port, the mayor said, will reopen": the nearer one speaks
     if not subjects:
@@ -246,6 +250,25 @@ def subject_speaker(cue: Token) -> Span | None:
     if subjects[0].lower_ in RELATIVES:  # "Kirby, who said ...": the resolver follows it
         return cue.doc[subjects[0].i : subjects[0].i + 1]
     return after_break(noun_phrase(subjects[0]), cue)
+
+
+def quoted_title(subject: Token, cue: Token) -> bool:
+    """Return whether a subject after its cue opens with a quotation mark: a title the parse
+    took for the speaker ("said on Fox News’s “Fox and Friends.”")."""
+    first = subject.left_edge
+    return subject.i > cue.i and first.i > 0 and first.nbor(-1).text in MARK_TOKENS
+
+
+def named_just_before(cue: Token) -> Span | None:
+    """Return the person or organisation named right before an -ing cue: "footage of Hillary
+    Clinton asking", "Trump saying"."""
+    if not cue.lower_.endswith("ing") or cue.i == 0:
+        return None
+    before = cue.nbor(-1)
+    for m in mentions_of(cue.doc):
+        if m.end_char == before.idx + len(before.text) and m.label in {"PERSON", "ORG"}:
+            return cue.doc.char_span(m.start_char, m.end_char, alignment_mode="expand")
+    return None
 
 
 def agent_speaker(cue: Token) -> Span | None:
