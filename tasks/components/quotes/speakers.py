@@ -33,6 +33,9 @@ GROUP_PRONOUNS = {"they", "it", "we"}
 # Documents that "say" on behalf of whoever issued them ("X released a letter that says").
 DOCUMENTS = {"statement", "letter", "memo", "release", "email", "tweet", "post", "ad", "video"}
 RELATIVES = {"who", "which", "that"}
+# Occasions that "announce" or "say" on behalf of whoever held them.
+EVENTS = {"conference", "speech", "interview", "meeting", "rally", "appearance", "event"}
+EVENTS |= {"address", "briefing", "hearing", "session", "visit", "call", "remark"}
 NOT_SUBJECTS = {"n’t", "n't", "what"}
 
 
@@ -294,10 +297,32 @@ def head_speaker(cue: Token) -> Span | None:
     if cue.dep_ in {"conj", "advcl"} and head.dep_ == "ccomp" and not is_cue(head, CUES):
         # "said it was opposed and warned": the cue joined to the content is the speaker's own
         return speaker_of(head.head) if head.head.i != head.i else None
+    if cue.dep_ == "xcomp" and head.i != cue.i:
+        # "forced Stumpf to admit": the object of the verb does what its infinitive says
+        objects = [c for c in head.children if c.dep_ == "dobj" and c.i < cue.i]
+        if objects:
+            return noun_phrase(objects[0])
     if cue.dep_ in {"conj", "advcl", "xcomp"} and head.i != cue.i:
         return speaker_of(head) if head.lower_ != cue.lower_ else None  # "..., adding"
     if cue.dep_ in {"acl", "relcl"} and head.i != cue.i:
+        if head.lower_.rstrip("s") in EVENTS:  # "at a news conference announcing": who held it
+            return subject_above(head)
         return issuer(head) or noun_phrase(head)
+    if cue.dep_ in {"acomp", "dobj", "pobj"}:
+        # "was able to tout", "has questions about", "peppered him with attacks on"
+        return subject_above(cue)
+    return None
+
+
+def subject_above(token: Token) -> Span | None:
+    """Return the subject of the nearest verb above a token (a few steps up, in its sentence)."""
+    for _ in range(4):
+        if token.head.i == token.i:
+            return None
+        token = token.head
+        subjects = [c for c in token.children if c.dep_ in SUBJECTS]
+        if subjects:
+            return noun_phrase(subjects[0])
     return None
 
 
