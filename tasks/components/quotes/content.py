@@ -25,6 +25,9 @@ from tasks.components.quotes.spans import QUOTE_MARK
 from tasks.components.quotes.text import span_end, strip_range, text_of, token_at
 
 Range = tuple[int, int]  # a content's start and end characters
+# "refers to X", "responded to X": "to" names the topic only after these; "spoke to reporters"
+# names who heard it.
+TO_TOPIC = {"refer", "respond", "react", "point", "object"}
 
 
 def content_of(cue: Token) -> Range | None:
@@ -107,7 +110,7 @@ def loose_content(cue: Token) -> Range | None:
     if cue.lower_ not in SAY_CUES or cue.i + 1 >= cue.sent.end:
         return None
     rest = [t for t in cue.rights if t.dep_ not in {"dative", "dobj", "npadvmod", "punct"}]
-    if rest and rest[0].dep_ not in {"prep", "advmod", "cc", "conj"}:
+    if rest and rest[0].dep_ not in {"prep", "advmod", "cc", "conj", *SUBJECTS}:
         return strip_range(text_of(cue.doc), rest[0].left_edge.idx, cue.sent.end_char)
     return None
 
@@ -187,11 +190,16 @@ def topic_of(cue: Token) -> Range | None:
     for child in cue.rights:
         if child.dep_ == "dobj":
             return strip_range(text_of(cue.doc), child.left_edge.idx, span_end(child))
-        if child.dep_ == "prep" and child.lower_ in TOPIC_PREPS:
+        if child.dep_ == "prep" and child.lower_ in TOPIC_PREPS and to_topic(cue, child):
             objects = [o for o in child.children if o.dep_ in {"pobj", "pcomp"}]
             if objects:
                 return strip_range(text_of(cue.doc), objects[0].left_edge.idx, span_end(objects[0]))
     return None
+
+
+def to_topic(cue: Token, prep: Token) -> bool:
+    """Return whether a preposition after a cue names its topic ("to" only after some verbs)."""
+    return prep.lower_ != "to" or any(cue.lower_.startswith(v) for v in TO_TOPIC)
 
 
 def sentence_content(sent: Span, cue_start: int, cue_end: int, source: Span) -> Range:
