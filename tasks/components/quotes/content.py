@@ -25,6 +25,8 @@ from tasks.components.quotes.spans import QUOTE_MARK
 from tasks.components.quotes.text import span_end, strip_range, text_of, token_at
 
 Range = tuple[int, int]  # a content's start and end characters
+BREAKS = frozenset({";", "—", "--"})  # where reported words running on past a quote stop
+SEMICOLON = frozenset({";"})  # where a reported clause the parse cut short stops
 # "refers to X", "responded to X": "to" names the topic only after these; "spoke to reporters"
 # names who heard it.
 TO_TOPIC = {"refer", "respond", "react", "point", "object"}
@@ -100,9 +102,21 @@ def parataxis_content(cue: Token) -> Range | None:
     if head.left_edge.i < cue.left_edge.i and cue.i < head.i:
         # "The talks, he said, will resume": the clause around the attribution
         return strip_range(text_of(cue.doc), head.left_edge.idx, span_end(head))
-    left = head.left_edge.idx if cue.i > head.i else span_end(cue)
+    left = sentence_start(head) if cue.i > head.i else span_end(cue)
     right = cue.left_edge.idx if cue.i > head.i else span_end(head)
     return strip_range(text_of(cue.doc), left, right)
+
+
+def sentence_start(clause: Token) -> int:
+    """Return where a clause before its cue starts: with what opens its sentence.
+
+    "In law school, professors would dismiss her proposals, she said": the parse may hang the
+    opening phrase on the cue; the reported words run from the sentence's start.
+    """
+    lead = clause.doc[clause.sent.start : clause.left_edge.i]
+    if any(QUOTE_MARK.fullmatch(t.text) or is_cue(t, CUES) or "\n" in t.text for t in lead):
+        return clause.left_edge.idx
+    return clause.sent.start_char
 
 
 def loose_content(cue: Token) -> Range | None:
@@ -125,11 +139,13 @@ def clause_content(cue: Token, clauses: list[Token]) -> Range:
     clause = after[0] if after and (subject_first or not before) else before[-1]
     text = text_of(cue.doc)
     if clause.i < cue.i:
-        return strip_range(text, clause.left_edge.idx, span_end(clause))
+        return strip_range(text, sentence_start(clause), span_end(clause))
     end = max([span_end(clause), *(span_end(c) for c in joined_clauses(cue, clause))])
     second = second_cues(clause)
     if second:
         end = min(end, connector_start(second[0]))
+    else:
+        end = clause_end(cue.doc, cue, end, SEMICOLON)  # "said X until Y": Y hung on the cue
     # "The port, the mayor said, will reopen": the parse hangs the content's subject on the
     # cue as a second subject; the content starts with it.
     subjects = [c for c in cue.lefts if c.dep_ in SUBJECTS]
@@ -219,7 +235,7 @@ def clip_to_paragraph(text: str, anchor: int, start: int, end: int) -> Range:
     return strip_range(text, start, end) if start < end else (start, start)
 
 
-def clause_end(doc: Doc, cue: Token, end: int) -> int:
+def clause_end(doc: Doc, cue: Token, end: int, breaks: frozenset[str] = BREAKS) -> int:
     """Return where reported words running past a quote end: the end of the cue's sentence.
 
     "called the protesters “thugs” without proof": the clause goes on after the closing mark,
@@ -231,7 +247,7 @@ def clause_end(doc: Doc, cue: Token, end: int) -> int:
         if token.idx < end:
             continue
         if (
-            token.text in {";", "—", "--"}
+            token.text in breaks
             or QUOTE_MARK.fullmatch(token.text)
             or (is_cue(token, SPEECH) and token.i != cue.i)
         ):
