@@ -52,7 +52,13 @@ def content_of(cue: Token) -> Range | None:
 
 def object_and_infinitive(cue: Token, clauses: list[Token]) -> Range | None:
     """Return an object with its infinitive: "urged Tehran to end"."""
-    objects = [c for c in cue.children if c.dep_ == "dobj"]
+    objects = [c for c in cue.children if c.dep_ == "dobj"] or [
+        o  # "called on people to protest", "called for contestants to wear"
+        for c in cue.rights
+        if c.dep_ == "prep" and c.lower_ in {"on", "for"}
+        for o in c.children
+        if o.dep_ == "pobj"
+    ]
     if clauses and objects and objects[0].i < clauses[0].i:
         return strip_range(text_of(cue.doc), objects[0].left_edge.idx, span_end(clauses[0]))
     return None
@@ -79,19 +85,28 @@ def object_tail(cue: Token) -> list[Token]:
         if c.dep_ == "advcl" and any(a.dep_ == "aux" and a.lower_ == "to" for a in c.lefts)
     ]
     tail += [c for c in cue.rights if c.dep_ == "prep" and c.lower_ == "as"]
-    # "shows the governor ahead by six points": a phrase the parse hung on the cue right after
-    # the object, with no comma between, still completes it.
+    return tail + object_preps(cue)
+
+
+def object_preps(cue: Token) -> list[Token]:
+    """Return the phrases the parse hung on the cue right after its object, none between.
+
+    "shows the governor ahead by six points", "charged two developers with fraud": they still
+    complete the object.
+    """
     objects = [c for c in cue.rights if c.dep_ == "dobj"]
-    if objects:
-        end = objects[0].right_edge.i
-        for c in cue.rights:
-            if c.i <= end:
-                continue
-            if c.dep_ != "prep" or c.left_edge.i != end + 1:
-                break
-            tail.append(c)
-            end = c.right_edge.i
-    return tail
+    if not objects:
+        return []
+    out = []
+    end = objects[0].right_edge.i
+    for c in cue.rights:
+        if c.i <= end:
+            continue
+        if c.dep_ != "prep" or c.left_edge.i != end + 1:
+            break
+        out.append(c)
+        end = c.right_edge.i
+    return out
 
 
 def parataxis_content(cue: Token) -> Range | None:
@@ -205,7 +220,8 @@ def topic_of(cue: Token) -> Range | None:
     """
     for child in cue.rights:
         if child.dep_ == "dobj":
-            return strip_range(text_of(cue.doc), child.left_edge.idx, span_end(child))
+            end = max(span_end(t) for t in [child, *object_preps(cue)])
+            return strip_range(text_of(cue.doc), child.left_edge.idx, end)
         if child.dep_ == "prep" and child.lower_ in TOPIC_PREPS and to_topic(cue, child):
             objects = [o for o in child.children if o.dep_ in {"pobj", "pcomp"}]
             if objects:

@@ -121,7 +121,8 @@ CONTENT_DEPS = {"ccomp"}
 
 # Verbs whose infinitive complement is the attributed content ("wants to", "urged X to").
 XCOMP_CUES = verb_forms(
-    "want plan intend seek hope expect urge ask call vow pledge promise refuse decline order"
+    "want plan intend seek hope expect urge ask call vow pledge promise refuse decline order "
+    "tell warn remind encourage"
 )
 OBJECT_CUES = verb_forms(OBJECT_VERBS)
 
