@@ -18,7 +18,6 @@ from tasks.components.quotes.cues import (
     SPEECH,
     SUBJECTS,
     TOPIC_PREPS,
-    XCOMP_CUES,
     is_cue,
 )
 from tasks.components.quotes.spans import QUOTE_MARK
@@ -35,7 +34,7 @@ TO_TOPIC = {"refer", "respond", "react", "point", "object"}
 def content_of(cue: Token) -> Range | None:
     """Return the content range a cue verb introduces: its clause complement, or what stands in."""
     clauses = [c for c in cue.children if c.dep_ in CONTENT_DEPS]
-    if not clauses and cue.lower_ in XCOMP_CUES:
+    if not clauses:  # "wants to", "proposes allowing", "urged Tehran to end"
         clauses = [c for c in cue.children if c.dep_ == "xcomp"]
         urged = object_and_infinitive(cue, clauses)
         if urged is not None:

@@ -119,11 +119,6 @@ EVIDENCE = verb_forms(EVIDENCE_VERBS)
 SUBJECTS = {"nsubj", "nsubjpass"}
 CONTENT_DEPS = {"ccomp"}
 
-# Verbs whose infinitive complement is the attributed content ("wants to", "urged X to").
-XCOMP_CUES = verb_forms(
-    "want plan intend seek hope expect urge ask call vow pledge promise refuse decline order "
-    "tell warn remind encourage"
-)
 OBJECT_CUES = verb_forms(OBJECT_VERBS)
 
 # Verbs of saying whose content may follow without a clean clause in the parse.
