@@ -41,7 +41,8 @@ OBJECT_VERBS = (
     "acknowledge admit confirm predict promise pledge question mention highlight emphasize "
     "emphasise stress reveal estimate applaud endorse prefer defend back favor favour slam "
     "blast attack label hail tout decry bemoan lament express voice offer discuss mock challenge "
-    "deem list order decline repeat"
+    "deem list order decline repeat liken ridicule deride brand portray characterize chide fault "
+    "rebuke lambaste"
 )
 IRREGULAR = {
     "say": ("said",),
