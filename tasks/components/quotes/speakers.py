@@ -244,8 +244,15 @@ def subject_speaker(cue: Token) -> Span | None:
     subjects = [
         c
         for c in cue.children
-        if c.dep_ in SUBJECTS and c.lower_ not in NOT_SUBJECTS and not quoted_title(c, cue)
+        if c.dep_ in SUBJECTS
+        and c.lower_ not in NOT_SUBJECTS
+        and not c.is_punct
+        and not quoted_title(c, cue)
     ]
+    if len(subjects) > 1 and subjects[0].right_edge.i + 2 >= subjects[1].left_edge.i:
+        # "His ex-wife": the parse split one subject at a hyphen
+        doc = cue.doc
+        return after_break(doc[subjects[0].left_edge.i : subjects[1].right_edge.i + 1], cue)
     if len(subjects) > 1 and subjects[1].i < cue.i:
         subjects = subjects[1:]  # "The port, the mayor said, will reopen": the nearer one speaks
     if not subjects:
