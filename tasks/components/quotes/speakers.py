@@ -249,9 +249,10 @@ def subject_speaker(cue: Token) -> Span | None:
         and not c.is_punct
         and not quoted_title(c, cue)
     ]
-    if len(subjects) > 1 and subjects[0].right_edge.i + 2 >= subjects[1].left_edge.i:
-        # "His ex-wife": the parse split one subject at a hyphen
-        doc = cue.doc
+    doc = cue.doc
+    if len(subjects) > 1 and all(
+        t.text == "-" for t in doc[subjects[0].right_edge.i + 1 : subjects[1].left_edge.i]
+    ):  # "His ex-wife": the parse split one subject at a hyphen
         return after_break(doc[subjects[0].left_edge.i : subjects[1].right_edge.i + 1], cue)
     if len(subjects) > 1 and subjects[1].i < cue.i:
         subjects = subjects[1:]  # "The port, the mayor said, will reopen": the nearer one speaks
