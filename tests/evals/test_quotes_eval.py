@@ -117,9 +117,9 @@ def test_polnear_dev_floors(nlp, prefect_harness):
     assert scores[("direct", 0.3)]["f1"] >= 0.915  # measured 0.922
     assert scores[("direct", 0.8)]["f1"] >= 0.855  # 0.862
     assert scores[("direct", 0.3)]["speaker"] >= 0.91  # 0.919
-    assert scores[("all", 0.3)]["f1"] >= 0.775  # 0.780
-    assert scores[("all", 0.8)]["f1"] >= 0.705  # 0.712
-    assert scores[("all", 0.3)]["speaker"] >= 0.90  # 0.906
+    assert scores[("all", 0.3)]["f1"] >= 0.776  # 0.781
+    assert scores[("all", 0.8)]["f1"] >= 0.71  # 0.715
+    assert scores[("all", 0.3)]["speaker"] >= 0.895  # 0.903
     assert scores[("all", 0.3)]["cue"] >= 0.675  # 0.680
-    assert scores[("speech", 0.3)]["f1"] >= 0.77  # 0.775
-    assert scores[("speech", 0.3)]["speaker"] >= 0.91  # 0.917
+    assert scores[("speech", 0.3)]["f1"] >= 0.772  # 0.777
+    assert scores[("speech", 0.3)]["speaker"] >= 0.91  # 0.918

@@ -104,3 +104,19 @@ def test_an_interrupted_quote_takes_the_cue_after_its_first_piece(nlp):
     )
     q = nlp(text)._.wd_quotes[0]
     assert (q.cue, q.speaker_text) == ("said", "Mr. Obama")
+
+
+def test_an_impression_held_by_no_one_is_a_thought_without_speaker(nlp):
+    text = (
+        "The lack of enthusiasm among young voters seems to be a real issue for the campaign. "
+        "The senator appeared on Fox News on Sunday.\n"
+    )
+    quotes = nlp(text)._.wd_quotes
+    assert [(q.text, q.cue, q.speaker, q.cue_kind) for q in quotes] == [
+        (
+            "The lack of enthusiasm among young voters seems to be a real issue for the campaign",
+            "seems",
+            None,
+            "thought",
+        )
+    ]

@@ -95,7 +95,7 @@ def verb_forms(verbs: str) -> set[str]:
 # shows", "according to the report"). Everything else (said, told, wrote, a colon) is speech.
 THOUGHT_VERBS = (
     "believe think hope fear worry want wish plan intend expect feel know doubt suspect "
-    "consider decide seek assume hold see refuse support oppose favor favour prefer"
+    "consider decide seek assume hold see refuse support oppose favor favour prefer seem appear"
 )
 EVIDENCE_VERBS = "show find demonstrate prove learn"
 SOURCE_NOUNS = (
@@ -114,7 +114,10 @@ TOPIC_PREPS = {"about", "on", "of", "against", "to"}
 SPEECH = verb_forms(SPEECH_VERBS + " " + TOPIC_VERBS)
 BELIEF = verb_forms(BELIEF_VERBS) - SPEECH
 STANCE = verb_forms(OBJECT_VERBS) - SPEECH - BELIEF
-CUES = SPEECH | BELIEF | STANCE
+# Impressions held by no one named ("the plan seems to fail", "it appears that"): PolNeAR
+# counts them as attributions without a source.
+IMPRESSION = verb_forms("seem appear")
+CUES = SPEECH | BELIEF | STANCE | IMPRESSION
 THOUGHT = verb_forms(THOUGHT_VERBS)
 EVIDENCE = verb_forms(EVIDENCE_VERBS)
 SUBJECTS = {"nsubj", "nsubjpass"}

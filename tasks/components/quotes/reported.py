@@ -22,9 +22,11 @@ from tasks.components.quotes.content import (
 from tasks.components.quotes.cues import (
     BELIEF,
     CUES,
+    IMPRESSION,
     MIN_INDIRECT_WORDS,
     NOUN_DEPS,
     SPEECH,
+    SUBJECTS,
     Cue,
     is_cue,
 )
@@ -93,6 +95,17 @@ def find_attributions(doc: Doc) -> list[Attribution]:
         if len(words.split()) < MIN_INDIRECT_WORDS and not QUOTE_MARK.search(phrase):
             continue
         cue = (token.idx, token.idx + len(token.text))
+        if token.lower_ in IMPRESSION and not any(
+            c.dep_ in {"ccomp", "xcomp"} for c in token.children
+        ):
+            continue  # "appeared on Fox News": no impression
+        if token.lower_ in IMPRESSION:
+            # "the plan seems to fail": an impression without a holder; its subject is content
+            subjects = [c for c in token.children if c.dep_ in SUBJECTS]
+            if subjects and subjects[0].lower_ not in {"it", "there"}:
+                start = min(start, subjects[0].left_edge.idx)
+            found.append(Attribution(cue, None, start, end))
+            continue
         speaker = speaker_of(token)
         if speaker is not None and start <= speaker.start_char < end and not start <= cue[0] < end:
             speaker = None  # a subject inside the content is part of what was said
