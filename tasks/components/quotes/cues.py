@@ -23,8 +23,7 @@ SPEECH_VERBS = (
     "concede emphasize emphasise observe remark comment mention testify disclose reveal "
     "indicate signal propose recommend joke boast lament blame criticize criticise "
     "praise question wonder conclude forecast charge assure guarantee speculate shout chant "
-    "yell scream whisper continue quip retort interject muse scoff plead lash "
-    "announce"
+    "yell scream whisper continue quip retort interject muse scoff plead lash point remind"
 )
 
 # Beliefs, intentions and findings: PolNeAR counts them as attributions, but they do not
@@ -41,7 +40,9 @@ OBJECT_VERBS = (
     "propose recommend announce demand seek support oppose reject welcome condemn deny "
     "acknowledge admit confirm predict promise pledge question mention highlight emphasize "
     "emphasise stress reveal estimate applaud endorse prefer defend back favor favour slam "
-    "blast attack label hail tout decry bemoan lament"
+    "blast attack label hail tout decry bemoan lament express voice offer discuss mock challenge "
+    "deem list order decline repeat liken ridicule deride brand portray characterize chide fault "
+    "rebuke lambaste"
 )
 IRREGULAR = {
     "say": ("said",),
@@ -59,6 +60,19 @@ IRREGULAR = {
     "lash": ("lashed",),
     "speak": ("spoke", "spoken"),
 }
+# Verbs that double their last consonant before -ed and -ing ("planned", "admitted").
+DOUBLING = {
+    "plan",
+    "admit",
+    "refer",
+    "prefer",
+    "quip",
+    "regret",
+    "commit",
+    "submit",
+    "rebut",
+    "chat",
+}
 
 
 def verb_forms(verbs: str) -> set[str]:
@@ -70,6 +84,8 @@ def verb_forms(verbs: str) -> set[str]:
         past = v + "d" if v.endswith("e") else v + "ed"
         if v.endswith("y") and v[-2] not in "aeiou":
             third, past = v[:-1] + "ies", v[:-1] + "ied"
+        if v in DOUBLING:
+            stem, past = v + v[-1], v + v[-1] + "ed"
         out |= {v, third, past, stem + "ing", *IRREGULAR.get(v, ())}
     return out
 
@@ -79,7 +95,7 @@ def verb_forms(verbs: str) -> set[str]:
 # shows", "according to the report"). Everything else (said, told, wrote, a colon) is speech.
 THOUGHT_VERBS = (
     "believe think hope fear worry want wish plan intend expect feel know doubt suspect "
-    "consider decide seek assume hold see refuse support oppose favor favour prefer"
+    "consider decide seek assume hold see refuse support oppose favor favour prefer seem appear"
 )
 EVIDENCE_VERBS = "show find demonstrate prove learn"
 SOURCE_NOUNS = (
@@ -98,19 +114,20 @@ TOPIC_PREPS = {"about", "on", "of", "against", "to"}
 SPEECH = verb_forms(SPEECH_VERBS + " " + TOPIC_VERBS)
 BELIEF = verb_forms(BELIEF_VERBS) - SPEECH
 STANCE = verb_forms(OBJECT_VERBS) - SPEECH - BELIEF
-CUES = SPEECH | BELIEF | STANCE
+# Impressions held by no one named ("the plan seems to fail", "it appears that"): PolNeAR
+# counts them as attributions without a source.
+IMPRESSION = verb_forms("seem appear")
+CUES = SPEECH | BELIEF | STANCE | IMPRESSION
 THOUGHT = verb_forms(THOUGHT_VERBS)
 EVIDENCE = verb_forms(EVIDENCE_VERBS)
 SUBJECTS = {"nsubj", "nsubjpass"}
 CONTENT_DEPS = {"ccomp"}
 
-# Verbs whose infinitive complement is the attributed content ("wants to", "urged X to").
-XCOMP_CUES = verb_forms("want plan intend seek hope expect urge ask call vow pledge promise refuse")
 OBJECT_CUES = verb_forms(OBJECT_VERBS)
 
 # Verbs of saying whose content may follow without a clean clause in the parse.
 SAY_CUES = verb_forms("say tell add note argue claim insist warn explain")
-MIN_INDIRECT_WORDS = 3
+MIN_INDIRECT_WORDS = 2
 NOUN_DEPS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "compound", "conj", "appos"}
 
 

@@ -67,8 +67,10 @@ def nearest_cue(doc: Doc, quote: Marked) -> Cue | None:
             continue
         if cue.speaker is not None and inside(quote.parts, cue.speaker.start_char):
             cue = cue._replace(speaker=None)
-        # the nearest edge of a part: a cue between two parts is as near as it looks
-        distance = min(min(abs(token.idx - s), abs(token.idx - e)) for s, e in quote.parts)
+        # the nearest edge of the first part: "“A,” Obama said at a dinner where Clinton also
+        # spoke. “B.”" is Obama's, whose cue follows the first piece
+        s, e = quote.parts[0]
+        distance = min(abs(token.idx - s), abs(token.idx - e))
         rank = distance + (0 if cue.speaker is not None else 1_000)
         if best is None or rank < best_rank:
             best, best_rank = cue, rank

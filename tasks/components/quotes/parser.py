@@ -61,7 +61,8 @@ def parsed_runs(
     for start, end in bounds:
         marked = any(QUOTE_MARK.search(w) for w in words[start:end])
         if marked or after_quote or any(w in cues for w in lowers[start:end]):
-            if runs and runs[-1][1] == start:
+            # a paragraph is parsed on its own: the parse never runs a sentence over a break
+            if runs and runs[-1][1] == start and "\n" not in words[start - 1]:
                 runs[-1] = (runs[-1][0], end)
             else:
                 runs.append((start, end))

@@ -22,9 +22,11 @@ from tasks.components.quotes.content import (
 from tasks.components.quotes.cues import (
     BELIEF,
     CUES,
+    IMPRESSION,
     MIN_INDIRECT_WORDS,
     NOUN_DEPS,
     SPEECH,
+    SUBJECTS,
     Cue,
     is_cue,
 )
@@ -38,7 +40,12 @@ from tasks.components.quotes.spans import (
     past_closer,
     quote_type,
 )
-from tasks.components.quotes.speakers import according_to, named_before, speaker_of
+from tasks.components.quotes.speakers import (
+    according_to,
+    asked_not_asking,
+    named_before,
+    speaker_of,
+)
 from tasks.components.quotes.text import span_end, strip_range, text_of, token_at, tokens_in
 
 
@@ -75,8 +82,8 @@ def find_attributions(doc: Doc) -> list[Attribution]:
             if end - start > 0:
                 found.append(Attribution(acc.at, acc.speaker, start, end))
             continue
-        if not is_cue(token, CUES):
-            continue
+        if not is_cue(token, CUES) or asked_not_asking(token):
+            continue  # "Asked about the delay, the minister ...": the topic of a question put
         content = content_of(token)
         if content is None:
             continue
@@ -88,6 +95,17 @@ def find_attributions(doc: Doc) -> list[Attribution]:
         if len(words.split()) < MIN_INDIRECT_WORDS and not QUOTE_MARK.search(phrase):
             continue
         cue = (token.idx, token.idx + len(token.text))
+        if token.lower_ in IMPRESSION and not any(
+            c.dep_ in {"ccomp", "xcomp"} for c in token.children
+        ):
+            continue  # "appeared on Fox News": no impression
+        if token.lower_ in IMPRESSION:
+            # "the plan seems to fail": an impression without a holder; its subject is content
+            subjects = [c for c in token.children if c.dep_ in SUBJECTS]
+            if subjects and subjects[0].lower_ not in {"it", "there"}:
+                start = min(start, subjects[0].left_edge.idx)
+            found.append(Attribution(cue, None, start, end))
+            continue
         speaker = speaker_of(token)
         if speaker is not None and start <= speaker.start_char < end and not start <= cue[0] < end:
             speaker = None  # a subject inside the content is part of what was said
@@ -109,8 +127,17 @@ def covered(attribution: Attribution, marked: list[Marked]) -> bool:
     """
     start, end = attribution.start, attribution.end
     return any(
-        q.start - 2 <= start < q.end and (end <= q.end + 2 or attribution.cue[0] >= q.end)
+        (q.start - 2 <= start < q.end and (end <= q.end + 2 or attribution.cue[0] >= q.end))
+        or quoted_cue(attribution, q)
         for q in marked
+    )
+
+
+def quoted_cue(attribution: Attribution, q: Marked) -> bool:
+    """Return whether a cue is quoted words whose clause runs out of the quote: in “You know, I
+    love Larry,” he said, but “...” the quoted "know" attributes nothing outside the marks."""
+    return q.start <= attribution.cue[0] < q.end and (
+        attribution.start < q.start - 2 or attribution.end > q.end + 2
     )
 
 

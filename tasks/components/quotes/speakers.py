@@ -11,16 +11,31 @@ import re
 
 from spacy.tokens import Doc, Span, Token
 
-from tasks.components.quotes.cues import SUBJECTS, Cue
+from tasks.components.quotes.cues import CUES, EVIDENCE_NOUNS, SUBJECTS, Cue, is_cue
 from tasks.components.quotes.spans import CLOSERS, MARK_TOKENS, Marked, inside
 from tasks.components.quotes.text import mentions_of, text_of, token_at
 
 PERSON_PRONOUNS = {"he", "she", "i"}
+# Occupations written before a name as a title ("Nurse Abigail Stone"): the model often tags
+# such a phrase an organisation; the name after the occupation is a person.
+OCCUPATION_WORDS = (
+    "farmer nurse teacher doctor professor prof student lawyer attorney activist author writer "
+    "economist analyst sergeant sgt detective pastor reverend rev father sister brother coach "
+    "driver worker engineer scientist researcher historian artist singer actor actress chef "
+    "owner resident voter veteran surgeon physician fisherman miner pilot soldier officer "
+    "trooper constable inspector councillor councilman councilwoman alderman rabbi imam bishop "
+    "priest nun principal dean commissioner sheriff deputy lieutenant lt captain capt major "
+    "corporal cpl private pvt admiral adm"
+)
+OCCUPATIONS = frozenset(OCCUPATION_WORDS.split())
 GROUP_PRONOUNS = {"they", "it", "we"}
 
 # Documents that "say" on behalf of whoever issued them ("X released a letter that says").
 DOCUMENTS = {"statement", "letter", "memo", "release", "email", "tweet", "post", "ad", "video"}
 RELATIVES = {"who", "which", "that"}
+# Occasions that "announce" or "say" on behalf of whoever held them.
+EVENTS = {"conference", "speech", "interview", "meeting", "rally", "appearance", "event"}
+EVENTS |= {"address", "briefing", "hearing", "session", "visit", "call", "remark"}
 NOT_SUBJECTS = {"n’t", "n't", "what"}
 
 
@@ -31,7 +46,7 @@ def noun_phrase(token: Token) -> Span:
     right = token.i
     for child in token.rights:
         if child.dep_ in {"compound", "flat", "appos"} or (
-            child.dep_ == "prep" and child.text == "of"
+            child.dep_ == "prep" and child.lower_ in {"of", "by"}  # "A study by Oslo University"
         ):
             right = max(right, child.right_edge.i)
     while right > left and doc[right].is_punct:
@@ -52,6 +67,33 @@ class Resolver:
         self.last_person: str | None = None
         self.last_group: str | None = None
         self.titles = self.person_titles()
+        self.people = self.people_named()
+
+    def people_named(self) -> list[tuple[int, int, str]]:
+        """Return (start, end, name) of every mention of a person, in text order.
+
+        Besides the model's people, an organisation-tagged "Nurse Abigail Stone" is a person,
+        and so is a lone surname of a person named in full before it ("Stone").
+        """
+        out: list[tuple[int, int, str]] = []
+        for m in self.mentions:
+            name = occupied_name(m.text) if m.label == "ORG" else None
+            if m.label == "PERSON":
+                name = m.canonical
+            if name is None and m.label in {"PERSON", "ORG"} and " " not in m.text.strip():
+                name = next(
+                    (n for _, _, n in reversed(out) if n.split()[-1] == m.text.strip()), None
+                )
+            if name is not None:
+                out.append((m.start_char, m.end_char, name))
+        return out
+
+    def person_at(self, start: int, end: int) -> str | None:
+        """Return the person a mention within start..end names, if any."""
+        for s, e, name in self.people:
+            if start <= s and e <= end:
+                return name
+        return None
 
     def person_titles(self) -> list[tuple[int, set[str], str]]:
         """Return (position, title words, name) for people introduced with a title.
@@ -76,6 +118,8 @@ class Resolver:
     def entity_at_root(self, span: Span) -> tuple[str, str] | None:
         """Return (canonical, label) of the entity holding the head of a speaker span."""
         root = span.root
+        if root.lower_ in EVIDENCE_NOUNS:
+            return None  # "A study by Oslo University": the study speaks, not the university
         for m in self.mentions:
             if m.start_char <= root.idx < m.end_char and m.label in {
                 "PERSON",
@@ -84,7 +128,8 @@ class Resolver:
                 "NORP",
                 "FAC",
             }:
-                return m.canonical, m.label
+                person = self.person_at(m.start_char, m.end_char)
+                return (person, "PERSON") if person else (m.canonical, m.label)
         for label in ("PERSON", "ORG"):  # "Kirby, the spokesman": the name sits in an appositive
             for m in self.mentions:
                 if (
@@ -103,8 +148,19 @@ class Resolver:
         found = [n for pos, title, n in self.titles if pos < span.start_char and words <= title]
         return found[-1] if found else None
 
+    def surname_of(self, span: Span) -> str | None:
+        """Return the person named in full before a span that is their surname alone ("Hale")."""
+        word = span.text.strip()
+        if " " in word or not word[:1].isupper():
+            return None
+        found = [n for _, e, n in self.people if e <= span.start_char and n.split()[-1] == word]
+        return found[-1] if found else None
+
     def before(self, position: int, labels: set[str]) -> str | None:
         """Return the canonical name of the last entity of some labels before a position."""
+        if labels == {"PERSON"}:
+            people = [n for _, e, n in self.people if e <= position]
+            return people[-1] if people else None
         found = [m for m in self.mentions if m.label in labels and m.end_char <= position]
         return found[-1].canonical if found else None
 
@@ -128,13 +184,25 @@ class Resolver:
             else:
                 self.last_group = name
             return name, 0.9
-        person = self.titled_person(span)
+        person = self.titled_person(span) or self.surname_of(span)
         if person:
             self.last_person = person
             return person, 0.75
         name = re.sub(r"^(?:the|a|an)\s+", "", span.text, flags=re.IGNORECASE)
         self.last_group = name
         return name, 0.6
+
+
+def occupied_name(text: str) -> str | None:
+    """Return the name after an occupation ("Nurse Abigail Stone" → "Abigail Stone"), if any."""
+    words = text.split()
+    if (
+        len(words) >= 3
+        and words[0].lower().rstrip(".") in OCCUPATIONS
+        and all(w[:1].isupper() for w in words[1:])
+    ):
+        return " ".join(words[1:])
+    return None
 
 
 def after_break(speaker: Span, cue: Token) -> Span:
@@ -156,7 +224,7 @@ def speaker_of(cue: Token) -> Span | None:
             return noun_phrase(objects[0])
     if asked_not_asking(cue):
         return None
-    for find in (subject_speaker, agent_speaker, owner_speaker):
+    for find in (subject_speaker, agent_speaker, owner_speaker, named_just_before):
         speaker = find(cue)
         if speaker is not None:
             return speaker
@@ -173,7 +241,19 @@ def asked_not_asking(cue: Token) -> bool:
 
 def subject_speaker(cue: Token) -> Span | None:
     """Return the cue's subject: "Lund said"."""
-    subjects = [c for c in cue.children if c.dep_ in SUBJECTS and c.lower_ not in NOT_SUBJECTS]
+    subjects = [
+        c
+        for c in cue.children
+        if c.dep_ in SUBJECTS
+        and c.lower_ not in NOT_SUBJECTS
+        and not c.is_punct
+        and not quoted_title(c, cue)
+    ]
+    doc = cue.doc
+    if len(subjects) > 1 and all(
+        t.text == "-" for t in doc[subjects[0].right_edge.i + 1 : subjects[1].left_edge.i]
+    ):  # "His ex-wife": the parse split one subject at a hyphen
+        return after_break(doc[subjects[0].left_edge.i : subjects[1].right_edge.i + 1], cue)
     if len(subjects) > 1 and subjects[1].i < cue.i:
         subjects = subjects[1:]  # "The port, the mayor said, will reopen": the nearer one speaks
     if not subjects:
@@ -181,6 +261,25 @@ def subject_speaker(cue: Token) -> Span | None:
     if subjects[0].lower_ in RELATIVES:  # "Kirby, who said ...": the resolver follows it
         return cue.doc[subjects[0].i : subjects[0].i + 1]
     return after_break(noun_phrase(subjects[0]), cue)
+
+
+def quoted_title(subject: Token, cue: Token) -> bool:
+    """Return whether a subject after its cue opens with a quotation mark: a title the parse
+    took for the speaker ("said on Fox News’s “Fox and Friends.”")."""
+    first = subject.left_edge
+    return subject.i > cue.i and first.i > 0 and first.nbor(-1).text in MARK_TOKENS
+
+
+def named_just_before(cue: Token) -> Span | None:
+    """Return the person or organisation named right before an -ing cue: "footage of Hillary
+    Clinton asking", "Trump saying"."""
+    if not cue.lower_.endswith("ing") or cue.i == 0:
+        return None
+    before = cue.nbor(-1)
+    for m in mentions_of(cue.doc):
+        if m.end_char == before.idx + len(before.text) and m.label in {"PERSON", "ORG"}:
+            return cue.doc.char_span(m.start_char, m.end_char, alignment_mode="expand")
+    return None
 
 
 def agent_speaker(cue: Token) -> Span | None:
@@ -203,10 +302,35 @@ def head_speaker(cue: Token) -> Span | None:
         return speaker_of(head.head)
     if cue.dep_ == "pcomp" and head.dep_ == "prep" and head.head.i != head.i:
         return speaker_of(head.head)  # "ended by saying": the speaker is the verb's subject
+    if cue.dep_ in {"conj", "advcl"} and head.dep_ == "ccomp" and not is_cue(head, CUES):
+        # "said it was opposed and warned": the cue joined to the content is the speaker's own
+        return speaker_of(head.head) if head.head.i != head.i else None
+    if cue.dep_ == "xcomp" and head.i != cue.i:
+        # "forced Stumpf to admit": the object of the verb does what its infinitive says
+        objects = [c for c in head.children if c.dep_ == "dobj" and c.i < cue.i]
+        if objects:
+            return noun_phrase(objects[0])
     if cue.dep_ in {"conj", "advcl", "xcomp"} and head.i != cue.i:
         return speaker_of(head) if head.lower_ != cue.lower_ else None  # "..., adding"
     if cue.dep_ in {"acl", "relcl"} and head.i != cue.i:
+        if head.lower_.rstrip("s") in EVENTS:  # "at a news conference announcing": who held it
+            return subject_above(head)
         return issuer(head) or noun_phrase(head)
+    if cue.dep_ in {"acomp", "dobj", "pobj"}:
+        # "was able to tout", "has questions about", "peppered him with attacks on"
+        return subject_above(cue)
+    return None
+
+
+def subject_above(token: Token) -> Span | None:
+    """Return the subject of the nearest verb above a token (a few steps up, in its sentence)."""
+    for _ in range(4):
+        if token.head.i == token.i:
+            return None
+        token = token.head
+        subjects = [c for c in token.children if c.dep_ in SUBJECTS]
+        if subjects:
+            return noun_phrase(subjects[0])
     return None
 
 
