@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from flows.runners import free_port
+
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "wiredesk-test",
     "AWS_SECRET_ACCESS_KEY": "wiredesk-test-secret",
@@ -51,15 +53,6 @@ class S3Server:
             self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         )
         return sorted(o["Key"] for page in pages for o in page.get("Contents", []))
-
-
-def free_port() -> int:
-    """Return a port nothing listens on."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from warehouse.schemas import TABLES
@@ -23,6 +22,8 @@ from warehouse.store import (
     Warehouse,
     WarehouseError,
     entry_of,
+    files_under,
+    first_line,
     quick_problems,
     tail_crc32,
 )
@@ -154,13 +155,7 @@ def strays(snap: Snapshot, listed: set[str]) -> list[Problem]:
     if snap.fs is LOCAL:
         paths = [str(p) for p in sorted(Path(snap.path).rglob("*")) if not p.is_dir()]
     else:  # an object store's root holds the lock, manifests and staging beside the tables
-        paths = []
-        for name in TABLES:
-            selector = pafs.FileSelector(
-                f"{snap.path}/{name}", recursive=True, allow_not_found=True
-            )
-            infos = snap.fs.get_file_info(selector)
-            paths += sorted(i.path for i in infos if i.type == pafs.FileType.File)
+        paths = [p for name in TABLES for p in files_under(snap.fs, f"{snap.path}/{name}")]
     found = []
     for path in paths:
         rel = snap.rel(path)
@@ -199,8 +194,3 @@ def repair(root: str | os.PathLike[str]) -> RepairReport:
         )
         report.snapshot = warehouse._publish(base, [], drop.__contains__, manifest).number
     return report
-
-
-def first_line(err: BaseException) -> str:
-    """Return the first line of an error's message."""
-    return (str(err).splitlines() or [type(err).__name__])[0]

@@ -56,6 +56,7 @@ from email.utils import parsedate_to_datetime
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from warehouse import locations
 from warehouse.schemas import TABLES
 from warehouse.store import (
     SNAPSHOTS,
@@ -65,6 +66,8 @@ from warehouse.store import (
     WarehouseError,
     WarehouseLocked,
     _step,
+    files_under,
+    first_line,
     parquet_bytes,
     tail_crc32,
 )
@@ -99,11 +102,6 @@ def store_for(warehouse: Warehouse) -> ObjectStore:
         return store
 
 
-def first_line(err: BaseException) -> str:
-    """Return the first line of an error's message."""
-    return (str(err).splitlines() or [type(err).__name__])[0]
-
-
 class ObjectStore:
     """One warehouse root in an object store: its filesystem, S3 client, manifests and lease."""
 
@@ -123,8 +121,8 @@ class ObjectStore:
         """Return the pyarrow filesystem of the store (endpoint, credentials: environment)."""
         if self._fs is None:
             self.reach()
-            try:
-                self._fs = pafs.FileSystem.from_uri(self.root)[0]
+            try:  # the filesystem run staging uses too: one per bucket and process
+                self._fs = locations.resolve(self.root)[0]
             except (OSError, pa.ArrowException) as err:
                 raise WarehouseError(f"{self.root}: {first_line(err)}") from err
         return self._fs
@@ -326,16 +324,12 @@ class ObjectStore:
         by a commit whose writer died before deleting them; the lock holder alone runs this.
         """
         listed = set(current.manifest.get("files", {})) if current.number else set()
-        orphans = []
-        for name in TABLES:
-            found = self.fs.get_file_info(
-                pafs.FileSelector(f"{self.base}/{name}", recursive=True, allow_not_found=True)
-            )
-            for info in found:
-                rel = info.path[len(self.base) + 1 :]
-                is_data = info.type == pafs.FileType.File and rel.endswith(".parquet")
-                if is_data and rel not in listed:
-                    orphans.append(info.path)
+        orphans = [
+            path
+            for name in TABLES
+            for path in files_under(self.fs, f"{self.base}/{name}")
+            if path.endswith(".parquet") and path[len(self.base) + 1 :] not in listed
+        ]
         if orphans:
             log.warning("%s: deleting %d objects no commit published", self.root, len(orphans))
             self.delete(orphans)

