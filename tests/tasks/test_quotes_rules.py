@@ -19,25 +19,28 @@ def test_verbs_that_double_their_consonant():
 
 def test_a_cue_joined_to_the_content_is_a_second_attribution(nlp):
     text = (
-        "China said it was firmly opposed to the test and warned North Korea to refrain "
-        "from further actions.\n"
+        "Norway said it was firmly opposed to the merger and warned the regulator to delay "
+        "any decision.\n"
     )
     found = rows(nlp, text)
     assert [(t, c) for t, c, _ in found] == [
-        ("it was firmly opposed to the test", "said"),
-        ("North Korea to refrain from further actions", "warned"),
+        ("it was firmly opposed to the merger", "said"),
+        ("the regulator to delay any decision", "warned"),
     ]
-    assert {s for _, _, s in found} == {"China"}
+    assert {s for _, _, s in found} == {"Norway"}
 
 
 def test_a_reported_clause_runs_to_its_sentence_end(nlp):
-    text = "Mr. Clarke said Lenox was a juggernaut until it went bankrupt in 1999.\n"
-    assert rows(nlp, text)[0][0] == "Lenox was a juggernaut until it went bankrupt in 1999"
+    text = "Ms. Ortega said Brimley was a giant of the trade until it closed its doors in 2004.\n"
+    assert (
+        rows(nlp, text)[0][0]
+        == "Brimley was a giant of the trade until it closed its doors in 2004"
+    )
 
 
 def test_the_one_urged_belongs_to_the_content(nlp):
-    found = rows(nlp, "Scott's family called on people to protest peacefully.\n")
-    assert found[0][:2] == ("people to protest peacefully", "called")
+    found = rows(nlp, "The mayor's office called on residents to stay indoors overnight.\n")
+    assert found[0][:2] == ("residents to stay indoors overnight", "called")
     found = rows(nlp, "The manager told his staff never to speak of the emails.\n")
     assert found[0][:2] == ("his staff never to speak of the emails", "told")
 
@@ -60,61 +63,60 @@ def test_the_subject_of_an_inverted_said_is_not_its_content(nlp):
 
 def test_a_quoted_title_after_the_cue_is_not_the_speaker(nlp):
     text = (
-        "“There is a severe disconnect,” Flynn, a top adviser, said Thursday on "
-        "Fox News’s “Fox and Friends.”\n"
+        "“The plan is badly flawed,” Harper, a senior aide, said Monday on "
+        "Channel Nine’s “Morning Desk.”\n"
     )
-    q = next(q for q in nlp(text)._.wd_quotes if q.text.startswith("There is"))
-    assert q.speaker_text == "Flynn, a top adviser"
+    q = next(q for q in nlp(text)._.wd_quotes if q.text.startswith("The plan"))
+    assert q.speaker_text == "Harper, a senior aide"
 
 
 def test_a_person_named_before_an_ing_cue_speaks(nlp):
-    text = "The ad uses footage of Hillary Clinton asking, “Why aren’t I fifty points ahead?”\n"
+    text = "The clip uses footage of Maria Lopez asking, “Why aren’t we ten points ahead?”\n"
     q = nlp(text)._.wd_quotes[0]
-    assert (q.cue, q.speaker) == ("asking", "Hillary Clinton")
+    assert (q.cue, q.speaker) == ("asking", "Maria Lopez")
 
 
 def test_the_object_of_forced_to_speaks(nlp):
-    text = "The senator forced Stumpf to admit that no executives had been held accountable.\n"
+    text = "The senator forced Delacroix to admit that no managers had been disciplined.\n"
     q = next(q for q in nlp(text)._.wd_quotes if q.cue == "admit")
-    assert q.speaker_text == "Stumpf"
+    assert q.speaker_text == "Delacroix"
 
 
 def test_a_cue_inside_a_quote_attributes_nothing_outside_it(nlp):
     text = (
-        "“You know, I love Larry,” he said, but “when it comes to energy, Larry has a "
-        "history of representing coal.”\n"
+        "“You know, I admire Peter,” she said, but “when it comes to taxes, Peter has a "
+        "record of siding with the banks.”\n"
     )
     assert all(q.cue != "know" for q in nlp(text)._.wd_quotes)
 
 
 def test_each_paragraph_is_parsed_on_its_own(nlp):
     text = (
-        'The groups granted an extension, saying his "capital was less than expected."\n\n'
-        "Should the company fail, environmentalists worry that the cost could fall to "
-        "taxpayers.\n"
+        'The lenders granted a delay, saying his "funding was lower than promised."\n\n'
+        "Should the firm collapse, residents worry that the bill could fall to the town.\n"
     )
     saying = next(q for q in nlp(text)._.wd_quotes if q.cue == "saying")
-    assert "\n" not in saying.text and saying.speaker_text == "The groups"
+    assert "\n" not in saying.text and saying.speaker_text == "The lenders"
 
 
 def test_an_interrupted_quote_takes_the_cue_after_its_first_piece(nlp):
     text = (
-        '"Our progress is on the ballot," Mr. Obama said at a dinner in Washington, where '
-        'Mrs. Clinton also spoke. "Tolerance is on the ballot."\n'
+        '"Our future is on the line," Mr. Hale said at a rally in Denver, where '
+        'Mrs. Moreno also spoke. "Fairness is on the line."\n'
     )
     q = nlp(text)._.wd_quotes[0]
-    assert (q.cue, q.speaker_text) == ("said", "Mr. Obama")
+    assert (q.cue, q.speaker_text) == ("said", "Mr. Hale")
 
 
 def test_an_impression_held_by_no_one_is_a_thought_without_speaker(nlp):
     text = (
-        "The lack of enthusiasm among young voters seems to be a real issue for the campaign. "
-        "The senator appeared on Fox News on Sunday.\n"
+        "The lack of interest among new buyers seems to be a real problem for the builder. "
+        "The chief executive appeared on Channel Four on Monday.\n"
     )
     quotes = nlp(text)._.wd_quotes
     assert [(q.text, q.cue, q.speaker, q.cue_kind) for q in quotes] == [
         (
-            "The lack of enthusiasm among young voters seems to be a real issue for the campaign",
+            "The lack of interest among new buyers seems to be a real problem for the builder",
             "seems",
             None,
             "thought",

@@ -17,6 +17,7 @@ from tasks.components.entities import Mention
 TEXT_KEY = "wd_text"  # doc.user_data caches: the text and token offsets, read many times per doc
 OFFSETS_KEY = "wd_offsets"
 PUNCT_EDGE = " \t\n,;:—–-"
+TRAILING_JOINS = ("and", "but", "or")  # a content range never ends on one
 
 
 def text_of(doc: Doc) -> str:
@@ -48,6 +49,9 @@ def strip_range(text: str, start: int, end: int) -> tuple[int, int]:
         start += 1
     while end > start and text[end - 1] in PUNCT_EDGE + ".":
         end -= 1
+    for word in TRAILING_JOINS:  # "opposed to the merger and": what it joins lies outside
+        if text[start:end].endswith(" " + word):
+            return strip_range(text, start, end - len(word))
     return start, end
 
 
