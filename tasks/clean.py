@@ -15,6 +15,7 @@ from prefect import task
 
 from tasks.common import Batch, Document, Reject, normalize_for_match, stable_id
 from tasks.formats.markup import html_to_text, looks_like_html
+from tasks.language import identify, language_tag
 from tasks.policies import CACHED
 from tasks.staging import BatchSpec, Staged, batch_from, rejects_to_table, stage
 from warehouse.schemas import ARTICLES
@@ -59,29 +60,6 @@ HEADLINE_MAX_WORDS = 16
 MIN_LETTER_SHARE = 0.5
 FUTURE_SLACK = timedelta(days=1)  # clocks and time zones differ; further ahead is wrong
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-STOPWORDS = {
-    "en": {"the", "and", "of", "to", "in", "is", "that", "for", "on", "with", "said", "was", "it"},
-    "fr": {"le", "la", "les", "et", "des", "du", "est", "que", "pour", "dans", "une", "sur", "a"},
-    "es": {"el", "la", "los", "las", "y", "del", "que", "en", "por", "una", "con", "para", "se"},
-    "de": {"der", "die", "das", "und", "ist", "nicht", "mit", "den", "von", "zu", "ein", "auf"},
-    "it": {"il", "la", "che", "di", "e", "per", "una", "con", "del", "della", "sono", "non"},
-    "pt": {"o", "a", "os", "as", "que", "de", "do", "da", "em", "um", "uma", "para", "com"},
-    "nl": {"de", "het", "een", "en", "van", "is", "dat", "niet", "op", "te", "zijn", "met"},
-    "sv": {"och", "att", "det", "som", "en", "på", "är", "av", "för", "med", "till", "inte"},
-}
-# Scripts that name a language outright (the first letter range that dominates wins).
-SCRIPTS = (
-    ("ja", re.compile(r"[\u3040-\u30ff]")),
-    ("ko", re.compile(r"[\uac00-\ud7af]")),
-    ("zh", re.compile(r"[\u4e00-\u9fff]")),
-    ("ru", re.compile(r"[\u0400-\u04ff]")),
-    ("ar", re.compile(r"[\u0600-\u06ff]")),
-    ("he", re.compile(r"[\u0590-\u05ff]")),
-    ("el", re.compile(r"[\u0370-\u03ff]")),
-    ("hi", re.compile(r"[\u0900-\u097f]")),
-    ("th", re.compile(r"[\u0e00-\u0e7f]")),
-)
-LANGUAGE_CODE = re.compile(r"\A[a-z]{2,3}\Z")
 
 # Printable ASCII (no "&": entities), no-break spaces and common typography: nothing ftfy
 # would change, since mojibake needs a Latin-1 letter to lead it (a no-break space alone is
@@ -212,26 +190,12 @@ def byline_of(value: str | None) -> str | None:
     return (match.group("who") if match else value).strip() or None
 
 
-def detect_language(text: str) -> str:
-    """Guess the language from its script, else from stopword counts; 'und' when unclear."""
-    sample = text[:3000]
-    if not sample.isascii():  # every script below is outside ASCII
-        letters = sum(map(str.isalpha, sample))
-        for code, script in SCRIPTS:
-            if letters and len(script.findall(sample)) > 0.3 * letters:
-                return code
-    words = re.findall(r"[^\W\d_]+", sample.lower())
-    if not words:
-        return "und"
-    counts = {lang: sum(w in stops for w in words) for lang, stops in STOPWORDS.items()}
-    best = max(counts, key=counts.__getitem__)
-    return best if counts[best] >= max(2, 0.05 * len(words)) else "und"
-
-
-def language_of(doc: Document, body: str) -> str:
-    """Return the declared language when it is a code, else the detected one."""
-    declared = (doc.language or "").lower()
-    return declared if LANGUAGE_CODE.match(declared) else detect_language(body)
+def language_of(doc: Document, title: str | None, body: str) -> tuple[str, float | None]:
+    """Return (language, confidence): the declared one (no confidence), else identified."""
+    declared = language_tag(doc.language)
+    if declared:
+        return declared, None
+    return identify(f"{title}\n\n{body}" if title else body)
 
 
 def body_hash(body: str) -> str:
@@ -365,6 +329,7 @@ def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list
         number, supersedes = where
         seen[article_id] = doc.source_item_id
         versions.add(key, (number, article_id, cleaned.body, cleaned.title))
+        language, confidence = language_of(doc, cleaned.title, cleaned.body)
         values = {
             "article_id": article_id,
             "source": doc.source,
@@ -373,7 +338,8 @@ def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list
             "url": doc.url,
             "published_at": sane_date(doc.published_at, ingested_at),
             "ingested_at": ingested_at,
-            "language": language_of(doc, cleaned.body),
+            "language": language,
+            "language_confidence": confidence,
             "body": cleaned.body,
             "body_hash": digest,
             "word_count": len(cleaned.body.split()),

@@ -49,6 +49,7 @@ ARTICLES = pa.schema(
         ("supersedes", pa.string()),
         ("withdrawn", pa.bool_()),
         ("raw_id", pa.string()),
+        ("language_confidence", pa.float32()),
     ]
 )
 

@@ -14,6 +14,7 @@ from tasks.common import Document, Reject
 from tasks.formats.base import Entry, Origin, ParseError, first_text, safe_id
 from tasks.formats.markup import html_to_text, looks_like_html
 from tasks.formats.newsml import parse_xml
+from tasks.language import language_tag
 
 EMAIL_NAME = re.compile(r"\A\S+@\S+\s*\((?P<name>[^()]+)\)\s*\Z")
 
@@ -45,6 +46,14 @@ def entry_body(entry: Any) -> str | None:
     return html_to_text(value) if looks_like_html(value) else value
 
 
+def entry_language(entry: Any, feed_language: str | None) -> str | None:
+    """Return an entry's declared language: its own tag or xml:lang, else the feed's."""
+    details = [*(entry.get("content") or [])]
+    details += [entry.get("summary_detail"), entry.get("title_detail")]
+    tags = [entry.get("language"), *((d or {}).get("language") for d in details)]
+    return next(filter(None, map(language_tag, tags)), None) or feed_language
+
+
 def feed_entries(data: bytes) -> list[Entry]:
     """Return the entries of an RSS or Atom feed; raise ParseError when there are none."""
     try:
@@ -57,8 +66,7 @@ def feed_entries(data: bytes) -> list[Entry]:
         problem = feed.get("bozo_exception")
         reason = "bad_xml" if problem else "empty_body"
         raise ParseError(reason, str(problem or "feed without entries")[:200])
-    language = first_text(feed.feed.get("language"))
-    language = language.split("-")[0].lower()[:8] if language else None
+    language = language_tag(feed.feed.get("language"))
     return [
         Entry(
             item_id=safe_id(first_text(entry.get("id"), entry.get("link")), str(number)),
@@ -68,7 +76,7 @@ def feed_entries(data: bytes) -> list[Entry]:
             link=first_text(entry.get("link")),
             published_at=entry_time(entry),
             author=entry_author(entry),
-            language=language,
+            language=entry_language(entry, language),
             number=number,
         )
         for number, entry in enumerate(feed.entries, start=1)

@@ -9,6 +9,7 @@ from tasks.common import Document, Reject
 from tasks.formats.base import Entry, Origin, ParseError, decode, first_text, parse_date, safe_id
 from tasks.formats.markup import html_to_text
 from tasks.formats.ninjs import parse_record
+from tasks.language import language_tag
 
 
 def parse_jsonl(data: bytes, origin: Origin) -> Iterator[Document | Reject]:
@@ -79,7 +80,7 @@ def is_json_feed(value: object) -> bool:
 def json_feed_entries(value: dict) -> list[Entry]:
     """Return the items of a JSON Feed as entries; content_text beats content_html beats summary."""
     items = value.get("items")
-    language = first_text(value.get("language"))
+    language = language_tag(value.get("language"))
     entries = []
     for number, item in enumerate(items if isinstance(items, list) else [], start=1):
         if not isinstance(item, dict):
@@ -99,8 +100,7 @@ def json_feed_entries(value: dict) -> list[Entry]:
                 link=link,
                 published_at=parse_date(item.get("date_published") or item.get("date_modified")),
                 author=first_text(*names),
-                language=(first_text(item.get("language")) or language or "").split("-")[0][:8]
-                or None,
+                language=language_tag(item.get("language")) or language,
                 number=number,
             )
         )

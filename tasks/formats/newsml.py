@@ -12,6 +12,7 @@ from tasks.common import Document, Reject
 from tasks.formats.base import Origin, ParseError, first_text, parse_date, safe_id
 from tasks.formats.markup import BLOCK
 from tasks.formats.ninjs import parse_version
+from tasks.language import language_tag
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MAX_XML_BYTES = 32 * 1024 * 1024
@@ -130,7 +131,7 @@ def parse_item(item: ET.Element, origin: Origin, fallback_id: str) -> Document |
         item_uri=item_id,
         version=version,
         withdrawn=status == "canceled",
-        language=tag.split("-")[0].lower()[:8] if tag else None,
+        language=language_tag(tag),
         dateline=text_of(child(content_meta, "dateline"))
         or text_of(child(content_meta, "located", "name")),
     )

@@ -8,6 +8,7 @@ from typing import Any
 from tasks.common import Document, Reject
 from tasks.formats.base import Origin, first_text, parse_date, safe_id
 from tasks.formats.markup import html_to_text, looks_like_html
+from tasks.language import language_tag
 
 # Keys only ninjs uses, lowercased (3.0 writes `versionCreated` where 1.x writes
 # `versioncreated`); a record with `uri` and one of these, or any `body_*`, is read as ninjs.
@@ -134,8 +135,7 @@ def ninjs_byline(record: dict[str, Any]) -> str | None:
 
 def ninjs_language(record: dict[str, Any]) -> str | None:
     """Return the declared language code, e.g. `en` from `en-GB`."""
-    language = first_text(record.get("language"))
-    return language.split("-")[0].lower()[:8] if language else None
+    return language_tag(record.get("language"))
 
 
 def parse_ninjs(record: dict[str, Any], origin: Origin, fallback_id: str) -> Document | Reject:

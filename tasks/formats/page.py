@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 
@@ -9,6 +10,29 @@ import trafilatura
 
 from tasks.common import Document, Reject
 from tasks.formats.base import Origin, decode, first_text, parse_date
+from tasks.language import language_tag
+
+HEAD_CHARS = 65_536  # the declarations sit in the <html> tag and the <head>
+HTML_LANG = re.compile(r"<html\b[^>]*?\s(?:xml:)?lang\s*=\s*[\"']?\s*([\w-]+)", re.IGNORECASE)
+META = re.compile(r"<meta\b[^>]*>", re.IGNORECASE)
+META_NAME = re.compile(
+    r"\b(?:http-equiv|name|property)\s*=\s*[\"']?(?:content-language|language|og:locale|dc\.language)[\"'\s/>]",
+    re.IGNORECASE,
+)
+META_CONTENT = re.compile(r"\bcontent\s*=\s*[\"']?\s*([\w-]+)", re.IGNORECASE)
+
+
+def page_language(markup: str) -> str | None:
+    """Return the language a page declares: <html lang>, else a content-language meta tag."""
+    head = markup[:HEAD_CHARS]
+    match = HTML_LANG.search(head)
+    if match and language_tag(match.group(1)):
+        return language_tag(match.group(1))
+    for meta in META.findall(head):
+        content = META_CONTENT.search(meta)
+        if META_NAME.search(meta) and content and language_tag(content.group(1)):
+            return language_tag(content.group(1))
+    return None
 
 
 def parse_page(data: bytes, origin: Origin) -> Iterator[Document | Reject]:
@@ -38,5 +62,5 @@ def parse_page(data: bytes, origin: Origin) -> Iterator[Document | Reject]:
         origin=origin.name,
         byline=first_text(meta.get("author")),
         item_uri=origin.stem,
-        language=(first_text(meta.get("language")) or "").split("-")[0].lower() or None,
+        language=page_language(markup) or language_tag(meta.get("language")),
     )

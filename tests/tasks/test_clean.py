@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tasks.clean import clean_body, clean_documents, detect_language, normalize_text, repair
+from tasks.clean import clean_body, clean_documents, normalize_text, repair
 from tasks.common import Batch, Document, normalize_for_match
 
 NOW = datetime(2026, 3, 5, tzinfo=UTC)
@@ -65,20 +65,6 @@ def test_offsets_point_into_the_cleaned_body():
     assert body[5:9] == "text"
 
 
-def test_detect_language():
-    assert (
-        detect_language("The minister said that the strike was over and it was time to talk.")
-        == "en"
-    )
-    assert (
-        detect_language(
-            "Le ministre a dit que la grève est finie et que les discussions sont ouvertes."
-        )
-        == "fr"
-    )
-    assert detect_language("12345") == "und"
-
-
 def test_dateline_forms():
     for text, dateline, credit in [
         ("PARIS, June 10 (AFP) - The talks ended.", "PARIS, June 10 (AFP)", "AFP"),
@@ -115,21 +101,44 @@ def test_no_break_spaces_skip_ftfy_but_mojibake_beside_them_is_fixed():
     assert repair("Voil\xc3\xa0 the caf\xc3\xa9\xa0bar") == "Voilà the café\xa0bar"
 
 
-def test_languages_by_script_and_declared_code():
-    assert detect_language("Министр заявил, что забастовка закончилась.") == "ru"
-    assert detect_language("大臣は本日、ストライキが終わったと述べた。") == "ja"
-    assert (
-        detect_language("De minister zei dat de staking niet voorbij is en dat het tijd is.")
-        == "nl"
-    )
+def test_declared_language_wins_and_carries_no_confidence():
     docs = [
-        Document(
-            "w", "1", "Le ministre a dit que la grève est finie pour les dockers.", language="fr"
-        ),
-        Document("w", "2", "The strike is over, the minister said on Monday."),
+        Document("w", "1", "Fancy a pizza with a view of the harbour tonight?", language="en-GB"),
+        Document("w", "2", "Le ministre a dit que la grève est finie.", language="FR"),
+        Document("w", "3", "The strike is over, the minister said.", language="und"),
     ]
     table, _ = clean_documents(Batch(docs), NOW)
-    assert table["language"].to_pylist() == ["fr", "en"]
+    assert table["language"].to_pylist() == ["en", "fr", "en"]
+    confidence = table["language_confidence"].to_pylist()
+    assert confidence[:2] == [None, None] and confidence[2] > 0.9
+
+
+def test_undeclared_language_is_identified_in_many_languages():
+    texts = {
+        "en": "Fancy a pizza with a view",
+        "uk": "У Києві відкрили нову станцію метро",
+        "ru": "В Москве прошёл сильный снегопад",
+        "fa": "بارش شدید باران در تهران خسارت زد",
+        "ur": "کراچی میں شدید بارش سے سڑکیں ڈوب گئیں",
+        "ar": "أمطار غزيرة تغرق شوارع المدينة",
+        "pl": "Silny wiatr zerwał dachy w kilku miejscowościach",
+        "tr": "Seçim sonuçları yarın açıklanacak",
+        "id": "Banjir rendam ratusan rumah di Jakarta",
+    }
+    docs = [Document("w", lang, text, title="") for lang, text in texts.items()]
+    table, rejects = clean_documents(Batch(docs), NOW)
+    assert rejects == []
+    assert table["language"].to_pylist() == list(texts)
+
+
+def test_the_title_helps_and_a_text_too_short_to_tell_is_undetermined():
+    docs = [
+        Document("w", "1", "Watch live", title="T"),
+        Document("w", "2", "Watch live", title="Storm closes schools across the north"),
+    ]
+    table, _ = clean_documents(Batch(docs), NOW)
+    assert table["language"].to_pylist() == ["und", "en"]
+    assert table["language_confidence"][0].as_py() < 0.4
 
 
 def test_future_and_ancient_dates_are_dropped_but_the_article_kept():

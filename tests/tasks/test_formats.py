@@ -310,3 +310,61 @@ def test_body_text_wins_over_markup_bodies(wire):
     item = {"uri": "urn:x:both", "body_xhtml": "<p>Markup copy.</p>", "body_text": NINJS3_TEXT}
     (wire / "item.json").write_text(json.dumps(item))
     assert read_documents(list_inputs([wire])).documents[0].body == NINJS3_TEXT
+
+
+SHORT_ENGLISH = "Fancy a pizza with a view"  # a stop-word count once called this French
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (
+            "feed.rss",
+            "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+            "<language>en-us</language><item><guid>a</guid><title>Pizza</title>"
+            f"<description>{SHORT_ENGLISH}</description></item></channel></rss>",
+        ),
+        (
+            "feed.atom",
+            "<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>T</title>"
+            "<entry xml:lang='en-GB'><id>a</id><title>Pizza</title>"
+            f"<summary>{SHORT_ENGLISH}</summary></entry></feed>",
+        ),
+        (
+            "item.json",
+            json.dumps(
+                {"uri": "a", "version": "1", "language": "en", "body_text": SHORT_ENGLISH}
+            ),
+        ),
+        (
+            "item.xml",
+            "<newsItem xmlns='http://iptc.org/std/nar/2006-10-01/' guid='a' version='1'"
+            " xml:lang='en-US'><contentSet><inlineData>"
+            f"{SHORT_ENGLISH}</inlineData></contentSet></newsItem>",
+        ),
+        (
+            "page.html",
+            "<!doctype html><html lang='en'><head><title>Pizza</title></head><body><article>"
+            f"<h1>Pizza</h1><p>{SHORT_ENGLISH}.</p><p>{SHORT_ENGLISH}, again.</p></article>"
+            "</body></html>",
+        ),
+    ],
+)
+def test_declared_language_reaches_the_articles_table(tmp_path, wire, name, content):
+    (wire / name).write_text(content, encoding="utf-8")
+    _, articles, rejects = load(tmp_path / "wh", [wire])
+    assert rejects == []
+    assert articles["language"].to_pylist() == ["en"]
+    assert articles["language_confidence"].to_pylist() == [None]
+
+
+def test_an_entry_declaring_its_own_language_beats_the_feed(tmp_path, wire):
+    (wire / "feed.atom").write_text(
+        "<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom' xml:lang='en'>"
+        "<title>T</title><entry><id>a</id><title>Pizza</title><summary>Pizza tonight, the"
+        " owner said.</summary></entry><entry xml:lang='fr'><id>b</id><title>Pizza</title>"
+        "<summary>Une pizza avec vue.</summary></entry></feed>",
+        encoding="utf-8",
+    )
+    _, articles, _ = load(tmp_path / "wh", [wire])
+    assert articles["language"].to_pylist() == ["en", "fr"]
