@@ -331,15 +331,22 @@ def sql(
         typer.Option("--out", "-o", help="Write the result to a .csv or .parquet file."),
     ] = None,
     max_rows: Annotated[int, typer.Option(help="Rows to print.")] = 100,
+    memory_limit: Annotated[
+        str, typer.Option(help="DuckDB's memory for the query, e.g. 512MB, 4GB.")
+    ] = "1GB",
+    timeout: Annotated[
+        float, typer.Option(help="Seconds after which the query is stopped.")
+    ] = 300.0,
 ) -> None:
     """Run DuckDB SQL over every table (one committed snapshot) and print or save the result."""
     import duckdb
 
     from warehouse import Warehouse, WarehouseError
-    from warehouse.query import run_sql
+    from warehouse.query import Limits, run_sql
 
     try:
-        typer.echo(run_sql(query, Warehouse.resolve(warehouse).root, out, max_rows))
+        limits = Limits(memory_limit, timeout)
+        typer.echo(run_sql(query, Warehouse.resolve(warehouse).root, out, max_rows, limits))
     except (duckdb.Error, WarehouseError, ValueError, OSError) as err:
         fail(str(err).splitlines()[0])
 

@@ -3,15 +3,20 @@
 `wiredesk sql` (run_sql, connect) is read-only over the committed tables and nothing else: the
 tables are handed to DuckDB as Arrow datasets over the files the snapshot's manifest lists, then
 DuckDB's file system, extensions and settings are switched off and locked, and only SELECT and
-EXPLAIN statements run. Full DuckDB is for one's own session: create_views(con, snapshot).
+EXPLAIN statements run, calling only table functions known to read (READ_ONLY_TABLE_FUNCTIONS).
+DuckDB gets no temporary directory and no allowed directory, a memory limit and a time limit.
+Full DuckDB is for one's own session: create_views(con, snapshot).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -36,8 +41,27 @@ FULL_DUCKDB = (
     "for full DuckDB, open the tables in your own DuckDB session (README, Reading the tables)"
 )
 ALLOWED = {duckdb.StatementType.SELECT}  # and EXPLAIN of one
+# Table functions a query may call: they compute rows or describe the session, and touch no file,
+# setting or log. Any other (enable_logging, checkpoint, query, read_*) is refused before it runs.
+READ_ONLY_TABLE_FUNCTIONS = frozenset(
+    {
+        "range", "generate_series", "unnest", "repeat", "repeat_row", "json_each", "json_tree",
+        "duckdb_columns", "duckdb_constraints", "duckdb_functions", "duckdb_keywords",
+        "duckdb_schemas", "duckdb_settings", "duckdb_tables", "duckdb_types", "duckdb_views",
+        "pragma_table_info", "table_info", "pragma_show", "show", "show_tables",
+        "histogram", "histogram_values", "pg_timezone_names", "icu_calendar_names",
+    }
+)  # fmt: skip
+SIDE_EFFECT_FUNCTIONS = frozenset({"write_log"})  # scalar functions that write somewhere
+MEMORY_LIMIT = "1GB"  # DuckDB's memory for one query (--memory-limit); it spills nowhere
+TIMEOUT_SECONDS = 300.0  # a query still running after this is interrupted (--timeout)
+# At connect: no temporary directory, so DuckDB neither spills to disk nor allows a directory.
+# (DuckDB allows its temporary directory even with external access off: `.tmp` in the working
+# directory by default, a way out through a link of that name.)
+CONFINED = {"temp_directory": ""}
 # Applied once the tables are registered; lock_configuration last, so no query can undo them.
 LOCKDOWN = (
+    "SET max_temp_directory_size = '0B'",
     "SET enable_external_access = false",  # no file, URL or database but the registered tables
     "SET autoinstall_known_extensions = false",
     "SET autoload_known_extensions = false",
@@ -54,6 +78,14 @@ MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
 
 class ReadOnlyQuery(WarehouseError):
     """A `wiredesk sql` query that would do more than read the warehouse tables."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one `wiredesk sql` query may use: DuckDB's memory, and wall-clock seconds."""
+
+    memory: str = MEMORY_LIMIT
+    seconds: float = TIMEOUT_SECONDS
 
 
 def warehouse(
@@ -133,18 +165,35 @@ def lock_down(con: duckdb.DuckDBPyConnection) -> None:
     """Switch off DuckDB's file system, extensions and settings for the rest of the session."""
     for statement in LOCKDOWN:
         con.execute(statement)
+    settings = dict(
+        con.execute(
+            "select name, value from duckdb_settings() where name in "
+            "('temp_directory', 'allowed_directories', 'allowed_paths')"
+        ).fetchall()
+    )
+    if settings != {"temp_directory": "", "allowed_directories": "[]", "allowed_paths": "[]"}:
+        raise WarehouseError(f"wiredesk sql could not confine DuckDB: {settings}")
+
+
+def open_duckdb(limits: Limits) -> duckdb.DuckDBPyConnection:
+    """Open an in-memory DuckDB with no temporary directory and the memory limit."""
+    try:
+        return duckdb.connect(config=CONFINED | {"memory_limit": limits.memory})
+    except duckdb.Error as err:
+        message = str(err).splitlines()[0]
+        raise ValueError(f"--memory-limit {limits.memory!r}: {message}") from err
 
 
 @contextmanager
 def _session(
-    root: str | os.PathLike[str] | None,
+    root: str | os.PathLike[str] | None, limits: Limits | None = None
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Problem]]]:
     """Open a locked-down DuckDB over one pinned snapshot; yield it and the tables left out."""
     warehouse = Warehouse.resolve(root)
     if not warehouse.exists():  # a mistyped path should not look like an empty warehouse
         raise WarehouseError(f"no warehouse at {warehouse.root}")
     with warehouse.snapshot() as snap:
-        con = duckdb.connect()
+        con = open_duckdb(limits or Limits())
         try:
             broken = register_tables(con, snap)
             lock_down(con)
@@ -154,9 +203,11 @@ def _session(
 
 
 @contextmanager
-def connect(root: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    root: str | os.PathLike[str] | None = None, limits: Limits | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the read-only DuckDB of `wiredesk sql`: one table per name, pinned while open."""
-    with _session(root) as (con, _):
+    with _session(root, limits) as (con, _):
         yield con
 
 
@@ -182,11 +233,68 @@ def check_statements(con: duckdb.DuckDBPyConnection, query: str) -> None:
                 f"wiredesk sql is read-only: {kind} statements are refused, "
                 f"only SELECT and EXPLAIN over the warehouse tables; {FULL_DUCKDB}"
             )
+        check_functions(con, statement.query)
 
 
-def explain(err: duckdb.Error, broken: dict[str, Problem]) -> WarehouseError | None:
-    """Return the error to show for a DuckDB error that the lockdown or a damaged table caused."""
+def check_functions(con: duckdb.DuckDBPyConnection, query: str) -> None:
+    """Refuse a SELECT that calls a table function not known to read only, or a writing one.
+
+    DuckDB's own parser reads the statement (json_serialize_sql), so a function is found
+    wherever it hides: a subquery, a CTE, a lateral join, a DESCRIBE or SUMMARIZE.
+    """
+    tree = json.loads(con.execute("select json_serialize_sql(?)", [query]).fetchone()[0])
+    if tree.get("error"):
+        reason = tree.get("error_message", "unknown")
+        raise ReadOnlyQuery(
+            f"wiredesk sql cannot check this statement ({reason}): write it as one SELECT "
+            f"(PIVOT needs its IN list); {FULL_DUCKDB}"
+        )
+    for kind, name in called_functions(tree):
+        lower = name.lower()
+        if (kind == "table" and lower not in READ_ONLY_TABLE_FUNCTIONS) or (
+            lower in SIDE_EFFECT_FUNCTIONS
+        ):
+            raise ReadOnlyQuery(
+                f"wiredesk sql is read-only: the function {name}() is refused, only the tables "
+                f"and functions that compute rows (range, unnest, ...) are read; {FULL_DUCKDB}"
+            )
+
+
+def called_functions(node: object) -> Iterator[tuple[str, str]]:
+    """Yield ("table" or "scalar", name) for every function a serialised statement calls."""
+    if isinstance(node, list):
+        for item in node:
+            yield from called_functions(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "TABLE_FUNCTION":
+        function = node.get("function") or {}
+        yield "table", str(function.get("function_name", ""))
+        yield from called_functions(function.get("children"))
+        rest = {k: v for k, v in node.items() if k != "function"}
+        yield from called_functions(list(rest.values()))
+        return
+    if node.get("class") == "FUNCTION":
+        yield "scalar", str(node.get("function_name", ""))
+    yield from called_functions(list(node.values()))
+
+
+def explain(
+    err: duckdb.Error, broken: dict[str, Problem], limits: Limits | None = None
+) -> WarehouseError | None:
+    """Return the error to show for a DuckDB error that the lockdown, a limit or damage caused."""
     message = str(err).splitlines()[0]
+    limits = limits or Limits()
+    if isinstance(err, duckdb.InterruptException):
+        return WarehouseError(
+            f"query stopped after {limits.seconds:g} s, the time limit (--timeout SECONDS)"
+        )
+    if isinstance(err, duckdb.OutOfMemoryException):
+        reason = message.removeprefix("Out of Memory Error: ")
+        return WarehouseError(
+            f"query needs more than the memory limit {limits.memory} (--memory-limit): {reason}"
+        )
     if isinstance(err, duckdb.PermissionException):
         reason = message.removeprefix("Permission Error: ")
         return ReadOnlyQuery(
@@ -210,13 +318,20 @@ def run_sql(
     root: str | os.PathLike[str] | None = None,
     out: Path | None = None,
     max_rows: int = 100,
+    limits: Limits | None = None,
 ) -> str:
     """Run a read-only query over the warehouse; write CSV or Parquet to out, or return a table."""
-    if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
-        raise ValueError(f"--out must end in .csv or .parquet, not {out.name!r}")
-    with _session(root) as (con, broken):
+    limits = limits or Limits()
+    if limits.seconds <= 0:
+        raise ValueError(f"--timeout must be more than 0 seconds, not {limits.seconds:g}")
+    if out is not None:
+        check_out(out, Warehouse.resolve(root))
+    with _session(root, limits) as (con, broken):
+        timer = threading.Timer(limits.seconds, con.interrupt)
+        timer.daemon = True
         try:
             check_statements(con, query)
+            timer.start()  # the clock covers the query and the printing or writing of its rows
             relation = con.sql(query)
             if relation is None:  # a statement without rows
                 return ""
@@ -225,10 +340,27 @@ def run_sql(
             write_result(relation, out)
             return f"wrote {out}"
         except duckdb.Error as err:
-            shown = explain(err, broken)
+            shown = explain(err, broken, limits)
             if shown is None:
                 raise
             raise shown from err
+        finally:
+            timer.cancel()
+
+
+def check_out(out: Path, warehouse: Warehouse) -> None:
+    """Refuse an --out file of the wrong kind or inside the warehouse (links resolved)."""
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise ValueError(f"--out must end in .csv or .parquet, not {out.name!r}")
+    if warehouse.remote:
+        return
+    root = Path(warehouse.root).resolve()
+    target = out.resolve()
+    if target == root or root in target.parents:
+        raise ValueError(
+            f"--out {out} is inside the warehouse {warehouse.root}: its folders hold only "
+            "committed files; write the result elsewhere"
+        )
 
 
 def printed(relation: duckdb.DuckDBPyRelation, max_rows: int) -> str:

@@ -41,17 +41,18 @@ def test_sql_views_cover_every_table_even_empty_ones(tmp_path):
 
 
 def test_sql_command_prints_a_table_and_writes_csv_and_parquet(tmp_path):
-    filled(tmp_path)
+    root = tmp_path / "wh"
+    filled(root)
     query = "select reject_id, reason from rejects order by 1"
-    result = runner.invoke(app, ["sql", query, "--warehouse", str(tmp_path)])
+    result = runner.invoke(app, ["sql", query, "--warehouse", str(root)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["reject_id", "reason"] and lines[1].split() == ["x", "empty_body"]
     out = tmp_path / "out" / "r.csv"
-    result = runner.invoke(app, ["sql", query, "-w", str(tmp_path), "--out", str(out)])
+    result = runner.invoke(app, ["sql", query, "-w", str(root), "--out", str(out)])
     assert result.exit_code == 0 and pd.read_csv(out)["reject_id"].tolist() == ["x", "y"]
     out = tmp_path / "out" / "r.parquet"
-    result = runner.invoke(app, ["sql", query, "-w", str(tmp_path), "--out", str(out)])
+    result = runner.invoke(app, ["sql", query, "-w", str(root), "--out", str(out)])
     assert result.exit_code == 0 and pq.read_table(out).num_rows == 2
 
 
