@@ -152,12 +152,12 @@ CASES: tuple[Case, ...] = (
     Case(
         "according_to_poll",
         "Support for the tax has fallen to 31 percent, according to a new Harlow poll.",
-        (evidence("a new Harlow poll", "Support for the tax has fallen to 31 percent"),),
+        (evidence("Harlow", "Support for the tax has fallen to 31 percent"),),
     ),
     Case(
         "according_to_report",
         "According to the auditor's report, the hospital overspent by 12 million euros.",
-        (evidence("the auditor's report", "the hospital overspent by 12 million euros"),),
+        (evidence("auditor", "the hospital overspent by 12 million euros"),),
     ),
     # Pronoun speakers resolved to the person named before.
     Case(
@@ -237,24 +237,24 @@ CASES: tuple[Case, ...] = (
     Case(
         "study_found",
         "A study by Oslo University found that night shifts raise the risk of diabetes.",
-        (evidence("A study by Oslo University", "night shifts raise the risk of diabetes"),),
+        (evidence("Oslo University", "night shifts raise the risk of diabetes"),),
     ),
     Case(
         "poll_shows",
         "A new Meridian poll shows the governor ahead by six points.",
-        (evidence("A new Meridian poll", "the governor ahead by six points"),),
+        (evidence("Meridian", "the governor ahead by six points"),),
     ),
     Case(
         "data_suggests",
         "The latest census data suggests the town has lost a tenth of its people.",
-        (evidence("The latest census data", "the town has lost a tenth of its people"),),
+        (evidence("", "the town has lost a tenth of its people"),),
     ),
     Case(
         "report_found_and_speech",
         "The inspectors' report found that the dam had not been checked since 2009. "
         "Engineer Rosa Blum said the repairs would take a year.",
         (
-            evidence("The inspectors' report", "the dam had not been checked since 2009"),
+            evidence("inspectors", "the dam had not been checked since 2009"),
             speech("Rosa Blum", "the repairs would take a year"),
         ),
     ),

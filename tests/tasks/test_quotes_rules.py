@@ -122,3 +122,33 @@ def test_an_impression_held_by_no_one_is_a_thought_without_speaker(nlp):
             "thought",
         )
     ]
+
+
+def test_an_unresolved_pronoun_is_no_speaker(nlp):
+    text = "He said the ferry would not run again before the spring thaw.\n"
+    q = nlp(text)._.wd_quotes[0]
+    assert (q.speaker_text, q.speaker) == ("He", None)
+    assert q.confidence <= 0.3
+    text = "Someone told the crew that the ferry would not run again before spring.\n"
+    q = nlp(text)._.wd_quotes[0]
+    assert (q.speaker_text, q.speaker) == ("Someone", None)
+
+
+def test_a_pronoun_resolves_to_the_person_named_before(nlp):
+    text = (
+        "Harbour master Ines Carvalho inspected the pier on Monday. "
+        "She said the ferry would not run again before spring.\n"
+    )
+    q = nlp(text)._.wd_quotes[-1]
+    assert (q.speaker_text, q.speaker) == ("She", "Ines Carvalho")
+
+
+def test_a_document_is_never_the_speaker_its_issuer_is(nlp):
+    text = "The statement said the plant would close by the end of the year.\n"
+    q = nlp(text)._.wd_quotes[0]
+    assert (q.speaker_text, q.speaker) == ("The statement", None)
+    text = "A press release from Norsk Hydro said the plant would close by the end of the year.\n"
+    q = nlp(text)._.wd_quotes[0]
+    assert q.speaker == "Norsk Hydro"
+    text = "The union's report said the plant would close by the end of the year.\n"
+    assert nlp(text)._.wd_quotes[0].speaker == "union"

@@ -8,6 +8,8 @@ about the merger").
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from spacy.tokens import Doc, Span, Token
 
 from tasks.components.quotes.cues import (
@@ -24,6 +26,15 @@ from tasks.components.quotes.spans import QUOTE_MARK
 from tasks.components.quotes.text import span_end, strip_range, text_of, token_at
 
 Range = tuple[int, int]  # a content's start and end characters
+
+
+class Content(NamedTuple):
+    """A cue's content range and the way the cue takes it (its row's confidence depends on it)."""
+
+    start: int
+    end: int
+    way: str  # clause, urged, object, parataxis, loose or topic
+
 BREAKS = frozenset({";", "—", "--"})  # where reported words running on past a quote stop
 SEMICOLON = frozenset({";"})  # where a reported clause the parse cut short stops
 # "refers to X", "responded to X": "to" names the topic only after these; "spoke to reporters"
@@ -31,22 +42,29 @@ SEMICOLON = frozenset({";"})  # where a reported clause the parse cut short stop
 TO_TOPIC = {"refer", "respond", "react", "point", "object"}
 
 
-def content_of(cue: Token) -> Range | None:
-    """Return the content range a cue verb introduces: its clause complement, or what stands in."""
+def content_of(cue: Token) -> Content | None:
+    """Return the content a cue verb introduces: its clause complement, or what stands in."""
     clauses = [c for c in cue.children if c.dep_ in CONTENT_DEPS]
+    way = "clause"
     if not clauses:  # "wants to", "proposes allowing", "urged Tehran to end"
         clauses = [c for c in cue.children if c.dep_ == "xcomp"]
         urged = object_and_infinitive(cue, clauses)
         if urged is not None:
-            return urged
+            return Content(*urged, "urged")
+        way = "infinitive"
     if clauses:
-        return clause_content(cue, clauses)
-    return (
-        (object_content(cue) if cue.lower_ in OBJECT_CUES else None)
-        or parataxis_content(cue)
-        or loose_content(cue)
-        or topic_of(cue)
+        return Content(*clause_content(cue, clauses), way)
+    ways = (
+        ("object", object_content if cue.lower_ in OBJECT_CUES else None),
+        ("parataxis", parataxis_content),
+        ("loose", loose_content),
+        ("topic", topic_of),
     )
+    for way, find in ways:
+        found = find(cue) if find is not None else None
+        if found is not None:
+            return Content(*found, way)
+    return None
 
 
 def object_and_infinitive(cue: Token, clauses: list[Token]) -> Range | None:

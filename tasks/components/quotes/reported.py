@@ -56,6 +56,7 @@ class Attribution(NamedTuple):
     speaker: Span | None
     start: int
     end: int
+    way: str = "clause"  # how the cue takes its content (content.Content.way, or below)
 
 
 def headline_attribution(doc: Doc) -> Attribution | None:
@@ -68,7 +69,7 @@ def headline_attribution(doc: Doc) -> Attribution | None:
     if speaker is None or not len(speaker):
         return None
     start, end = strip_range(text_of(doc), len(head) + 1, len(first))
-    return Attribution((len(head), len(head) + 1), speaker, start, end)
+    return Attribution((len(head), len(head) + 1), speaker, start, end, "headline")
 
 
 def find_attributions(doc: Doc) -> list[Attribution]:
@@ -80,14 +81,14 @@ def find_attributions(doc: Doc) -> list[Attribution]:
         if acc is not None:
             start, end = sentence_content(token.sent, acc.start, acc.end, acc.speaker)
             if end - start > 0:
-                found.append(Attribution(acc.at, acc.speaker, start, end))
+                found.append(Attribution(acc.at, acc.speaker, start, end, "according"))
             continue
         if not is_cue(token, CUES) or asked_not_asking(token):
             continue  # "Asked about the delay, the minister ...": the topic of a question put
         content = content_of(token)
         if content is None:
             continue
-        start, end = clip_to_paragraph(text_of(doc), token.idx, *content)
+        start, end = clip_to_paragraph(text_of(doc), token.idx, content.start, content.end)
         words = text_of(doc)[start:end]
         # "called Lund “reckless”", "faulted the board for “hiding losses”": a short object
         # is content when the cue's phrase holds a quote (reach_quote takes it in).
@@ -104,7 +105,7 @@ def find_attributions(doc: Doc) -> list[Attribution]:
             subjects = [c for c in token.children if c.dep_ in SUBJECTS]
             if subjects and subjects[0].lower_ not in {"it", "there"}:
                 start = min(start, subjects[0].left_edge.idx)
-            found.append(Attribution(cue, None, start, end))
+            found.append(Attribution(cue, None, start, end, "impression"))
             continue
         speaker = speaker_of(token)
         if speaker is not None and start <= speaker.start_char < end and not start <= cue[0] < end:
@@ -113,7 +114,7 @@ def find_attributions(doc: Doc) -> list[Attribution]:
             speaker = named_before(doc, ((start, end),), token)
         if speaker is None and token.lower_ in BELIEF:
             continue  # "the plan seems" without a holder is rarely attribution
-        found.append(Attribution(cue, speaker, start, end))
+        found.append(Attribution(cue, speaker, start, end, content.way))
     return found
 
 
@@ -223,7 +224,7 @@ def clause_before_cue(doc: Doc, q: Marked, found: Cue, cue: Token) -> Attributio
         and not re.search(r"[.?!;“”\"]", text[end : found.start])
         and not any(is_cue(t, CUES) and t.dep_ not in NOUN_DEPS for t in lead)
     ):
-        return Attribution(found.at, found.speaker, *strip_range(text, start, end))
+        return Attribution(found.at, found.speaker, *strip_range(text, start, end), "fragment")
     return None
 
 
@@ -246,4 +247,4 @@ def clause_after_cue(doc: Doc, q: Marked, found: Cue, cue: Token) -> Attribution
     ):
         return None  # another cue or sentence owns the fragment ("the plan" is not a cue)
     end = clause_end(doc, cue, past_closer(text, q.end))
-    return Attribution(found.at, found.speaker, doc[i].idx, end)
+    return Attribution(found.at, found.speaker, doc[i].idx, end, "fragment")

@@ -16,6 +16,16 @@ from tasks.components.quotes.spans import CLOSERS, MARK_TOKENS, Marked, inside
 from tasks.components.quotes.text import mentions_of, text_of, token_at
 
 PERSON_PRONOUNS = {"he", "she", "i"}
+# A possessive or object form names the same person or group ("his claim that", "their view").
+PERSON_FORMS = PERSON_PRONOUNS | {"him", "his", "her", "me", "my"}
+GROUP_FORMS = {"they", "it", "we", "them", "their", "its", "us", "our"}
+# Words that stand for someone without naming them: never a speaker's name by themselves.
+OTHER_PRONOUN_WORDS = (
+    "you your yours this that these those one someone somebody anyone anybody everyone "
+    "everybody nobody none who whom whose which what each both either neither another others "
+    "some many all"
+)
+OTHER_PRONOUNS = frozenset(OTHER_PRONOUN_WORDS.split())
 # Occupations written before a name as a title ("Nurse Abigail Stone"): the model often tags
 # such a phrase an organisation; the name after the occupation is a person.
 OCCUPATION_WORDS = (
@@ -29,9 +39,17 @@ OCCUPATION_WORDS = (
 )
 OCCUPATIONS = frozenset(OCCUPATION_WORDS.split())
 GROUP_PRONOUNS = {"they", "it", "we"}
+UNRESOLVED = 0.2  # the confidence of a row whose speaker span names no one
 
 # Documents that "say" on behalf of whoever issued them ("X released a letter that says").
 DOCUMENTS = {"statement", "letter", "memo", "release", "email", "tweet", "post", "ad", "video"}
+# Documents and records are never a speaker's name: whoever issued one, when named, is.
+DOCUMENT_NOUNS = (
+    "e-mail advertisement filing complaint lawsuit suit ruling website page article story "
+    "book editorial column op-ed transcript message note notice caption headline bill "
+    "proposal plan platform law memorandum footage clip piece"
+)
+DOCUMENT_WORDS = DOCUMENTS | EVIDENCE_NOUNS | frozenset(DOCUMENT_NOUNS.split())
 RELATIVES = {"who", "which", "that"}
 # Occasions that "announce" or "say" on behalf of whoever held them.
 EVENTS = {"conference", "speech", "interview", "meeting", "rally", "appearance", "event"}
@@ -46,8 +64,9 @@ def noun_phrase(token: Token) -> Span:
     right = token.i
     for child in token.rights:
         if child.dep_ in {"compound", "flat", "appos"} or (
-            child.dep_ == "prep" and child.lower_ in {"of", "by"}  # "A study by Oslo University"
-        ):
+            child.dep_ == "prep"
+            and (child.lower_ in {"of", "by"} or (child.lower_ == "from" and is_document(token)))
+        ):  # "A study by Oslo University", "a statement from the council"
             right = max(right, child.right_edge.i)
     while right > left and doc[right].is_punct:
         right -= 1
@@ -118,8 +137,8 @@ class Resolver:
     def entity_at_root(self, span: Span) -> tuple[str, str] | None:
         """Return (canonical, label) of the entity holding the head of a speaker span."""
         root = span.root
-        if root.lower_ in EVIDENCE_NOUNS:
-            return None  # "A study by Oslo University": the study speaks, not the university
+        if is_document(root):
+            return self.issuer_in(span)
         for m in self.mentions:
             if m.start_char <= root.idx < m.end_char and m.label in {
                 "PERSON",
@@ -138,6 +157,32 @@ class Resolver:
                     and m.label == label
                 ):
                     return m.canonical, label
+        return None
+
+    def issuer_in(self, span: Span) -> tuple[str, str] | None:
+        """Return the person or body named in a document's phrase: "a statement from the mayor's
+        office", "A study by Oslo University", "the Pew Research poll"."""
+        for label in ("PERSON", "ORG", "GPE"):
+            for m in self.mentions:
+                if (
+                    span.start_char <= m.start_char
+                    and m.end_char <= span.end_char
+                    and m.label == label
+                ):
+                    person = self.person_at(m.start_char, m.end_char)
+                    return (person, "PERSON") if person else (m.canonical, m.label)
+        root = span.root
+        owners = [c for c in root.children if c.dep_ == "poss"]
+        if owners:  # "the auditors' report": its owner issued it
+            owner = noun_phrase(owners[0])
+            words = [t for t in owner if not t.is_punct and t.lower_ not in {"'s", "’s"}]
+            name = " ".join(t.text for t in words if t.lower_ not in {"the", "a", "an"})
+            return (name, "ORG") if name else None
+        i = root.i
+        while i > span.start and span.doc[i - 1].is_title and span.doc[i - 1].i > root.sent.start:
+            i -= 1
+        if i < root.i:  # "a new Harlow poll": the capitalised words before the head name its maker
+            return span.doc[i : root.i].text, "ORG"
         return None
 
     def titled_person(self, span: Span) -> str | None:
@@ -165,17 +210,24 @@ class Resolver:
         return found[-1].canonical if found else None
 
     def resolve(self, span: Span) -> tuple[str | None, float]:
-        """Return the speaker's name and a confidence for a speaker span."""
+        """Return the speaker's name and a confidence for a speaker span.
+
+        The name is a person or body: a pronoun no one named before resolves to None, and so
+        does a document whose issuer the phrase does not name ("the statement said").
+        """
         lower = span.text.lower()
         root = span.root
         if lower in RELATIVES and root.head.dep_ == "relcl" and root.head.head is not root.head:
             return self.resolve(noun_phrase(root.head.head))  # "Kirby, who said"
-        if lower in PERSON_PRONOUNS:
+        word = pronoun(span)
+        if word in PERSON_FORMS:
             name = self.last_person or self.before(span.start_char, {"PERSON"})
-            return name, 0.7 if name else 0.3
-        if lower in GROUP_PRONOUNS:
+            return name, 0.7 if name else UNRESOLVED
+        if word in GROUP_FORMS:
             name = self.last_group or self.before(span.start_char, {"ORG", "GPE"})
-            return name, 0.5 if name else 0.3
+            return name, 0.5 if name else UNRESOLVED
+        if word is not None:
+            return None, UNRESOLVED  # "you", "this", "someone": no name
         found = self.entity_at_root(span)
         if found:
             name, label = found
@@ -188,9 +240,22 @@ class Resolver:
         if person:
             self.last_person = person
             return person, 0.75
+        if is_document(root):
+            return None, UNRESOLVED  # "the report said": no one named
         name = re.sub(r"^(?:the|a|an)\s+", "", span.text, flags=re.IGNORECASE)
         self.last_group = name
         return name, 0.6
+
+
+def is_document(word: Token) -> bool:
+    """Return whether a speaker's head word is a document or record ("the reports")."""
+    return word.lower_ in DOCUMENT_WORDS or word.lower_.rstrip("s") in DOCUMENT_WORDS
+
+
+def pronoun(span: Span) -> str | None:
+    """Return the pronoun a speaker span stands on ("he", "you’ve", "even she"), or None."""
+    word = span.root.lower_
+    return word if word in PERSON_FORMS | GROUP_FORMS | OTHER_PRONOUNS else None
 
 
 def occupied_name(text: str) -> str | None:
