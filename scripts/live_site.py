@@ -255,7 +255,18 @@ HOSTILE = [  # routes under /hostile/ and what each does
     "bomb.html",  # a gzip bomb: small on the wire, 200 MB once decompressed
     "photo.jpg",  # a binary body with a binary content type
     "private/secret.html",  # disallowed by robots.txt
+    "to-bad-port.html",  # redirects to port 99999
+    "to-ftp.html",  # redirects to an ftp URL
 ]
+# /as/KEY/PATH serves the file at PATH with the Content-Type real servers send feeds with
+SENT_AS = {
+    "octet": "application/octet-stream",
+    "plain": "text/plain; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "none": None,
+    "rss": "application/rss+xml",
+    "xml": "text/xml",
+}
 
 
 @dataclass(slots=True)
@@ -308,13 +319,16 @@ class Handler(BaseHTTPRequestHandler):
             return
         if path.startswith("/slow/"):
             time.sleep(0.3)
+        sent_as = ""
+        if path.startswith("/as/"):
+            sent_as, path = path.removeprefix("/as/").partition("/")[::2]
         file = (self.server.folder / path.lstrip("/").removeprefix("slow/")).resolve()
         if self.server.folder.resolve() not in file.parents or not file.is_file():
             self.send(404, b"not found", "text/plain")
             return
-        self.static(file)
+        self.static(file, sent_as)
 
-    def static(self, file: Path) -> None:
+    def static(self, file: Path, sent_as: str = "") -> None:
         """Serve a file with ETag and Last-Modified, answering conditional requests with 304."""
         data = file.read_bytes()
         etag = '"' + hashlib.sha1(data).hexdigest()[:16] + '"'
@@ -325,11 +339,14 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        kind = {".xml": "application/xml", ".txt": "text/plain"}.get(file.suffix, "text/html")
+        kind = {".xml": "application/xml", ".txt": "text/plain", ".json": "application/json"}.get(
+            file.suffix, "text/html"
+        )
+        kind = SENT_AS.get(sent_as, f"{kind}; charset=utf-8")
         headers = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True)}
         if "gzip" in self.headers.get("Accept-Encoding", "") and len(data) > 2048:
             data, headers["Content-Encoding"] = gzip.compress(data), "gzip"
-        self.send(200, data, f"{kind}; charset=utf-8", headers)
+        self.send(200, data, kind, headers)
 
     def not_modified_since(self, modified: datetime) -> bool:
         """Return whether If-Modified-Since covers the file's modification time."""
@@ -370,15 +387,26 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, bomb(), "text/html", {"Content-Encoding": "gzip"})
         elif name == "photo.jpg":
             self.send(200, bytes(range(256)) * 64, "image/jpeg")
+        elif name == "to-bad-port.html":
+            self.send(302, b"", "text/plain", {"Location": "http://127.0.0.1:99999/x.html"})
+        elif name == "to-ftp.html":
+            self.send(302, b"", "text/plain", {"Location": "ftp://files.example/x.html"})
         elif name == "private/secret.html":
             self.send(200, page_html(generated_article(902)).encode(), "text/html")
         else:
             self.send(404, b"not found", "text/plain")
 
-    def send(self, status: int, data: bytes, kind: str, headers: dict[str, str] = {}) -> None:  # noqa: B006
-        """Send a whole answer."""
+    def send(
+        self,
+        status: int,
+        data: bytes,
+        kind: str | None,
+        headers: dict[str, str] = {},  # noqa: B006
+    ) -> None:
+        """Send a whole answer (no Content-Type when kind is None)."""
         self.send_response(status)
-        self.send_header("Content-Type", kind)
+        if kind is not None:
+            self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers.items():
             self.send_header(name, value)

@@ -2,7 +2,7 @@
 
 Every request chain (redirects followed by hand) ends in one `Fetch`: a body, a 304, or a short
 reason (`http_404`, `timeout`, `too_large`, `redirect_loop`, `robots`, `private_address`,
-`not_text`, `connection_error`). Politeness is per host: robots.txt (RFC 9309, read with
+`not_text`, `bad_url`, `connection_error`). Politeness is per host: robots.txt (RFC 9309, read with
 protego), at most PER_HOST requests in flight and a minimum delay between request starts.
 """
 
@@ -36,11 +36,31 @@ PER_HOST = 2
 REDIRECTS = {301, 302, 303, 307, 308}
 RETRYABLE = {"connection_error"}  # and 5xx, 429: see retryable()
 CONTACT = "https://github.com/wiredesk/wiredesk"
-TEXT_TYPES = {
-    "application/xml", "application/json", "application/xhtml+xml", "application/rss+xml",
-    "application/atom+xml", "application/rdf+xml", "application/feed+json",
-    "application/x-rss+xml", "application/gzip", "application/x-gzip",  # gzipped sitemaps
-}  # fmt: skip
+MAX_URL_CHARS = 8192  # what common servers accept in a request line
+BINARY_TYPES = ("image/", "audio/", "video/", "font/")  # refused before the body is read
+MAGIC = (
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF87a",
+    b"GIF89a",
+    b"%PDF-",
+    b"PK\x03\x04",
+    b"PK\x05\x06",
+    b"Rar!",
+    b"7z\xbc\xaf",
+    b"\xfd7zXZ",
+    b"BZh91AY",
+    b"\x28\xb5\x2f\xfd",
+    b"OggS",
+    b"fLaC",
+    b"ID3",
+    b"wOFF",
+    b"wOF2",
+    b"\x7fELF",
+    b"\xd0\xcf\x11\xe0",
+    b"\xca\xfe\xba\xbe",
+    b"RIFF",
+)  # images, PDF, archives, audio, fonts, executables, office files (gzip: a sitemap.xml.gz)
 
 
 def wiredesk_version() -> str:
@@ -153,13 +173,21 @@ def is_public(address: str) -> bool:
 
 def origin_of(url: str) -> str:
     """Return scheme://host[:port] of a URL, lower-cased: what robots.txt and politeness key on."""
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    return f"{urlsplit(url).scheme.lower()}://{host_of(url)}"
 
 
 def host_of(url: str) -> str:
-    """Return host[:port] of a URL, lower-cased."""
-    return urlsplit(url).netloc.lower()
+    """Return host[:port] of a URL without its userinfo, lower-cased; '' when it has none."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ""
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return host if port is None or port == default else f"{host}:{port}"
 
 
 def retryable(fetch: Fetch) -> bool:
@@ -183,12 +211,51 @@ def retry_after(value: str | None) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-def is_text_type(content_type: str | None) -> bool:
-    """Return whether a Content-Type may hold a document (a missing one is sniffed later)."""
-    if not content_type:
-        return True
-    mime = content_type.split(";", 1)[0].strip().lower()
-    return mime.startswith("text/") or mime in TEXT_TYPES or mime.endswith(("+xml", "+json"))
+def is_binary_type(content_type: str | None) -> bool:
+    """Return whether a Content-Type names media no document is sent as (images, audio...)."""
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    return mime.startswith(BINARY_TYPES)
+
+
+def binary_kind(data: bytes) -> str | None:
+    """Return why a body is binary (a magic number, NUL bytes), None for text of any encoding.
+
+    The Content-Type does not decide: servers send feeds as octet-stream or text/plain.
+    """
+    head = data[:4096]
+    magic = next((m for m in MAGIC if head.startswith(m)), None)
+    if magic is not None:
+        return f"binary data (starts with {magic[:4]!r})"
+    if b"\x00" not in head:
+        return None
+    units = head[: len(head) // 2 * 2]
+    encoding = "utf-16-le" if units[1::2].count(0) > units[0::2].count(0) else "utf-16-be"
+    text = units.decode(encoding, errors="replace")  # UTF-16 text: NULs in most code units
+    controls = sum(1 for c in text if (ord(c) < 0x20 and c not in "\t\r\n") or c == "\ufffd")
+    if controls <= 0.01 * len(text):
+        return None
+    return f"binary data ({head.count(0)} NUL bytes in the first {len(head)})"
+
+
+def url_problem(url: str) -> str | None:
+    """Return why a URL cannot be requested (scheme, host, port, length, characters), or None."""
+    if len(url) > MAX_URL_CHARS:
+        return f"URL of {len(url)} characters, limit {MAX_URL_CHARS}"
+    control = next((c for c in url if ord(c) < 0x20 or ord(c) == 0x7F), None)
+    if control is not None:
+        return f"control character {control!r} at position {url.index(control)}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range
+        if parts.scheme.lower() not in ("http", "https"):
+            return f"only http and https URLs are fetched, not {parts.scheme or 'no scheme'!r}"
+        if not parts.hostname:
+            return "URL without a host"
+        parts.hostname.encode("idna")
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as err:  # UnicodeError is a ValueError
+        return f"{type(err).__name__}: {err}"
+    return None
 
 
 def decoder_for(encoding: str) -> zlib._Decompress | None:
@@ -327,15 +394,20 @@ class Fetcher:
             fetch.reason, fetch.error = "timeout", f"{type(err).__name__}: {err}"[:300]
         except (httpx.TransportError, OSError) as err:
             fetch.reason, fetch.error = "connection_error", f"{type(err).__name__}: {err}"[:300]
+        except (ValueError, httpx.InvalidURL) as err:  # what url_problem did not foresee
+            fetch.reason, fetch.error = "bad_url", f"{type(err).__name__}: {err}"[:300]
+        except Exception as err:  # a library failing on a hostile answer must not stop a poll
+            fetch.reason, fetch.error = "fetch_error", f"{type(err).__name__}: {err}"[:300]
         fetch.final_url = fetch.final_url or current
         fetch.elapsed_ms = round(1000 * (time.monotonic() - started))
         return fetch
 
     async def check(self, url: str, kind: str) -> None:
         """Refuse a URL that is not http(s), on a private address, or disallowed by robots."""
+        problem = url_problem(url)
+        if problem:
+            raise Refused("bad_url", f"{problem}: {url[:200]}")
         parts = urlsplit(url)
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            raise Refused("not_http", f"only http and https URLs are fetched: {url[:200]}")
         if not self.options.allow_private and host_of(url) not in self.trusted:
             addresses = await resolve(parts.hostname, parts.port)
             private = [a for a in addresses if not is_public(a)]
@@ -356,7 +428,10 @@ class Fetcher:
             fetch.status = response.status_code
             location = response.headers.get("location")
             if response.status_code in REDIRECTS and location:
-                return urljoin(url, location.strip())
+                try:
+                    return urljoin(url, location.strip())
+                except ValueError as err:
+                    raise Refused("bad_url", f"redirect to {location[:200]!r}: {err}") from err
             fetch.final_url = url
             fetch.content_type = response.headers.get("content-type")
             fetch.etag = response.headers.get("etag")
@@ -371,13 +446,16 @@ class Fetcher:
                 fetch.reason = f"http_{response.status_code}"
                 fetch.retry_after = retry_after(response.headers.get("retry-after"))
                 return None
-            if not is_text_type(fetch.content_type):
+            if is_binary_type(fetch.content_type):
                 raise Refused("not_text", f"content type {fetch.content_type[:100]}")
             declared = response.headers.get("content-length", "")
             limit = MAX_ROBOTS_BYTES if fetch.kind == "robots" else self.options.max_bytes
             if declared.isdigit() and int(declared) > limit:
                 raise Refused("too_large", f"{declared} bytes declared, limit {limit}")
             fetch.data = await read_capped(response, limit)
+            binary = None if fetch.data[:2] == b"\x1f\x8b" else binary_kind(fetch.data)
+            if binary:  # gzip is let through: a sitemap.xml.gz is unpacked by the poll
+                raise Refused("not_text", binary)
             return None
 
     def check_peer(self, url: str, response: httpx.Response) -> None:

@@ -14,7 +14,12 @@ from tasks.formats.newsml import local, parse_xml
 
 TEASER_WORDS = 150  # an entry text shorter than this is a summary: follow the link (auto)
 ELLIPSIS = re.compile(r"(\.\.\.|…|\[…\]|\[\.\.\.\]|read more|continue reading)\W*\Z", re.I)
-ROOT_TAG = re.compile(rb"<\s*(?:[\w.-]+:)?([A-Za-z][\w.-]*)[\s>/]")
+SNIFF_BYTES = 65536  # enough for long comments and stylesheets before the first element
+ELEMENT = re.compile(r"<\s*(?:[\w.-]+:)?([A-Za-z][\w.-]*)(?=[\s>/])")
+DOCTYPE = re.compile(r"<!doctype\s+([\w.:-]+)", re.I)
+HTML_ROOTS = {"html", "head", "body", "meta", "title", "link", "script", "style", "div", "p",
+              "article", "main", "header", "section", "base", "noscript", "table"}  # fmt: skip
+HTML_HINT = re.compile(r"<(?:html|head|body|article|p)[\s>]", re.I)
 KINDS = ("feed", "jsonfeed", "sitemap", "sitemapindex", "page")
 
 
@@ -28,30 +33,73 @@ class Listing:
 
 
 def body_kind(content_type: str | None, data: bytes) -> str | None:
-    """Return what a fetched body is, from its content and Content-Type; None when unknown."""
+    """Return what a fetched body is, from its bytes first, then its Content-Type; None: unknown.
+
+    Servers send feeds and sitemaps as octet-stream, text/plain, text/html or with no type, so
+    the bytes decide: XML declarations, processing instructions, comments and a doctype are
+    skipped to the first element (`rss`, `feed`, `RDF`, `urlset`, `sitemapindex`, `html`...);
+    a JSON body is a JSON Feed when its `version` says so.
+    """
     mime = (content_type or "").split(";", 1)[0].strip().lower()
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head[:1] in (b"{", b"["):
+    head = sniff_text(data)
+    if head[:1] in ("{", "["):
         try:
             return "jsonfeed" if is_json_feed(json.loads(decode(data))) else None
         except (ParseError, ValueError, RecursionError):
             return None
-    for match in ROOT_TAG.finditer(head):
-        tag = match.group(1).decode("ascii", "replace").lower()
-        if tag in {"xml", "doctype"} or head[match.start() + 1 : match.start() + 2] in b"?!":
-            if tag == "doctype" and b"html" in head[match.start() : match.start() + 20].lower():
-                return "page"
-            continue
-        if tag in {"rss", "feed", "rdf"}:
-            return "feed"
-        if tag in {"urlset", "sitemapindex"}:
-            return "sitemap" if tag == "urlset" else "sitemapindex"
-        if tag in {"html", "head", "body"}:
-            return "page"
-        break
-    if mime in ("text/html", "application/xhtml+xml"):
+    root = first_element(head)
+    if root in ("rss", "feed", "rdf", "channel"):
+        return "feed"
+    if root in ("urlset", "sitemapindex"):
+        return root.replace("urlset", "sitemap")
+    if root in HTML_ROOTS or (root is None and HTML_HINT.search(head)):
+        return "page"
+    if root is None and mime in ("text/html", "application/xhtml+xml"):
         return "page"
     return None
+
+
+def sniff_text(data: bytes) -> str:
+    """Return the start of a body as text: BOM and UTF-16 handled, undecodable bytes replaced."""
+    head = data[:SNIFF_BYTES]
+    for bom, encoding in (
+        (b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
+    ):  # fmt: skip
+        if head.startswith(bom):
+            return head[len(bom) :].decode(encoding, errors="replace").lstrip()
+    if head[:2] in (b"<\x00", b"\x00<"):  # UTF-16 without a BOM
+        encoding = "utf-16-le" if head[:1] == b"<" else "utf-16-be"
+        return head.decode(encoding, errors="replace").lstrip()
+    return head.decode("utf-8", errors="replace").lstrip()
+
+
+def first_element(text: str) -> str | None:
+    """Return the local name of a document's first element, lower-cased; `doctype` names too.
+
+    A doctype naming html is taken as the `html` element; None when the text starts otherwise.
+    """
+    position = 0
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        rest = text[position : position + 10].lower()
+        if rest.startswith("<?"):  # the XML declaration, a stylesheet instruction
+            end = text.find("?>", position)
+        elif rest.startswith("<!--"):
+            end = text.find("-->", position)
+            end = end + 1 if end >= 0 else end
+        elif rest.startswith("<!doctype"):
+            declared = DOCTYPE.match(text, position)
+            if declared and declared.group(1).lower() == "html":
+                return "html"
+            bracket, close = text.find("[", position), text.find(">", position)
+            end = text.find("]>", position) if 0 <= bracket < close else close - 1
+        else:
+            found = ELEMENT.match(text, position)
+            return found.group(1).lower() if found else None
+        if end < 0:
+            return None
+        position = end + 2
 
 
 def read_listing(data: bytes, kind: str, base_url: str) -> Listing:
@@ -66,8 +114,16 @@ def read_listing(data: bytes, kind: str, base_url: str) -> Listing:
         raise ParseError("unsupported_format", f"not a listing: {kind}")
     for entry in entries:
         if entry.link:
-            entry.link = urljoin(base_url, entry.link)
+            entry.link = join(base_url, entry.link)
     return Listing(kind, entries)
+
+
+def join(base_url: str, link: str) -> str:
+    """Return a link made absolute; one urljoin cannot read stays as given (a bad_url later)."""
+    try:
+        return urljoin(base_url, link.strip())
+    except ValueError:
+        return link
 
 
 def read_sitemap(data: bytes, base_url: str) -> Listing:
@@ -75,13 +131,13 @@ def read_sitemap(data: bytes, base_url: str) -> Listing:
     root = parse_xml(data)
     if local(root.tag) == "sitemapindex":
         locs = [text_of(s, "loc") for s in root if local(s.tag) == "sitemap"]
-        return Listing("sitemapindex", sitemaps=[urljoin(base_url, u) for u in locs if u])
+        return Listing("sitemapindex", sitemaps=[join(base_url, u) for u in locs if u])
     entries = []
     for number, element in enumerate((u for u in root if local(u.tag) == "url"), start=1):
         loc = text_of(element, "loc")
         if not loc:
             continue
-        link = urljoin(base_url, loc)
+        link = join(base_url, loc)
         news = next((c for c in element if local(c.tag) == "news"), None)
         title = text_of(news, "title") if news is not None else None
         published = text_of(news, "publication_date") if news is not None else None

@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,7 +26,16 @@ import pyarrow.compute as pc
 from tasks.common import Batch, Document, Reject, stable_id
 from tasks.formats import detect, parse
 from tasks.formats.base import Origin, ParseError, safe_id, safe_text
-from tasks.web.client import Fetch, Fetcher, Refused, Validators, WebOptions, gunzip_capped
+from tasks.web.client import (
+    MAX_URL_CHARS,
+    Fetch,
+    Fetcher,
+    Refused,
+    Validators,
+    WebOptions,
+    gunzip_capped,
+    host_of,
+)
 from tasks.web.listing import body_kind, read_listing, wants_page
 from warehouse import Warehouse
 from warehouse.schemas import FETCHES, RAW, TS
@@ -99,7 +107,7 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
 
 def source_name(url: str, source: str | None) -> str:
     """Return the wire of a URL: the given name, else the URL's host."""
-    return source or safe_text(urlsplit(url).hostname or "unknown")
+    return source or safe_text(host_of(url).split(":")[0] or "unknown")
 
 
 def known_fetches(warehouse: Warehouse | None, urls: list[str]) -> dict[str, Known]:
@@ -112,9 +120,8 @@ def known_fetches(warehouse: Warehouse | None, urls: list[str]) -> dict[str, Kno
         return {}
     columns = ["url", "kind", "status", "reason", "etag", "last_modified", "item_id", "links",
                "fetched_at"]  # fmt: skip
-    rows = warehouse.read(
-        "fetches", columns=columns, filter=pc.field("url").isin(sorted(set(urls)))
-    )
+    given = {stored_url(u): u for u in urls}
+    rows = warehouse.read("fetches", columns=columns, filter=pc.field("url").isin(sorted(given)))
     known: dict[str, Known] = {}
     for r in rows.sort_by("fetched_at").to_pylist():  # later rows overwrite earlier ones
         answered = r["status"] in (200, 304) and r["reason"] is None
@@ -127,7 +134,12 @@ def known_fetches(warehouse: Warehouse | None, urls: list[str]) -> dict[str, Kno
             known[r["url"]] = Known(None, None, r["item_id"], [])
         if r["item_id"]:
             known[r["url"]].item_id = r["item_id"]
-    return known
+    return {given[url]: found for url, found in known.items() if url in given}
+
+
+def stored_url(url: str) -> str:
+    """Return a URL as the fetches table keeps it: at most MAX_URL_CHARS characters."""
+    return url[:MAX_URL_CHARS]
 
 
 @dataclass(slots=True)
@@ -392,8 +404,8 @@ def fetches_table(fetches: list[Fetch], source: str | None) -> pa.Table:
         {
             "fetch_id": uuid.uuid4().hex,
             "source": source_name(f.parent_url or f.url, source),
-            "url": f.url,
-            "final_url": f.final_url,
+            "url": stored_url(f.url),
+            "final_url": f.final_url and stored_url(f.final_url),
             "kind": f.kind,
             "status": f.status,
             "bytes": len(f.data),

@@ -18,6 +18,7 @@ from tests.conftest import REPO
 from warehouse import Warehouse
 
 PRIVATE = ["http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/a.html"]
+BAD = ["http://127.0.0.1:99999/a.html", "http://127.0.0.1/" + "a" * 70_000, "/a\x7fb.html"]
 OPTIONS = WebOptions(min_delay=0, timeout=5)  # the hang route outlasts it; busy CI does not
 CHROME = ("Subscribe", "All rights reserved", "Privacy policy", "Most read")
 
@@ -27,7 +28,7 @@ def polls(prefect_harness, tmp_path_factory):
     """Poll a site of 8 pages and hostile links three times; one page changes before the third."""
     folder = tmp_path_factory.mktemp("site")
     root = str(tmp_path_factory.mktemp("wh"))
-    build_site(folder, 8, extra_links=[f"/hostile/{h}" for h in HOSTILE] + PRIVATE)
+    build_site(folder, 8, extra_links=[f"/hostile/{h}" for h in HOSTILE] + PRIVATE + BAD)
     reports, tables = [], []
     with LiveSite(folder, hang_seconds=10) as site:
         feed = site.origin + "/feed.xml"
@@ -71,6 +72,7 @@ def test_first_poll_loads_every_page_with_full_text_and_nothing_hostile(polls):
             "private_address",
             "private_address",
         ]
+        + ["bad_url"] * 5  # three links, two redirects: the run goes on
     )
     assert set(rejects["stage"].to_pylist()) == {"fetch"}
     raw = tables[0]["raw"]
