@@ -54,6 +54,22 @@ BOILERPLATE = re.compile(
     r"|this (?:story|article) (?:was|has been) (?:corrected|updated)\b.*|view comments)\Z",
     re.IGNORECASE,
 )
+URL = re.compile(r"<?(?:https?://|www\.)\S+>?", re.IGNORECASE)
+LINK_LABEL_WORDS = 2  # "Source: <url>", "Read more <url>": a label and a link are still a link
+# Caption furniture: "Photo: ...", "Image source, ...", a trailing "(AP Photo/Jo Roe)",
+# "Photograph: Jo Roe/Getty Images", "Jo Roe/Northwire via Getty Images".
+CAPTION_START = re.compile(
+    r"\A\(?(?:photo(?:graph)?|image|picture|pic|video|media|graphic|illustration|gallery|"
+    r"slideshow|credit)s?(?:\s+(?:credit|caption|source|by))?\s*[:,|/–—-]",
+    re.IGNORECASE,
+)
+CAPTION_WORD = r"(?i:photo(?:graph)?|image|picture)s?"
+NAME = r"[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3}"
+CAPTION_END = re.compile(
+    rf"(?:\((?:[\w ]+ )?{CAPTION_WORD}\b[^()]*\)"
+    rf"|\b{CAPTION_WORD}(?: by|:)\s+[A-Z][^.!?]{{0,80}}"
+    rf"|(?:\A|[.!?][\"”’]?\s+){NAME}/{NAME}(?: via {NAME})?)\s*\Z"
+)
 GENERIC_CREDITS = {"agencies", "agency", "wires", "wire services", "agency reports", "reports"}
 BOILERPLATE_MAX_WORDS = 20
 HEADLINE_MAX_WORDS = 16
@@ -216,10 +232,35 @@ def sane_date(value: datetime | None, ingested_at: datetime) -> datetime | None:
     return value
 
 
+def is_link(paragraph: str) -> bool:
+    """Return whether a paragraph is a link, perhaps with a short label ("Source: <url>")."""
+    rest = URL.sub(" ", paragraph)
+    return rest != paragraph and len(re.findall(r"[^\W\d_]+", rest)) <= LINK_LABEL_WORDS
+
+
+def is_caption(paragraph: str) -> bool:
+    """Return whether a paragraph is an image or video caption, told by its credit."""
+    return bool(CAPTION_START.match(paragraph) or CAPTION_END.search(paragraph))
+
+
+def without_sentence(body: str) -> str | None:
+    """Return why a body holds no sentence of its own (only links, only captions), else None."""
+    paragraphs = body.split("\n\n")
+    links = [is_link(p) for p in paragraphs]
+    if all(links):
+        return "only links"
+    if all(link or is_caption(p) for link, p in zip(links, paragraphs, strict=True)):
+        return "only image captions" + " and links" * any(links)
+    return None
+
+
 def check(doc: Document, cleaned: Cleaned) -> Reject | None:
     """Return a reject when the cleaned document is not an article."""
     if not cleaned.body.strip():
         return Reject(doc.source, doc.source_item_id, STAGE, "empty_body", doc.origin)
+    missing = without_sentence(cleaned.body)
+    if missing:
+        return Reject(doc.source, doc.source_item_id, STAGE, "no_sentence", missing)
     if letter_share(cleaned.body) < MIN_LETTER_SHARE:
         return Reject(doc.source, doc.source_item_id, STAGE, "not_text", "too few letters")
     return None

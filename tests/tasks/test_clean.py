@@ -161,3 +161,30 @@ def test_named_wire_wins_over_generic_inputs_credit():
     )
     assert clean_body(text, title="T").credit == "AFP"
     assert clean_body("It happened.\n\n(With inputs from Reuters)", title="T").credit == "Reuters"
+
+
+def test_sentences_that_mention_links_slashes_or_images_are_articles():
+    texts = [
+        "Read the report at https://example.org/r.pdf for the cuts planned for schools.",
+        "Support fell to 40 percent, according to a poll by Northwire/Ipsos",
+        "He showed the image: a man falling from the bridge.",
+        "The deal was worth $5 million/year.",
+        "Storm closes schools across the north",
+        "Firefighters at the scene. (Photo: Jo Roe)\n\nThe fire broke out on Monday.",
+    ]
+    docs = [Document("w", str(i), text, title="T") for i, text in enumerate(texts)]
+    table, rejects = clean_documents(Batch(docs), NOW)
+    assert rejects == [] and table.num_rows == len(texts)
+
+
+def test_links_and_credited_captions_alone_are_no_sentence():
+    texts = {
+        "Source: https://example.org/a <https://example.org/b>": "only links",
+        "Crowds in the square. Jo Roe/Northwire via Getty Images": "only image captions",
+        "The mayor in Oslo. Photograph: Jo Roe/Northwire\n\nwww.example.org/gallery": (
+            "only image captions and links"
+        ),
+    }
+    docs = [Document("w", str(i), text, title="T") for i, text in enumerate(texts)]
+    _, rejects = clean_documents(Batch(docs), NOW)
+    assert [(r.reason, r.detail) for r in rejects] == [("no_sentence", d) for d in texts.values()]
