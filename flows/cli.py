@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from flows.offline import quiet_prefect
 from tasks.components.nlp import DEFAULT_MODEL
 
 app = typer.Typer(
@@ -40,13 +41,6 @@ def fail(message: str, code: int = 1) -> None:
 def debugging() -> bool:
     """Return whether failures show their traceback: --debug or WIREDESK_DEBUG=1."""
     return os.environ.get(DEBUG_ENV, "") in {"1", "true", "yes"}
-
-
-def quiet_prefect() -> None:
-    """Keep Prefect's start-up chatter off the terminal unless asked for."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
 ConfigOption = Annotated[
@@ -92,6 +86,7 @@ def wiredesk(
     ] = False,
 ) -> None:
     """Turn news wires into clean, deduplicated Parquet tables."""
+    quiet_prefect()  # before any command imports Prefect
     if debug:
         os.environ[DEBUG_ENV] = "1"
 
@@ -308,9 +303,17 @@ def server(
     port: Annotated[int, typer.Option(help="Port of the API and UI.")] = 4200,
 ) -> None:
     """Start the Prefect server and UI here (runs until Ctrl-C)."""
+    import subprocess
+
+    from flows.runners import first_start
     from flows.serve import server_command
 
     argv, env = server_command(host, port)
+    with first_start() as fresh:  # runs starting meanwhile wait instead of migrating too
+        if fresh:
+            typer.echo("creating the Prefect database (once)")
+            upgrade = [sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"]
+            subprocess.run(upgrade, env=env, check=False, stdout=subprocess.DEVNULL)
     typer.echo(f"Prefect UI on http://{host}:{port}; in other shells run")
     typer.echo(f"  export PREFECT_API_URL=http://{host}:{port}/api")
     sys.stdout.flush()
@@ -328,7 +331,12 @@ def sql(
     warehouse: WarehouseOption = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write the result to a .csv or .parquet file."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the result to a .jsonl, .json, .csv or .parquet file (nested columns "
+            "as JSON).",
+        ),
     ] = None,
     max_rows: Annotated[int, typer.Option(help="Rows to print.")] = 100,
     memory_limit: Annotated[

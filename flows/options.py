@@ -43,12 +43,17 @@ def plan_run(
     fmt = None
     settings = {k: v for k, v in (web or {}).items() if v is not None}
     if source and not paths:
-        from flows.config import resolve  # only here: it imports every format's parser
+        from flows.config import ConfigError, resolve  # here: it imports every format's parser
 
         configured = resolve(source, config)
-        if configured is not None:
-            paths, fmt = configured.inputs(), configured.format
-            settings = configured.web_settings() | settings
+        if configured is None:  # not the sample inbox under a wire's name: say what is missing
+            raise ConfigError(
+                f"no config defines source {source!r}: pass --config FILE, set WIREDESK_CONFIG "
+                f"or create ./wiredesk.toml; to name the wire of files, give them: "
+                f"wiredesk run PATH --source {source}"
+            )
+        paths, fmt = configured.inputs(), configured.format
+        settings = configured.web_settings() | settings
     urls = [p for p in paths or [] if is_url(p)]
     files = [p for p in paths or [] if not is_url(p)]
     for url in urls:

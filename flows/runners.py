@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import logging
 import os
 import socket
@@ -11,9 +12,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+from flows.offline import OFFLINE
 
 RUNNERS = ("threads", "dask")
 
@@ -93,7 +98,7 @@ def launch_server(port: int) -> subprocess.Popen[bytes]:
                   "PREFECT__SERVER_FINAL": "1"}  # fmt: skip
     # Telemetry needs the network, which a run may not have; its start-up write can also meet a
     # locked database. Off unless the user turns it on.
-    os_env = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", **os.environ}
+    os_env = {**OFFLINE, **os.environ}
     args = ["uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
             "--log-level", "error", "--lifespan", "on"]  # fmt: skip
@@ -120,10 +125,60 @@ def start_server_early() -> TemporaryServer | None:
 
 def start_temporary_server() -> TemporaryServer:
     """Launch a temporary server on a free port; it stops at exit, or once this process dies."""
-    port = free_port()
-    server = TemporaryServer(launch_server(port), port)
-    atexit.register(server.stop)
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+    with first_start() as fresh:
+        port = free_port()
+        server = TemporaryServer(launch_server(port), port)
+        atexit.register(server.stop)
+        if fresh:  # hold the lock until the server has created and migrated the database
+            server.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
     return server
+
+
+def prefect_database() -> Path | None:
+    """Return the SQLite file of the Prefect database in use (None for another database)."""
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    url = settings.server.database.connection_url
+    url = url.get_secret_value() if url is not None else ""
+    if not url:
+        return settings.home / "prefect.db"
+    if not url.startswith("sqlite") or ":///" not in url:
+        return None
+    return Path(url.split(":///", 1)[1].split("?", 1)[0])
+
+
+@contextlib.contextmanager
+def first_start(wait_seconds: float = 300.0) -> Iterator[bool]:
+    """Hold a file lock while a Prefect database is new; yield whether it is.
+
+    Two servers starting on one fresh PREFECT_HOME would both run the database migrations and
+    one prints a long alembic traceback. The first to take this lock migrates while the others
+    wait; once the database exists they start side by side.
+    """
+    database = prefect_database()
+    if database is None or database.exists():
+        yield False
+        return
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(database.parent / ".wiredesk-first-start.lock", "a+b") as handle:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"another process has been creating {database} for {wait_seconds:.0f} s"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield not database.exists()
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def make_task_runner(kind: str, dask_address: str | None = None) -> TaskRunner:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from flows.config import Source
+from flows.offline import OFFLINE
 from warehouse import Warehouse
 
 if TYPE_CHECKING:  # the flow and Prefect's deployment classes load on first use: see __getattr__
@@ -166,8 +167,7 @@ def serve_deployments(deployments: list[RunnerDeployment], limit: int | None = N
 
 def server_command(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> tuple[list[str], dict]:
     """Return the argv and environment that start the Prefect server and UI."""
-    env = dict(os.environ)
-    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env = OFFLINE | dict(os.environ)
     # The UI asks the API at this address; Prefect assumes port 4200 unless told otherwise.
     env["PREFECT_UI_API_URL"] = f"http://{host}:{port}/api"
     argv = [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)]

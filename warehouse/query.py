@@ -22,10 +22,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
+from warehouse.output import format_of, write_batches
 from warehouse.schemas import TABLES
 from warehouse.store import (
     LOCAL,
@@ -71,7 +70,10 @@ LOCKDOWN = (
     "SET lock_configuration = true",
 )
 BATCH_ROWS = 64 * 1024  # --out streams the result in batches of this many rows
-NESTED_OR_BINARY = {"list", "struct", "map", "array", "union", "blob"}  # CSV writes them as text
+# A PIVOT without its IN list: DuckDB expands it into a CREATE TYPE (the pivot's values) and a
+# SELECT, neither with its text, so the statement is checked by name as the user wrote it.
+PIVOT = re.compile(r"\A\s*pivot(_wider)?\b", re.IGNORECASE)
+CALLED = re.compile(r'("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*\(')
 EXPLAINED = re.compile(r"^\s*explain\s+(analy[sz]e\s+)?(\([^)]*\)\s*)?", re.IGNORECASE)
 MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
 
@@ -216,6 +218,9 @@ def check_statements(con: duckdb.DuckDBPyConnection, query: str) -> None:
     statements = con.extract_statements(query)
     if not statements:
         raise ValueError("empty query")
+    if any(not s.query.strip() for s in statements):  # a PIVOT expanded by DuckDB
+        check_pivot(con, query, statements)
+        return
     for statement in statements:
         if statement.type == duckdb.StatementType.EXPLAIN:  # EXPLAIN ANALYZE runs what it explains
             inner = EXPLAINED.sub("", statement.query, count=1)
@@ -234,6 +239,35 @@ def check_statements(con: duckdb.DuckDBPyConnection, query: str) -> None:
                 f"only SELECT and EXPLAIN over the warehouse tables; {FULL_DUCKDB}"
             )
         check_functions(con, statement.query)
+
+
+def check_pivot(
+    con: duckdb.DuckDBPyConnection, query: str, statements: list[duckdb.Statement]
+) -> None:
+    """Allow a lone PIVOT without IN list (read-only) if every function it names may be called.
+
+    DuckDB cannot serialise it, so the names come from its text: anything written `name(`
+    counts, in strings and comments too, which can only refuse more than needed.
+    """
+    kinds = [s.type for s in statements]
+    single = kinds == [duckdb.StatementType.CREATE, duckdb.StatementType.SELECT]
+    if not single or not PIVOT.match(query):
+        raise ReadOnlyQuery(
+            "wiredesk sql runs a PIVOT without IN list only as the whole query: run it alone, "
+            f"or give its IN list; {FULL_DUCKDB}"
+        )
+    tables = {name for (name,) in con.execute(
+        "select distinct function_name from duckdb_functions() where function_type = 'table'"
+    ).fetchall()}  # fmt: skip
+    for found in CALLED.findall(query):
+        name = found.strip('"').replace('""', '"').lower()
+        if (name in tables and name not in READ_ONLY_TABLE_FUNCTIONS) or (
+            name in SIDE_EFFECT_FUNCTIONS
+        ):
+            raise ReadOnlyQuery(
+                f"wiredesk sql is read-only: the function {name}() is refused, only the tables "
+                f"and functions that compute rows (range, unnest, ...) are read; {FULL_DUCKDB}"
+            )
 
 
 def check_functions(con: duckdb.DuckDBPyConnection, query: str) -> None:
@@ -320,7 +354,10 @@ def run_sql(
     max_rows: int = 100,
     limits: Limits | None = None,
 ) -> str:
-    """Run a read-only query over the warehouse; write CSV or Parquet to out, or return a table."""
+    """Run a read-only query over the warehouse; write it to out, or return every result's table.
+
+    Several statements (`select 1; select 2`) print one table each; --out takes one result.
+    """
     limits = limits or Limits()
     if limits.seconds <= 0:
         raise ValueError(f"--timeout must be more than 0 seconds, not {limits.seconds:g}")
@@ -332,13 +369,18 @@ def run_sql(
         try:
             check_statements(con, query)
             timer.start()  # the clock covers the query and the printing or writing of its rows
-            relation = con.sql(query)
-            if relation is None:  # a statement without rows
-                return ""
+            results = []
+            for statement in con.extract_statements(query):
+                relation = con.sql(statement)
+                if relation is None:  # a statement without rows (PIVOT's CREATE TYPE)
+                    continue
+                results.append(relation if out is not None else printed(relation, max_rows))
             if out is None:
-                return printed(relation, max_rows)
-            write_result(relation, out)
-            return f"wrote {out}"
+                return "\n\n".join(results)
+            if len(results) != 1:
+                raise ValueError(f"--out writes one result; the query gives {len(results)}")
+            rows = write_result(results[0], out)
+            return f"wrote {rows} rows to {out}"
         except duckdb.Error as err:
             shown = explain(err, broken, limits)
             if shown is None:
@@ -350,8 +392,7 @@ def run_sql(
 
 def check_out(out: Path, warehouse: Warehouse) -> None:
     """Refuse an --out file of the wrong kind or inside the warehouse (links resolved)."""
-    if out.suffix.lower() not in (".csv", ".parquet"):
-        raise ValueError(f"--out must end in .csv or .parquet, not {out.name!r}")
+    format_of(out)
     if warehouse.remote:
         return
     root = Path(warehouse.root).resolve()
@@ -366,6 +407,8 @@ def check_out(out: Path, warehouse: Warehouse) -> None:
 def printed(relation: duckdb.DuckDBPyRelation, max_rows: int) -> str:
     """Return the first max_rows rows of a result as a text table."""
     frame = relation.limit(max_rows + 1).df()
+    if frame.empty:
+        return f"(no rows; columns: {', '.join(relation.columns)})"
     more = len(frame) > max_rows
     frame = frame.head(max_rows)
     with pd.option_context("display.width", 200, "display.max_columns", None):
@@ -377,32 +420,10 @@ def printed(relation: duckdb.DuckDBPyRelation, max_rows: int) -> str:
     return text
 
 
-def write_result(relation: duckdb.DuckDBPyRelation, out: Path) -> None:
-    """Stream a result into a .csv or .parquet file, written here from Arrow batches.
+def write_result(relation: duckdb.DuckDBPyRelation, out: Path) -> int:
+    """Stream a result into a .jsonl, .json, .csv or .parquet file; return its rows.
 
-    DuckDB itself may not write files in `wiredesk sql`; nested and binary columns go to CSV as
-    DuckDB's text form of them ([a, b], \\xFF).
+    DuckDB itself may not write files in `wiredesk sql`: this process writes the Arrow batches
+    (nested columns as JSON in the text formats, see warehouse.output).
     """
-    csv = out.suffix.lower() == ".csv"
-    if csv:
-        columns = [
-            f"{_ident(n)}::varchar as {_ident(n)}" if t.id in NESTED_OR_BINARY else _ident(n)
-            for n, t in zip(relation.columns, relation.types, strict=True)
-        ]
-        relation = relation.project(", ".join(columns))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    reader = relation.to_arrow_reader(BATCH_ROWS)
-    try:
-        if csv:
-            with pacsv.CSVWriter(tmp, reader.schema) as writer:
-                for batch in reader:
-                    writer.write_batch(batch)
-        else:
-            with pq.ParquetWriter(tmp, reader.schema, compression="zstd") as writer:
-                for batch in reader:
-                    writer.write_batch(batch)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, out)  # readers of the output never see half a file
+    return write_batches(relation.to_arrow_reader(BATCH_ROWS), out)

@@ -27,6 +27,8 @@ FORMATS = (*PARSERS, "auto")
 SUFFIXES = {
     ".txt": "text",
     ".text": "text",
+    ".md": "text",
+    ".markdown": "text",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "json",

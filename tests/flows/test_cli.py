@@ -196,3 +196,36 @@ def test_missing_model_fails_with_one_line_and_the_run_records_why(tmp_path):
     ]
     (run,) = Warehouse(tmp_path / "wh").read("runs").to_pylist()
     assert run["status"] == "failed" and "en_core_web_lg" in run["error"]
+
+
+@pytest.mark.slow
+def test_two_runs_on_a_fresh_prefect_home_start_quietly_and_offline(tmp_path):
+    import os
+    import threading
+
+    from tests.conftest import REPO
+
+    inbox = tmp_path / "inbox" / "wire"
+    inbox.mkdir(parents=True)
+    (inbox / "a.txt").write_text("Dock strike ends\n\nWorkers returned to the port on Monday.")
+    # A fresh Prefect home, and none of the settings the tests set: the command sets its own.
+    unset = {"PREFECT_API_URL", "WIREDESK_DEBUG", "DO_NOT_TRACK", "PREFECT_LOGGING_LEVEL",
+             "PREFECT_SERVER_ANALYTICS_ENABLED"}  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env |= {"PREFECT_HOME": str(tmp_path / "prefect"), "PYTHONPATH": str(REPO)}
+    results: dict[int, subprocess.CompletedProcess[str]] = {}
+
+    def run(n: int) -> None:
+        args = ["run", str(inbox), "-w", str(tmp_path / f"wh{n}"), "--n-process", "1"]
+        command = [sys.executable, "-m", "flows.cli", *args]
+        results[n] = subprocess.run(command, env=env, capture_output=True, text=True)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result in results.values():
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stderr == "", result.stderr[-3000:]  # no migration race, no telemetry
+        assert "articles loaded     1" in result.stdout

@@ -71,3 +71,13 @@ def test_without_config_nothing_is_resolved(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("WIREDESK_CONFIG", raising=False)
     assert resolve("anything") is None
+
+
+def test_run_source_without_a_config_is_an_error_that_says_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WIREDESK_CONFIG", raising=False)
+    result = runner.invoke(app, ["run", "--source", "northwire", "-w", str(tmp_path / "wh")])
+    assert result.exit_code == 1
+    assert "no config defines source 'northwire'" in result.output
+    assert "wiredesk run PATH --source northwire" in result.output
+    assert not (tmp_path / "wh").exists()  # nothing ran, nothing was labelled

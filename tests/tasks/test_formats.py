@@ -332,9 +332,7 @@ SHORT_ENGLISH = "Fancy a pizza with a view"  # a stop-word count once called thi
         ),
         (
             "item.json",
-            json.dumps(
-                {"uri": "a", "version": "1", "language": "en", "body_text": SHORT_ENGLISH}
-            ),
+            json.dumps({"uri": "a", "version": "1", "language": "en", "body_text": SHORT_ENGLISH}),
         ),
         (
             "item.xml",
@@ -368,3 +366,17 @@ def test_an_entry_declaring_its_own_language_beats_the_feed(tmp_path, wire):
     )
     _, articles, _ = load(tmp_path / "wh", [wire])
     assert articles["language"].to_pylist() == ["en", "fr"]
+
+
+def test_markdown_files_are_read_as_text_with_the_heading_as_title(tmp_path, wire):
+    (wire / "storm.md").write_text(
+        "# Storm closes the northern ferry routes\n\nThe ferry company said on Tuesday that "
+        "every crossing would stay in port until the wind eased."
+    )
+    batch = read_documents([wire / "storm.md"])
+    assert not batch.rejects
+    assert len(batch.documents) == 1
+    articles, _ = clean_documents(batch, NOW)
+    assert articles["title"].to_pylist() == ["Storm closes the northern ferry routes"]
+    assert not articles["body"][0].as_py().startswith("#")
+    assert articles["source_item_id"].to_pylist() == ["storm"]

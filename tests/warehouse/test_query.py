@@ -75,3 +75,48 @@ def test_compact_command_reports_what_it_merged(tmp_path):
     assert "rejects" not in result.output  # a single file: nothing to merge
     result = runner.invoke(app, ["compact", "--warehouse", str(tmp_path)])
     assert "nothing to compact" in result.output
+
+
+def test_sql_out_writes_json_lines_and_json_with_nested_columns_as_json(tmp_path):
+    import json
+
+    import pyarrow as pa
+
+    from warehouse.schemas import QUOTES
+
+    wh = filled(tmp_path / "wh")
+    quote = {"article_id": "a1", "quote_idx": 0, "text": "We will stay", "confidence": 0.9,
+             "segments": [{"start_char": 3, "end_char": 15}], "run_id": "r1"}  # fmt: skip
+    wh.commit("c3", {"quotes": pa.Table.from_pylist([quote], schema=QUOTES)})
+    query = "select article_id, segments, confidence from quotes"
+    for name in ("q.jsonl", "q.json", "q.csv"):
+        out = tmp_path / "out" / name
+        result = runner.invoke(app, ["sql", query, "-w", str(wh.root), "--out", str(out)])
+        assert result.exit_code == 0 and result.output == f"wrote 1 rows to {out}\n"
+    want = {"article_id": "a1", "segments": [{"start_char": 3, "end_char": 15}], "confidence": 0.9}
+    lines = (tmp_path / "out" / "q.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == [want]
+    assert json.loads((tmp_path / "out" / "q.json").read_text()) == [want]
+    frame = pd.read_csv(tmp_path / "out" / "q.csv")
+    assert json.loads(frame["segments"][0]) == want["segments"]
+    out = tmp_path / "out" / "none.jsonl"  # an empty result is an empty file, not an error
+    result = runner.invoke(app, ["sql", "select * from quotes where false", "-w",
+                                 str(wh.root), "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0 and out.read_text() == ""
+
+
+def test_sql_prints_every_result_an_empty_one_in_a_line_and_allows_pivot(tmp_path):
+    filled(tmp_path)
+    result = runner.invoke(app, ["sql", "select 1 as a; select 2 as b", "-w", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.split() == ["a", "1", "(1", "rows)", "b", "2", "(1", "rows)"]
+    query = "select reject_id from rejects where false"
+    result = runner.invoke(app, ["sql", query, "-w", str(tmp_path)])
+    assert result.output == "(no rows; columns: reject_id)\n"
+    query = "pivot (select reason, reject_id from rejects) on reason using count(*)"
+    result = runner.invoke(app, ["sql", query, "-w", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.split()[:2] == ["reject_id", "empty_body"]
+    out = tmp_path / "two.csv"
+    result = runner.invoke(app, ["sql", "select 1; select 2", "-w", str(tmp_path), "-o", str(out)])
+    assert result.exit_code == 1 and "--out writes one result; the query gives 2" in result.output

@@ -144,18 +144,18 @@ def test_out_writes_nested_and_binary_columns_without_duckdb_copy(root, tmp_path
     )
     out = tmp_path / "o" / "stories.csv"
     assert sql(root, "select story_id, sources from stories", "--out", str(out)).exit_code == 0
-    assert out.read_text().splitlines() == ['"story_id","sources"', '"s1","[afp, ap]"']
+    assert out.read_text().splitlines() == ['"story_id","sources"', '"s1","[""afp"",""ap""]"']
     out = tmp_path / "o" / "stories.parquet"
     assert sql(root, "select * from stories", "--out", str(out)).exit_code == 0
     assert pq.read_table(out)["sources"].to_pylist() == [["afp", "ap"]]
     out = tmp_path / "o" / "raw.csv"
     result = sql(root, "select raw_id, data from raw", "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert out.read_text().splitlines()[1] == '"r1","\\xFF\\x00bytes"'
+    assert out.read_text().splitlines()[1] == '"r1","/wBieXRlcw=="'  # base64
     out = tmp_path / "o" / "raw.parquet"
     assert sql(root, "select raw_id, data from raw", "--out", str(out)).exit_code == 0
     assert pq.read_table(out)["data"].to_pylist() == [b"\xff\x00bytes"]
-    refused(sql(root, "select 1", "--out", str(tmp_path / "o" / "x.json")))
+    refused(sql(root, "select 1", "--out", str(tmp_path / "o" / "x.txt")))
     assert not list((tmp_path / "o").glob(".*tmp"))
 
 

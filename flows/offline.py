@@ -1,0 +1,19 @@
+"""Prefect quiet and offline by default: no telemetry, no start-up chatter."""
+
+from __future__ import annotations
+
+import os
+
+# The server's analytics heartbeat and the SDK's usage events (DO_NOT_TRACK) both reach the
+# network; an offline desk logs an error for each. Off unless the user turns them on.
+OFFLINE = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+QUIET = {
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+}
+
+
+def quiet_prefect() -> None:
+    """Set the offline and quiet defaults before Prefect is imported; the environment wins."""
+    for name, value in (OFFLINE | QUIET).items():
+        os.environ.setdefault(name, value)
