@@ -106,7 +106,8 @@ def test_sql_out_writes_json_lines_and_json_with_nested_columns_as_json(tmp_path
 
 
 def test_sql_prints_every_result_an_empty_one_in_a_line_and_allows_pivot(tmp_path):
-    filled(tmp_path)
+    filled(tmp_path / "wh")
+    tmp_path, out = tmp_path / "wh", tmp_path / "two.csv"
     result = runner.invoke(app, ["sql", "select 1 as a; select 2 as b", "-w", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output.split() == ["a", "1", "(1", "rows)", "b", "2", "(1", "rows)"]
@@ -117,6 +118,8 @@ def test_sql_prints_every_result_an_empty_one_in_a_line_and_allows_pivot(tmp_pat
     result = runner.invoke(app, ["sql", query, "-w", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert result.output.split()[:2] == ["reject_id", "empty_body"]
-    out = tmp_path / "two.csv"
     result = runner.invoke(app, ["sql", "select 1; select 2", "-w", str(tmp_path), "-o", str(out)])
     assert result.exit_code == 1 and "--out writes one result; the query gives 2" in result.output
+    result = runner.invoke(app, ["sql", "pivot (select read_csv('/etc/passwd') x) on x using "
+                                 "count(*)", "-w", str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 1 and "read_csv() is refused" in result.output

@@ -35,6 +35,7 @@ class Content(NamedTuple):
     end: int
     way: str  # clause, urged, object, parataxis, loose or topic
 
+
 BREAKS = frozenset({";", "—", "--"})  # where reported words running on past a quote stop
 SEMICOLON = frozenset({";"})  # where a reported clause the parse cut short stops
 # "refers to X", "responded to X": "to" names the topic only after these; "spoke to reporters"
