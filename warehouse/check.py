@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from warehouse.heads import restore, verify
 from warehouse.schemas import TABLES
 from warehouse.store import (
     _COMMIT_MUTEX,
@@ -72,13 +73,15 @@ class RepairReport:
     """What a repair left out of the snapshot it published."""
 
     snapshot: int = 0  # 0: nothing to repair
+    pointer: list[str] = field(default_factory=list)  # how a lost commit point was restored
     dropped: list[Problem] = field(default_factory=list)
     rows_lost: dict[str, int] = field(default_factory=dict)  # by file
     strays: list[Problem] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """Return one line per file left out."""
-        out = [
+        out = list(self.pointer)
+        out += [
             f"dropped {p.rel} ({p.kind}; {self.rows_lost[p.rel]} rows lost)" for p in self.dropped
         ]
         out += [f"left out stray {p.rel}" for p in self.strays]
@@ -95,6 +98,7 @@ def check(root: str | os.PathLike[str], full: bool = False) -> CheckReport:
     warehouse = Warehouse.resolve(root)
     if not warehouse.exists():
         raise WarehouseError(f"no warehouse at {warehouse.root}")
+    verify(warehouse)  # a lost or stale commit point: one line naming the snapshot to publish
     with warehouse.snapshot() as snap:
         return inspect(snap, warehouse.root, full)
 
@@ -177,7 +181,9 @@ def repair(root: str | os.PathLike[str]) -> RepairReport:
     if not warehouse.exists():
         raise WarehouseError(f"no warehouse at {warehouse.root}")
     report = RepairReport()
-    with warehouse.lock(verify=False), _COMMIT_MUTEX:  # records a missing file list first
+    with warehouse.lock(verify=False, recover=False), _COMMIT_MUTEX:
+        report.pointer = restore(warehouse)  # a lost commit point first, deleting nothing
+        warehouse.recover()  # then what a dead writer left; records a missing file list
         base = warehouse.current()
         found = inspect(base, warehouse.root).problems
         report.dropped = [p for p in found if p.kind != "stray"]

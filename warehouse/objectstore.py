@@ -202,16 +202,21 @@ class ObjectStore:
 
     def current(self) -> Snapshot:
         """Return the published snapshot: the highest manifest."""
+        from warehouse.heads import parse_manifest, refuse_lost_manifests, unreadable_manifest
+
         for _ in range(100):
             numbers = self.manifests()
             if not numbers:
+                refuse_lost_manifests(self)  # lost manifests are damage, not an empty warehouse
                 return Snapshot(0, None, fs=self.fs)
-            path = f"{self.base}/{SNAPSHOTS}/{numbers[-1]:08d}.json"
+            rel = f"{SNAPSHOTS}/{numbers[-1]:08d}.json"
             try:
-                with self.fs.open_input_stream(path) as stream:
-                    manifest = json.loads(stream.read())
+                with self.fs.open_input_stream(f"{self.base}/{rel}") as stream:
+                    manifest = parse_manifest(stream.read())
             except FileNotFoundError:
                 continue  # deleted by a writer's repair between the listing and the read
+            if manifest is None:
+                raise unreadable_manifest(self.root, rel, ValueError("not a manifest"))
             return Snapshot(numbers[-1], self.base, manifest, self.fs)
         raise WarehouseError(f"cannot find the current snapshot of {self.root}")
 
@@ -245,6 +250,7 @@ class ObjectStore:
                 self._lease.check()
             committed = self.create_manifest(number, manifest)
             _step("swapped")
+            self.record_head(manifest)
         finally:
             if not committed:  # nothing references them; the next writer would delete them too
                 self.delete(uploaded)
@@ -257,6 +263,15 @@ class ObjectStore:
             ]
         )
         return Snapshot(number, self.base, manifest, self.fs)
+
+    def record_head(self, manifest: dict) -> None:
+        """Copy a manifest just published into the head; never fail a commit that landed."""
+        from warehouse.heads import write_head_remote
+
+        try:
+            write_head_remote(self, manifest)
+        except OSError as err:
+            log.warning("%s: cannot update its head: %s", self.root, first_line(err))
 
     def upload(self, path: str, data: pa.Buffer) -> None:
         """Upload one object; it appears whole when the upload completes, never in part."""
@@ -321,8 +336,12 @@ class ObjectStore:
         """Delete the objects of table prefixes that the published manifest does not list.
 
         They are what a writer that died before its commit point uploaded, or files superseded
-        by a commit whose writer died before deleting them; the lock holder alone runs this.
+        by a commit whose writer died before deleting them; the lock holder alone runs this,
+        after making sure no newer manifest was lost (warehouse/heads.py).
         """
+        from warehouse.heads import verify_remote
+
+        verify_remote(self, current)
         listed = set(current.manifest.get("files", {})) if current.number else set()
         orphans = [
             path

@@ -489,13 +489,16 @@ class Warehouse:
     # -- the writer lock ---------------------------------------------------------------------
 
     @contextmanager
-    def lock(self, wait_seconds: float | None = None, verify: bool = True) -> Iterator[None]:
+    def lock(
+        self, wait_seconds: float | None = None, verify: bool = True, recover: bool = True
+    ) -> Iterator[None]:
         """Hold the single-writer lock, waiting up to wait_seconds for another run to finish.
 
         The default wait is WIREDESK_LOCK_WAIT seconds (600). The OS releases the lock if the
         holder dies; taking it cleans up whatever a dead writer left, then (verify) refuses a
         warehouse whose committed files are missing or resized, so a run fails before it starts
-        work it could not commit. Re-entrant in a process.
+        work it could not commit. Re-entrant in a process. Only a repair takes it without
+        recovering (recovery refuses a warehouse whose commit point is lost).
         """
         if not self.remote:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -519,7 +522,8 @@ class Warehouse:
             with _HELD_GUARD:
                 _HELD[key] = 1
             try:
-                self.recover()
+                if recover:
+                    self.recover()
                 if verify:
                     self.refuse_damaged(self.current())
                 yield
@@ -580,8 +584,11 @@ class Warehouse:
         if self.remote:
             self.store().recover(self.current())
             return
+        from warehouse.heads import verify_local
+
         self._migrate_legacy()
         (self.folder / f".{CURRENT}.tmp").unlink(missing_ok=True)
+        verify_local(self)  # a lost or stale _current stops here, before anything is deleted
         current = self._current_number()
         folder = self.folder / SNAPSHOTS
         if folder.is_dir():
@@ -662,8 +669,9 @@ class Warehouse:
             for name in TABLES
             if (self.folder / name).is_dir() and not (self.folder / name).is_symlink()
         ]
-        if not legacy:
-            return
+        link = self.folder / CURRENT
+        if not legacy or (not link.is_symlink() and (self.folder / SNAPSHOTS).exists()):
+            return  # table folders beside snapshots are copies, not the old layout: see heads
         if not (self.folder / CURRENT).is_symlink():
             base = Snapshot(0, None)
             writes = [
@@ -789,6 +797,7 @@ class Warehouse:
             swapped = True
             _fsync_dir(self.folder)
             _step("swapped")
+            _record_head(self.folder, manifest)
         except BaseException:
             if not swapped:
                 link_tmp.unlink(missing_ok=True)
@@ -811,28 +820,46 @@ class Warehouse:
     # -- reading -----------------------------------------------------------------------------
 
     def _current_number(self) -> int:
-        """Return the number of the published snapshot (0 before the first commit)."""
-        try:
-            target = os.readlink(self.folder / CURRENT)
-        except FileNotFoundError:
-            return 0
-        return int(Path(target).name)
+        """Return the number of the published snapshot (0 before the first commit).
+
+        A lost or wrong ``_current`` raises PointerDamage (see warehouse/heads.py).
+        """
+        from warehouse.heads import link_number
+
+        return link_number(self.folder)
+
+    def _manifest_at(self, number: int, text: bytes) -> dict:
+        """Return a published snapshot's manifest parsed, or raise PointerDamage naming it."""
+        from warehouse.heads import parse_manifest, unreadable_manifest
+
+        manifest = parse_manifest(text)
+        if manifest is None:
+            rel = f"{SNAPSHOTS}/{number:08d}/{MANIFEST}"
+            raise unreadable_manifest(self.root, rel, ValueError("not a manifest"))
+        return manifest
+
+    def _lost_manifest(self, number: int) -> WarehouseError:
+        """Return the error for a published snapshot whose manifest stays missing."""
+        from warehouse.heads import unreadable_manifest
+
+        return unreadable_manifest(self.root, f"{SNAPSHOTS}/{number:08d}/{MANIFEST}")
 
     def current(self) -> Snapshot:
         """Return the published snapshot without pinning it (writers, under the lock)."""
         if self.remote:
             return self.store().current()
+        number = 0
         for _ in range(100):
             number = self._current_number()
             if number == 0:
                 return Snapshot(0, None)
             path = self.folder / SNAPSHOTS / f"{number:08d}"
             try:
-                manifest = json.loads((path / MANIFEST).read_text())
+                manifest = self._manifest_at(number, (path / MANIFEST).read_bytes())
             except FileNotFoundError:
                 continue  # collected between the readlink and the read: look again
             return Snapshot(number, str(path), manifest)
-        raise WarehouseError(f"cannot find the current snapshot of {self.folder}")
+        raise self._lost_manifest(number)
 
     @contextmanager
     def snapshot(self) -> Iterator[Snapshot]:
@@ -845,6 +872,7 @@ class Warehouse:
         if self.remote:
             yield self.current()
             return
+        number = 0
         for _ in range(100):
             number = self._current_number()
             if number == 0:
@@ -859,12 +887,12 @@ class Warehouse:
                 fcntl.flock(handle, fcntl.LOCK_SH)
                 if not (path / MANIFEST).exists():
                     continue  # collected while we waited for the pin
-                manifest = json.loads(handle.read())
+                manifest = self._manifest_at(number, handle.read())
                 yield Snapshot(number, str(path), manifest)
                 return
             finally:
                 handle.close()
-        raise WarehouseError(f"cannot pin a snapshot of {self.folder}")
+        raise self._lost_manifest(number)
 
     def files(self, name: str) -> list[str]:
         """Return the data files of a table in the published snapshot."""
@@ -1048,6 +1076,19 @@ def _write_bytes(path: Path, data: bytes | pa.Buffer) -> None:
     _step("file-written")
     os.replace(tmp, path)
     _step("file-renamed")
+
+
+def _record_head(folder: Path, manifest: dict) -> None:
+    """Copy a manifest just published into the head (see warehouse/heads.py); never fail a commit.
+
+    The commit has landed: a head left older is brought up to date by the next writer.
+    """
+    from warehouse.heads import write_head
+
+    try:
+        write_head(folder, manifest)
+    except OSError as err:
+        log.warning("%s: cannot update its head: %s", folder, first_line(err))
 
 
 def _fsync_dir(folder: Path) -> None:
