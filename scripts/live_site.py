@@ -25,6 +25,8 @@ from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import brotli
+
 REPO = Path(__file__).resolve().parents[1]
 INBOX = REPO / "samples" / "inbox"
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
@@ -253,6 +255,7 @@ HOSTILE = [  # routes under /hostile/ and what each does
     "hang.html",  # never answers within any sane timeout
     "huge.html",  # 200 MB of text, no Content-Length
     "bomb.html",  # a gzip bomb: small on the wire, 200 MB once decompressed
+    "br-bomb.html",  # the same with brotli: 200 MB from a few hundred bytes
     "photo.jpg",  # a binary body with a binary content type
     "private/secret.html",  # disallowed by robots.txt
     "to-bad-port.html",  # redirects to port 99999
@@ -320,8 +323,10 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/slow/"):
             time.sleep(0.3)
         sent_as = ""
-        if path.startswith("/as/"):
-            sent_as, path = path.removeprefix("/as/").partition("/")[::2]
+        if path.startswith(("/as/", "/br/")):  # /br/PATH: the file sent brotli-compressed
+            sent_as, path = path[1:].partition("/")[::2]
+            if sent_as == "as":
+                sent_as, path = path.partition("/")[::2]
         file = (self.server.folder / path.lstrip("/").removeprefix("slow/")).resolve()
         if self.server.folder.resolve() not in file.parents or not file.is_file():
             self.send(404, b"not found", "text/plain")
@@ -344,7 +349,9 @@ class Handler(BaseHTTPRequestHandler):
         )
         kind = SENT_AS.get(sent_as, f"{kind}; charset=utf-8")
         headers = {"ETag": etag, "Last-Modified": format_datetime(modified, usegmt=True)}
-        if "gzip" in self.headers.get("Accept-Encoding", "") and len(data) > 2048:
+        if sent_as == "br":
+            data, headers["Content-Encoding"] = brotli.compress(data), "br"
+        elif "gzip" in self.headers.get("Accept-Encoding", "") and len(data) > 2048:
             data, headers["Content-Encoding"] = gzip.compress(data), "gzip"
         self.send(200, data, kind, headers)
 
@@ -385,6 +392,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         elif name == "bomb.html":
             self.send(200, bomb(), "text/html", {"Content-Encoding": "gzip"})
+        elif name == "br-bomb.html":
+            self.send(200, brotli_bomb(), "text/html", {"Content-Encoding": "br"})
         elif name == "photo.jpg":
             self.send(200, bytes(range(256)) * 64, "image/jpeg")
         elif name == "to-bad-port.html":
@@ -422,6 +431,16 @@ def bomb() -> bytes:
     if not _BOMB:
         _BOMB.append(gzip.compress(b" " * (200 * 1024 * 1024), compresslevel=6))
     return _BOMB[0]
+
+
+_BROTLI_BOMB: list[bytes] = []
+
+
+def brotli_bomb() -> bytes:
+    """Return 200 MB of spaces brotli-compressed (a few hundred bytes), built once."""
+    if not _BROTLI_BOMB:
+        _BROTLI_BOMB.append(brotli.compress(b" " * (200 * 1024 * 1024), quality=5))
+    return _BROTLI_BOMB[0]
 
 
 class Site(ThreadingHTTPServer):

@@ -1,9 +1,10 @@
 """HTTP for live sources: polite, conditional and bounded requests that never raise for a bad URL.
 
 Every request chain (redirects followed by hand) ends in one `Fetch`: a body, a 304, or a short
-reason (`http_404`, `timeout`, `too_large`, `redirect_loop`, `robots`, `private_address`,
-`not_text`, `bad_url`, `connection_error`). Politeness is per host: robots.txt (RFC 9309, read with
-protego), at most PER_HOST requests in flight and a minimum delay between request starts.
+reason (`http_404`, `timeout`, `too_large`, `redirect_loop`, `robots`, `robots_unreachable`,
+`private_address`, `not_text`, `bad_url`, `connection_error`). Politeness is per origin:
+robots.txt (RFC 9309, read with protego), at most PER_HOST requests in flight and a minimum delay
+between request starts.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import brotli
 import httpx
 from protego import Protego
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
-MAX_ROBOTS_BYTES = 512 * 1024  # Google reads the first 500 KiB of a robots.txt
+MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309: parse at least the first 500 KiB; the rest is cut
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 30.0  # seconds a Retry-After may hold one request back
 MAX_CRAWL_DELAY = 30.0
@@ -151,6 +154,14 @@ class Refused(Exception):
 Robots = Protego | bool  # rules, True (allow all) or False (deny all)
 
 
+@dataclass(frozen=True, slots=True)
+class RobotsRules:
+    """A host's robots.txt as read: its rules, and why it could not be read (then deny all)."""
+
+    rules: Robots
+    unreachable: str | None = None  # the error of a robots.txt that could not be fetched
+
+
 @dataclass(slots=True)
 class Host:
     """Politeness state of one host: its request slots, next start time and robots rules."""
@@ -159,7 +170,7 @@ class Host:
     pace: asyncio.Lock = field(default_factory=asyncio.Lock)
     robots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     next_start: float = 0.0
-    robots: Robots | None = None  # None: not read yet
+    robots: RobotsRules | None = None  # None: not read yet
     delay: float = 0.0
 
 
@@ -258,37 +269,57 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def decoder_for(encoding: str) -> zlib._Decompress | None:
+@dataclass(slots=True)
+class Decoder:
+    """A streaming decompressor for a Content-Encoding (gzip, deflate, br) with bounded output."""
+
+    inner: Any
+
+    def feed(self, chunk: bytes, room: int) -> tuple[bytes, bool]:
+        """Return at most about room bytes of output, and whether more output is pending."""
+        if isinstance(self.inner, brotli.Decompressor):
+            out = self.inner.process(chunk, output_buffer_limit=max(room, 1))
+            return out, not self.inner.can_accept_more_data()
+        out = self.inner.decompress(chunk, max(room, 1))
+        return out, bool(self.inner.unconsumed_tail)
+
+
+def decoder_for(encoding: str) -> Decoder | None:
     """Return a streaming decompressor for a Content-Encoding, None for identity."""
     encoding = encoding.strip().lower()
     if encoding in ("", "identity"):
         return None
     if encoding in ("gzip", "x-gzip"):
-        return zlib.decompressobj(zlib.MAX_WBITS | 16)
+        return Decoder(zlib.decompressobj(zlib.MAX_WBITS | 16))
     if encoding == "deflate":
-        return zlib.decompressobj(zlib.MAX_WBITS | 32)  # zlib or gzip framing, detected
+        return Decoder(zlib.decompressobj(zlib.MAX_WBITS | 32))  # zlib or gzip framing
+    if encoding == "br":
+        return Decoder(brotli.Decompressor())
     raise Refused("not_text", f"unsupported content encoding {encoding!r}")
 
 
-async def read_capped(response: httpx.Response, limit: int) -> bytes:
-    """Read a body as a stream, decompressing it here, and stop as soon as it passes limit."""
+async def read_capped(response: httpx.Response, limit: int, cut: bool = False) -> bytes:
+    """Read a body as a stream, decompressing it here, and stop as soon as it passes limit.
+
+    Past limit the body is too_large, or, when cut, its first limit bytes are kept (robots.txt).
+    """
     decoder = decoder_for(response.headers.get("content-encoding", ""))
     body = bytearray()
     received = 0
     async for chunk in response.aiter_raw():
         received += len(chunk)
-        if received > limit:
-            raise Refused("too_large", f"more than {limit} bytes sent")
+        pending = False
         if decoder is None:
             body += chunk
         else:
-            try:  # max_length bounds what one chunk may expand into: a gzip bomb stops here
-                body += decoder.decompress(chunk, limit + 1 - len(body))
-            except zlib.error as err:
+            try:  # the room bounds what one chunk may expand into: a bomb stops here
+                out, pending = decoder.feed(chunk, limit + 1 - len(body))
+            except (zlib.error, brotli.error) as err:
                 raise Refused("bad_encoding", f"body does not decompress: {err}") from err
-            if decoder.unconsumed_tail:
-                raise Refused("too_large", f"more than {limit} bytes once decompressed")
-        if len(body) > limit:
+            body += out
+        if len(body) > limit or pending or received > limit:
+            if cut:
+                return bytes(body[:limit])
             raise Refused("too_large", f"more than {limit} bytes once decompressed")
     return bytes(body)
 
@@ -305,11 +336,11 @@ def gunzip_capped(data: bytes, limit: int) -> bytes:
     return out
 
 
-_robots: dict[tuple[str, str], tuple[float, Robots]] = {}  # (origin, agent) -> (time read, rules)
+_robots: dict[tuple[str, str], tuple[float, RobotsRules]] = {}  # (origin, agent) -> (read, rules)
 _robots_guard = threading.Lock()
 
 
-def cached_robots(origin: str, agent: str) -> Robots | None:
+def cached_robots(origin: str, agent: str) -> RobotsRules | None:
     """Return the robots rules this process read for a host within ROBOTS_TTL, if any."""
     with _robots_guard:
         found = _robots.get((origin, agent))
@@ -318,7 +349,7 @@ def cached_robots(origin: str, agent: str) -> Robots | None:
     return found[1]
 
 
-def remember_robots(origin: str, agent: str, rules: Robots) -> None:
+def remember_robots(origin: str, agent: str, rules: RobotsRules) -> None:
     """Keep a host's robots rules for the next fetchers of this process (the next batches)."""
     with _robots_guard:
         _robots[(origin, agent)] = (time.monotonic(), rules)
@@ -336,7 +367,7 @@ class Fetcher:
         self.client = httpx.AsyncClient(
             follow_redirects=False,
             timeout=httpx.Timeout(options.timeout),
-            headers={"User-Agent": self.agent, "Accept-Encoding": "gzip, deflate"},
+            headers={"User-Agent": self.agent, "Accept-Encoding": "gzip, deflate, br"},
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
         )
 
@@ -414,6 +445,10 @@ class Fetcher:
             if private:
                 raise Refused("private_address", f"{parts.hostname} is {private[0]}")
         if kind != "robots" and not await self.robots_allow(url):
+            unreachable = self.host(url).robots.unreachable
+            if unreachable:  # RFC 9309: an unreachable robots.txt disallows the whole site
+                detail = f"robots.txt of {origin_of(url)} could not be read: {unreachable}"
+                raise Refused("robots_unreachable", detail)
             raise Refused("robots", f"robots.txt of {origin_of(url)} disallows {parts.path}")
 
     async def request(self, url: str, fetch: Fetch, validators: Validators | None) -> str | None:
@@ -449,10 +484,11 @@ class Fetcher:
             if is_binary_type(fetch.content_type):
                 raise Refused("not_text", f"content type {fetch.content_type[:100]}")
             declared = response.headers.get("content-length", "")
-            limit = MAX_ROBOTS_BYTES if fetch.kind == "robots" else self.options.max_bytes
-            if declared.isdigit() and int(declared) > limit:
+            robots = fetch.kind == "robots"
+            limit = MAX_ROBOTS_BYTES if robots else self.options.max_bytes
+            if declared.isdigit() and int(declared) > limit and not robots:
                 raise Refused("too_large", f"{declared} bytes declared, limit {limit}")
-            fetch.data = await read_capped(response, limit)
+            fetch.data = await read_capped(response, limit, cut=robots)
             binary = None if fetch.data[:2] == b"\x1f\x8b" else binary_kind(fetch.data)
             if binary:  # gzip is let through: a sitemap.xml.gz is unpacked by the poll
                 raise Refused("not_text", binary)
@@ -488,21 +524,32 @@ class Fetcher:
                 origin = origin_of(url)
                 host.robots = cached_robots(origin, self.agent)
                 if host.robots is None:
-                    host.robots = await self.read_robots(origin + "/robots.txt")
+                    host.robots = await self.read_robots(robots_url(url))
                     remember_robots(origin, self.agent, host.robots)
-                if isinstance(host.robots, Protego):
-                    delay = host.robots.crawl_delay(self.agent) or 0.0
+                if isinstance(host.robots.rules, Protego):
+                    delay = host.robots.rules.crawl_delay(self.agent) or 0.0
                     host.delay = min(float(delay), MAX_CRAWL_DELAY)
-        if isinstance(host.robots, bool):
-            return host.robots
-        return host.robots.can_fetch(url, self.agent)
+        rules = host.robots.rules
+        return rules if isinstance(rules, bool) else rules.can_fetch(url, self.agent)
 
-    async def read_robots(self, url: str) -> Robots:
+    async def read_robots(self, url: str) -> RobotsRules:
         """Fetch robots.txt: rules on 200, allow all on 4xx, else deny all (RFC 9309)."""
         fetch = await self.get(url, "robots")
         if fetch.ok:
-            return Protego.parse(fetch.data.decode("utf-8", errors="replace"))
-        return fetch.status is not None and 400 <= fetch.status < 500
+            text = fetch.data.decode("utf-8", errors="replace")
+            if len(fetch.data) >= MAX_ROBOTS_BYTES:  # cut: drop the last line, maybe partial
+                text = text.rsplit("\n", 1)[0]
+            return RobotsRules(Protego.parse(text))
+        if fetch.status is not None and 400 <= fetch.status < 500 and fetch.status != 429:
+            return RobotsRules(True)
+        return RobotsRules(False, fetch.error or fetch.reason or f"status {fetch.status}")
+
+
+def robots_url(url: str) -> str:
+    """Return the robots.txt URL of a URL's origin, with the URL's userinfo (sent as given)."""
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    return f"{parts.scheme.lower()}://{userinfo + '@' if userinfo else ''}{host_of(url)}/robots.txt"
 
 
 async def resolve(host: str, port: int | None) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 from flows.config import ConfigError, load_config
 from flows.pipeline import ingest_flow
 from flows.serve import deployment_parameters
-from scripts.live_site import HOSTILE, LiveSite, bomb, build_site
+from scripts.live_site import HOSTILE, LiveSite, bomb, brotli_bomb, build_site
 from tasks.web import WebOptions
 from tests.conftest import REPO
 from warehouse import Warehouse
@@ -28,7 +28,7 @@ def polls(prefect_harness, tmp_path_factory):
     """Poll a site of 8 pages and hostile links three times; one page changes before the third."""
     folder = tmp_path_factory.mktemp("site")
     root = str(tmp_path_factory.mktemp("wh"))
-    bomb()  # built before the polls: under load it takes longer than their timeout
+    bomb(), brotli_bomb()  # built before the polls: under load it takes longer than their timeout
     build_site(folder, 8, extra_links=[f"/hostile/{h}" for h in HOSTILE] + PRIVATE + BAD)
     reports, tables = [], []
     with LiveSite(folder, hang_seconds=10) as site:
@@ -66,6 +66,7 @@ def test_first_poll_loads_every_page_with_full_text_and_nothing_hostile(polls):
             "http_500",
             "redirect_loop",
             "timeout",
+            "too_large",
             "too_large",
             "too_large",
             "not_text",

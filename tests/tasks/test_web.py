@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from scripts.live_site import LiveSite, bomb, build_site
+from flows.runners import free_port
+from scripts.live_site import LiveSite, bomb, brotli_bomb, build_site
 from tasks.formats import parse
 from tasks.formats.base import Origin
 from tasks.web import (
@@ -33,7 +34,7 @@ def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("site")
     build_site(folder, 12)
     (folder / "slow").mkdir()
-    bomb()  # built once before any timed request: under load it takes seconds
+    bomb(), brotli_bomb()  # built once before any timed request: under load it takes seconds
     with LiveSite(folder, hang_seconds=10) as served:
         yield served
 
@@ -109,6 +110,7 @@ def test_requests_name_wiredesk_and_accept_compression(site):
         ("hang.html", "timeout", 1),
         ("huge.html", "too_large", 1),
         ("bomb.html", "too_large", 1),
+        ("br-bomb.html", "too_large", 1),
         ("photo.jpg", "not_text", 1),
         ("private/secret.html", "robots", 0),  # never requested
     ],
@@ -382,3 +384,27 @@ def test_every_url_that_cannot_be_requested_is_a_bad_url_row(feeds):
     # a configured URL that cannot be requested is a row too
     bad = survey([BAD_LINKS["port"], BAD_LINKS["del"]], "live", FAST, None)
     assert [r.reason for r in bad.batch.rejects] == ["bad_url", "bad_url"]
+
+
+def test_brotli_bodies_are_read(site):
+    fetch = get(site, "/br/articles/nw-0002.html")
+    assert fetch.ok and b"<article>" in fetch.data
+    assert "br" in site.requests.log[-1][1]["Accept-Encoding"]
+
+
+def test_an_unreachable_robots_txt_says_so(site):
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens: the host does not answer
+    fetch = get(site, closed + "/feed.xml", trusted=False, options=WebOptions(min_delay=0,
+                allow_private=True, timeout=5, retries=0))  # fmt: skip
+    assert fetch.reason == "robots_unreachable"
+    assert "could not be read" in fetch.error and "ConnectError" in fetch.error
+
+
+def test_robots_txt_is_read_up_to_500_kib(tmp_path):
+    build_site(tmp_path, 2)
+    rules = "User-agent: *\nDisallow: /hostile/private/\n"
+    (tmp_path / "robots.txt").write_text(rules + "# padding\n" * 70_000 + "Disallow: /articles/\n")
+    assert (tmp_path / "robots.txt").stat().st_size > 600 * 1024
+    with LiveSite(tmp_path) as big:
+        assert get(big, "/articles/nw-0001.html").ok  # the rule past 500 KiB is not read
+        assert get(big, "/hostile/private/secret.html").reason == "robots"
