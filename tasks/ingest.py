@@ -59,7 +59,7 @@ def list_inputs(paths: Iterable[str | Path]) -> list[Path]:
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_symlink() or not path.is_dir():
+        if linked_part(path) or not path.is_dir():
             found.append(path)
             continue
         for folder, dirs, files in os.walk(path, followlinks=False):
@@ -69,6 +69,20 @@ def list_inputs(paths: Iterable[str | Path]) -> list[Path]:
             dirs[:] = [d for d in dirs if d not in links]
             found.extend(here / name for name in files + links if not name.startswith("."))
     return sorted(found, key=str)
+
+
+def linked_part(path: Path) -> Path | None:
+    """Return the first symbolic link among a path's components as written, else None.
+
+    `inbox/link/sub` and `inbox/link/../x` lead where the link points, though the last
+    component is no link: every component is checked, as walking an inbox checks each entry.
+    """
+    part = Path(path.anchor)
+    for name in path.parts[1:] if path.anchor else path.parts:
+        part = part / name
+        if part.is_symlink():
+            return part
+    return None
 
 
 def source_for(path: Path, source: str | None) -> str:
@@ -145,6 +159,9 @@ def read_bytes(path: Path, limit: int) -> bytes:
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode):
         raise ParseError("symlink", "symbolic link: links are not followed")
+    link = linked_part(path.parent)
+    if link is not None:
+        raise ParseError("symlink", f"{link} is a symbolic link: links are not followed")
     if not stat.S_ISREG(info.st_mode):
         raise ParseError("not_regular_file", "not a regular file")
     if info.st_size > limit:

@@ -177,6 +177,20 @@ def test_a_path_that_is_a_link_is_refused_not_followed(prefect_harness, tmp_path
     assert Warehouse(tmp_path / "wh").read("raw").num_rows == 0  # nothing behind the link read
 
 
+def test_a_path_through_a_link_is_refused_not_followed(prefect_harness, tmp_path):
+    outside = tmp_path / "outside" / "secrets"
+    outside.mkdir(parents=True)
+    (outside / "note.txt").write_text(
+        "TOP SECRET: the harbour board will sell the old pier to a developer next spring."
+    )
+    link = tmp_path / "inbox-link"
+    link.symlink_to(outside.parent, target_is_directory=True)
+    report = ingest_flow(paths=[str(link / "secrets")], warehouse=str(tmp_path / "wh"))
+    assert report.counts.articles_loaded == 0
+    assert report.counts.rejects_by_reason == {"symlink": 1}
+    assert Warehouse(tmp_path / "wh").read("raw").num_rows == 0  # nothing behind the link read
+
+
 def test_unknown_files_are_archived_and_rejected_once(prefect_harness, tmp_path):
     wire = tmp_path / "inbox" / "wire"
     wire.mkdir(parents=True)

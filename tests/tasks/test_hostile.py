@@ -243,6 +243,21 @@ def test_forced_format_on_garbage_never_raises(tmp_path, fmt):
     assert rejects and all(r.reason for r in rejects)
 
 
+def test_a_link_earlier_in_a_given_path_is_rejected_not_followed(tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "sub").mkdir(parents=True)
+    (outside / "sub" / "secret.txt").write_text("TOP SECRET outside the inbox " * 20)
+    (outside / "note.txt").write_text("TOP SECRET next to it " * 20)
+    link = tmp_path / "inbox" / "link"
+    link.parent.mkdir()
+    link.symlink_to(outside, target_is_directory=True)
+    for given in (link / "sub", link / "sub" / "secret.txt", link / "sub" / ".." / "note.txt"):
+        assert list_inputs([given]) == [given]  # listed as itself, never walked into
+        batch = read_documents(list_inputs([given]))
+        assert batch.documents == [] and batch.raw.num_rows == 0, given
+        assert [r.reason for r in batch.rejects] == ["symlink"], given
+
+
 def test_a_given_path_that_is_a_link_is_rejected_not_walked(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
