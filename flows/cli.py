@@ -360,6 +360,65 @@ def sql(
 
 
 @app.command()
+def export(
+    table: Annotated[str, typer.Argument(help="The table: articles, quotes, mentions, ...")],
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="A run id (the `next` an export printed) or a UTC time, 2026-03-01T06:00 "
+            "[default: every run]."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="File to write [default: TABLE.FORMAT here]."),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="jsonl, json, csv or parquet [default: by --out, else jsonl]."
+        ),
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Write the rows runs landed since a run or a time; print the cursor for the next export."""
+    from warehouse import WarehouseError
+    from warehouse.export import export as export_rows
+    from warehouse.output import FORMATS, format_of
+
+    try:
+        if fmt is not None and fmt not in set(FORMATS.values()):
+            raise ValueError(f"--format must be jsonl, json, csv or parquet, not {fmt!r}")
+        if out is None:
+            out = Path(f"{table}.{fmt or 'jsonl'}")
+        fmt = fmt or format_of(out)
+        done = export_rows(warehouse, table, out, since, fmt)
+    except (WarehouseError, ValueError, OSError) as err:
+        fail(str(err).splitlines()[0])
+    typer.echo(done.summary(out))
+
+
+@app.command()
+def status(
+    warehouse: WarehouseOption = None,
+    last: Annotated[int, typer.Option(help="Runs to show per source.")] = 3,
+) -> None:
+    """Per source: the last runs and their counts, rejects by reason, failures, next run."""
+    from flows.status import status_text
+    from warehouse import WarehouseError
+
+    try:
+        text = status_text(warehouse, last)
+    except (WarehouseError, OSError) as err:
+        fail(str(err).splitlines()[0])
+    except Exception as err:  # the Prefect API down or refusing: the tables still answer
+        if debugging():
+            raise
+        fail(f"cannot read the schedules from PREFECT_API_URL: {type(err).__name__}: {err}")
+    typer.echo(text)
+
+
+@app.command()
 def compact(
     warehouse: WarehouseOption = None,
     target_mb: Annotated[int, typer.Option(help="Merged files grow up to this size.")] = 128,

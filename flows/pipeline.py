@@ -90,7 +90,8 @@ def record_failure(flow: Flow, run: FlowRun, state: State) -> None:
     try:
         with warehouse.lock(wait_seconds=60):
             started = run.start_time or now
-            record.fn(warehouse, str(run.id), started, now, "failed", Counts(), reason)
+            source = run.parameters.get("source")
+            record.fn(warehouse, str(run.id), started, now, "failed", Counts(), reason, source)
     except WarehouseError as err:  # a damaged or busy warehouse: the run's logs keep the reason
         flow_run_logger(run, flow).error("the failure is not in the runs table: %s", err)
 
@@ -181,7 +182,7 @@ def ingest_flow(
             item = pending.popleft()
             done(item.spec.label, finish_batch(store, run_id, item))
         bar.close()
-        record(store, run_id, started_at, datetime.now(UTC), "completed", total)
+        record(store, run_id, started_at, datetime.now(UTC), "completed", total, None, source)
         clear_staging(specs)
         publish_artifacts(store, run_id, total)
     return RunReport(run_id, store.root, total)

@@ -160,6 +160,7 @@ def record_run(
     status: str,
     counts: Counts,
     error: str | None = None,
+    source: str | None = None,
 ) -> None:
     """Commit the run's row to the runs table."""
     values = asdict(counts)
@@ -170,6 +171,7 @@ def record_run(
         "finished_at": finished_at,
         "status": status,
         "error": error,
+        "source": source,
         **values,
     }
     warehouse.commit(f"{run_id}-run", {"runs": pa.Table.from_pylist([row], schema=RUNS)})
@@ -236,6 +238,7 @@ def record(
     status: str,
     counts: Counts,
     error: str | None = None,
+    source: str | None = None,
 ) -> None:
     """Record the run in the runs table."""
-    record_run(warehouse, run_id, started_at, finished_at, status, counts, error)
+    record_run(warehouse, run_id, started_at, finished_at, status, counts, error, source)
