@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 from bench.bench_pipeline import REPO, synthetic_corpus
-from tests.objectstore import s3_server
+from scripts.s3_server import s3_server
 from warehouse import TABLES, Warehouse
 
 

@@ -8,12 +8,42 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from flows.offline import quiet_prefect
 from tasks.components.nlp import DEFAULT_MODEL
+from warehouse.errors import WiredeskError, first_line
+
+# Failures whose message is the whole reason (bad input, configuration, files, the warehouse);
+# any other failure is shown with its type's name.
+EXPLAINED = (WiredeskError, OSError, ValueError)
+CLICK_EXITS = (typer.Exit, click.exceptions.Exit, click.ClickException, click.Abort)
+
+
+class Commands(TyperGroup):
+    """The command group: every failure of every command is reported here, as one line."""
+
+    def invoke(self, ctx: click.Context):
+        """Run the chosen command; print a failure's first line and exit 1 unless debugging."""
+        try:
+            return super().invoke(ctx)
+        except Exception as err:
+            if isinstance(err, CLICK_EXITS) or debugging():
+                raise
+            fail(reason(err))
+
+
+def reason(err: Exception) -> str:
+    """Return the one line that explains a failure."""
+    if isinstance(err, EXPLAINED) or type(err).__module__.startswith("duckdb"):
+        return first_line(err)
+    return f"{type(err).__name__}: {first_line(err)}"
+
 
 app = typer.Typer(
+    cls=Commands,
     help="wiredesk: turn news wires into clean, deduplicated Parquet tables.",
     no_args_is_help=True,
     add_completion=False,
@@ -149,7 +179,6 @@ def run(
 ) -> None:
     """Ingest files and live URLs through the pipeline into the warehouse and print the counts."""
     quiet_prefect()
-    from flows.config import ConfigError
     from flows.options import plan_run
 
     web = {
@@ -159,12 +188,9 @@ def run(
         "timeout": timeout,
         "allow_private": allow_private or None,
     }
-    try:
-        planned = plan_run(
-            paths, source, config, model, batch_files, n_process, task_runner, dask_address, web
-        )
-    except (ConfigError, ValueError) as err:
-        fail(str(err))
+    planned = plan_run(
+        paths, source, config, model, batch_files, n_process, task_runner, dask_address, web
+    )
     files, urls, options = planned.files, planned.urls, planned.options
     missing = [p for p in files if not Path(p).exists()]
     if missing:
@@ -188,30 +214,21 @@ def run(
     )
 
     from flows.pipeline import ingest_flow, start_workers_early
-    from tasks.extract import ModelNotFound
-    from warehouse import WarehouseError
 
-    try:
-        if local and (files or not urls):  # the workers load the model while the server starts
-            start_workers_early(files or None, warehouse, options)
-        api = {}
-        if server is not None:  # a flow run must not reach the server before it answers
-            server.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
-            api = {PREFECT_API_URL: server.api_url}
-        runner = make_task_runner(options.task_runner, options.dask_address)
-        with temporary_settings(api), tags(f"source:{source or 'inbox'}", "wiredesk"):
-            report = ingest_flow.with_options(task_runner=runner)(
-                paths=[str(Path(p)) for p in files] if files else None,
-                warehouse=warehouse,
-                urls=urls or None,
-                **options.parameters(),
-            )
-    except (FileNotFoundError, ModelNotFound, WarehouseError, ValueError) as err:
-        fail(str(err))
-    except Exception as err:
-        if debugging():
-            raise
-        fail(f"{type(err).__name__}: {err}")
+    if local and (files or not urls):  # the workers load the model while the server starts
+        start_workers_early(files or None, warehouse, options)
+    api = {}
+    if server is not None:  # a flow run must not reach the server before it answers
+        server.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+        api = {PREFECT_API_URL: server.api_url}
+    runner = make_task_runner(options.task_runner, options.dask_address)
+    with temporary_settings(api), tags(f"source:{source or 'inbox'}", "wiredesk"):
+        report = ingest_flow.with_options(task_runner=runner)(
+            paths=[str(Path(p)) for p in files] if files else None,
+            warehouse=warehouse,
+            urls=urls or None,
+            **options.parameters(),
+        )
     print_summary(report)
 
 
@@ -236,15 +253,12 @@ def hide_run_errors() -> None:
 @app.command()
 def sources(config: ConfigOption = None) -> None:
     """List the sources of the config file: name, kind, format, schedule and path."""
-    from flows.config import ConfigError, config_path, load_config
+    from flows.config import config_path, load_config
 
-    try:
-        path = config_path(config)
-        if path is None:
-            fail("no config: pass --config, set WIREDESK_CONFIG or create ./wiredesk.toml")
-        found = load_config(path)
-    except ConfigError as err:
-        fail(str(err))
+    path = config_path(config)
+    if path is None:
+        fail("no config: pass --config, set WIREDESK_CONFIG or create ./wiredesk.toml")
+    found = load_config(path)
     typer.echo(f"{len(found)} sources in {path}")
     for s in found.values():
         where = " ".join(s.inputs())
@@ -272,25 +286,22 @@ def serve(
 ) -> None:
     """Run each source on its schedule against the Prefect server at PREFECT_API_URL."""
     quiet_prefect()
-    from flows.config import ConfigError, config_path, load_config
+    from flows.config import config_path, load_config
     from flows.options import export_runner
-    from flows.serve import ServeError, api_url, choose_sources
+    from flows.serve import api_url, choose_sources
     from tasks.options import RunOptions
 
-    try:
-        url = api_url()  # first: ephemeral mode has no scheduler, so serving it is pointless
-        path = config_path(config)
-        if path is None:
-            fail("no config: pass --config, set WIREDESK_CONFIG or create ./wiredesk.toml")
-        chosen = choose_sources(load_config(path), names)
-        # Served runs start in fresh processes that read their task runner from here; building
-        # the deployments below checks these values.
-        export_runner(RunOptions(task_runner=task_runner, dask_address=dask_address))
-        from flows.serve import build_deployments, describe, serve_deployments
+    url = api_url()  # first: ephemeral mode has no scheduler, so serving it is pointless
+    path = config_path(config)
+    if path is None:
+        fail("no config: pass --config, set WIREDESK_CONFIG or create ./wiredesk.toml")
+    chosen = choose_sources(load_config(path), names)
+    # Served runs start in fresh processes that read their task runner from here; building
+    # the deployments below checks these values.
+    export_runner(RunOptions(task_runner=task_runner, dask_address=dask_address))
+    from flows.serve import build_deployments, describe, serve_deployments
 
-        deployments = build_deployments(chosen, warehouse, model)
-    except (ConfigError, ServeError, ValueError) as err:
-        fail(str(err).splitlines()[0])
+    deployments = build_deployments(chosen, warehouse, model)
     typer.echo(f"serving {len(deployments)} deployments from {path} on {url} (cron times UTC)")
     typer.echo(describe(deployments))
     typer.echo("stop with Ctrl-C; schedules are paused when serving stops")
@@ -347,16 +358,11 @@ def sql(
     ] = 300.0,
 ) -> None:
     """Run DuckDB SQL over every table (one committed snapshot) and print or save the result."""
-    import duckdb
-
-    from warehouse import Warehouse, WarehouseError
+    from warehouse import Warehouse
     from warehouse.query import Limits, run_sql
 
-    try:
-        limits = Limits(memory_limit, timeout)
-        typer.echo(run_sql(query, Warehouse.resolve(warehouse).root, out, max_rows, limits))
-    except (duckdb.Error, WarehouseError, ValueError, OSError) as err:
-        fail(str(err).splitlines()[0])
+    limits = Limits(memory_limit, timeout)
+    typer.echo(run_sql(query, Warehouse.resolve(warehouse).root, out, max_rows, limits))
 
 
 @app.command()
@@ -424,13 +430,10 @@ def compact(
     target_mb: Annotated[int, typer.Option(help="Merged files grow up to this size.")] = 128,
 ) -> None:
     """Merge small Parquet files; readers never see a row twice or miss one meanwhile."""
-    from warehouse import Warehouse, WarehouseError
+    from warehouse import Warehouse
     from warehouse.compact import compact as compact_warehouse
 
-    try:
-        report = compact_warehouse(Warehouse.resolve(warehouse).root, target_mb * 1024 * 1024)
-    except (WarehouseError, OSError) as err:
-        fail(str(err))
+    report = compact_warehouse(Warehouse.resolve(warehouse).root, target_mb * 1024 * 1024)
     if not report.snapshot:
         typer.echo("nothing to compact: no partition has more than one small file")
         return
@@ -459,22 +462,19 @@ def check(
     ] = False,
 ) -> None:
     """Verify the warehouse against its manifest: missing, stray, truncated or unreadable files."""
-    from warehouse import Warehouse, WarehouseError
+    from warehouse import Warehouse
     from warehouse.check import check as check_warehouse
     from warehouse.check import repair as repair_warehouse
     from warehouse.store import plural
 
     root = Warehouse.resolve(warehouse).root
-    try:
-        if repair:
-            repaired = repair_warehouse(root)
-            for line in repaired.lines():
-                typer.echo(line)
-            if repaired.snapshot:
-                typer.echo(f"published snapshot {repaired.snapshot} without them")
-        report = check_warehouse(root, full)
-    except (WarehouseError, OSError) as err:
-        fail(str(err).splitlines()[0])
+    if repair:
+        repaired = repair_warehouse(root)
+        for line in repaired.lines():
+            typer.echo(line)
+        if repaired.snapshot:
+            typer.echo(f"published snapshot {repaired.snapshot} without them")
+    report = check_warehouse(root, full)
     if report.ok:
         typer.echo(report.summary())
         return
@@ -492,15 +492,10 @@ def run_eval(kind: str, path: Path, model: str | None) -> None:
     """Run one evaluation module's evaluate() on a path and print its report()."""
     import importlib
 
-    from tasks.extract import ModelNotFound
-
     if not path.exists():
         fail(f"no such file or folder: {path}")
     module = importlib.import_module(f"evals.{kind}")
-    try:
-        result = module.evaluate(path, model)
-    except (FileNotFoundError, KeyError, ValueError, ModelNotFound) as err:
-        fail(f"{type(err).__name__}: {err}")
+    result = module.evaluate(path, model)
     typer.echo(module.report(result))
 
 
@@ -557,14 +552,8 @@ def print_summary(report) -> None:
 
 
 def main() -> None:
-    """Run the command line; an unexpected failure is one line unless debugging."""
-    try:
-        app(prog_name="wiredesk")
-    except Exception as err:
-        if debugging():
-            raise
-        typer.echo(f"wiredesk: error: {type(err).__name__}: {err}", err=True)
-        sys.exit(1)
+    """Run the command line (Commands.invoke reports failures)."""
+    app(prog_name="wiredesk")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.formats import FORMATS
+from warehouse.errors import WiredeskError
 
 CONFIG_ENV = "WIREDESK_CONFIG"
 DEFAULT_CONFIG = "wiredesk.toml"
@@ -19,7 +20,7 @@ INTERVAL = re.compile(r"\A\d+[smhd]\Z")
 NAME = re.compile(r"\A[\w][\w.-]{0,63}\Z")
 
 
-class ConfigError(ValueError):
+class ConfigError(WiredeskError, ValueError):
     """A configuration file that cannot be used."""
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from flows.config import Source
 from flows.offline import OFFLINE
 from warehouse import Warehouse
+from warehouse.errors import WiredeskError
 
 if TYPE_CHECKING:  # the flow and Prefect's deployment classes load on first use: see __getattr__
     from prefect import Flow
@@ -21,7 +22,7 @@ DEFAULT_PORT = 4200
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-class ServeError(RuntimeError):
+class ServeError(WiredeskError, RuntimeError):
     """Serving cannot start; the message is the one-line reason."""
 
 

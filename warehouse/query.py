@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from warehouse.errors import first_line
 from warehouse.output import format_of, write_batches
 from warehouse.schemas import TABLES
 from warehouse.store import (
@@ -318,7 +319,7 @@ def explain(
     err: duckdb.Error, broken: dict[str, Problem], limits: Limits | None = None
 ) -> WarehouseError | None:
     """Return the error to show for a DuckDB error that the lockdown, a limit or damage caused."""
-    message = str(err).splitlines()[0]
+    message = first_line(err)
     limits = limits or Limits()
     if isinstance(err, duckdb.InterruptException):
         return WarehouseError(

@@ -55,6 +55,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from warehouse.errors import WiredeskError, first_line
 from warehouse.schemas import TABLES, TableSpec
 
 CURRENT = "_current"
@@ -119,7 +120,7 @@ def _step(label: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(WiredeskError, RuntimeError):
     """A warehouse operation that cannot go on."""
 
 
@@ -243,11 +244,6 @@ def files_under(fs: pafs.FileSystem, folder: str) -> list[str]:
     """Return every file below a folder (or object prefix), sorted; none if it does not exist."""
     found = fs.get_file_info(pafs.FileSelector(folder, recursive=True, allow_not_found=True))
     return sorted(f.path for f in found if f.type == pafs.FileType.File)
-
-
-def first_line(err: BaseException) -> str:
-    """Return the first line of an error's message."""
-    return (str(err).splitlines() or [type(err).__name__])[0]
 
 
 def entry_of(path: str, fs: pafs.FileSystem = LOCAL) -> FileEntry:
@@ -404,7 +400,7 @@ class Snapshot:
             problems = quick_problems(self, [name])
             if problems:
                 raise WarehouseError(f"{name}: {problems[0].sentence()}") from err
-            raise WarehouseError(f"{name}: {str(err).splitlines()[0]}") from err
+            raise WarehouseError(f"{name}: {first_line(err)}") from err
 
 
 # Warehouses whose writer lock this process holds: the flow takes it and its tasks, running in
@@ -1055,7 +1051,7 @@ def _measure(path: str, rel: str) -> FileEntry:
         return entry_of(path)
     except (OSError, pa.ArrowInvalid) as err:
         raise WarehouseError(
-            f"cannot record {rel} in the manifest: {str(err).splitlines()[0]}; restore the file "
+            f"cannot record {rel} in the manifest: {first_line(err)}; restore the file "
             "or move it out of the warehouse"
         ) from err
 

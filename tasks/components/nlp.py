@@ -12,6 +12,8 @@ import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from warehouse.errors import WiredeskError
+
 if TYPE_CHECKING:
     from spacy.language import Language
 
@@ -22,7 +24,7 @@ UNUSED = ("tagger", "attribute_ruler", "lemmatizer", "senter")
 Found = tuple[list[Any], list[Any]]  # (mentions, quotes) of one text
 
 
-class ModelNotFound(RuntimeError):
+class ModelNotFound(WiredeskError, RuntimeError):
     """The configured spaCy pipeline is not installed."""
 
 

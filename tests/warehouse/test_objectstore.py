@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from scripts.s3_server import s3_server
 from tests.conftest import REPO
-from tests.objectstore import s3_server
 from tests.warehouse.test_store import rejects, stories
 from warehouse import Warehouse, WarehouseError, WarehouseLocked
 from warehouse.check import check, repair
