@@ -183,7 +183,7 @@ def open_duckdb(limits: Limits) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(config=CONFINED | {"memory_limit": limits.memory})
     except duckdb.Error as err:
-        message = str(err).splitlines()[0]
+        message = first_line(err)
         raise ValueError(f"--memory-limit {limits.memory!r}: {message}") from err
 
 
