@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -16,8 +16,6 @@ from warehouse.store import (
     _COMMIT_MUTEX,
     LOCAL,
     MANIFEST,
-    TAIL_BYTES,
-    FileEntry,
     Problem,
     Snapshot,
     Warehouse,
@@ -26,8 +24,9 @@ from warehouse.store import (
     files_under,
     first_line,
     quick_problems,
-    tail_crc32,
 )
+
+LEFT_OUT = {"stray", "symlink"}  # in a table folder, never in a manifest
 
 
 @dataclass(slots=True)
@@ -118,11 +117,11 @@ def inspect(snap: Snapshot, root: str, full: bool = False) -> CheckReport:
                 entries[rel] = entry_of(path)
             except (OSError, pa.ArrowInvalid) as err:
                 report.problems.append(Problem("unreadable", rel, first_line(err)))
-    damaged = {p.rel: p for p in quick_problems(snap)}
+    damaged = {p.rel: p for p in quick_problems(snap, cached=False)}
     for rel, entry in entries.items():
         name = rel.split("/", 1)[0]
         report.committed[name] = report.committed.get(name, 0) + entry.rows
-        problem = damaged.get(rel) or verify_file(snap, rel, entry, full)
+        problem = damaged.get(rel) or (decode_problem(snap, rel) if full else None)
         if problem:
             report.problems.append(problem)
         else:
@@ -134,33 +133,52 @@ def inspect(snap: Snapshot, root: str, full: bool = False) -> CheckReport:
     return report
 
 
-def verify_file(snap: Snapshot, rel: str, entry: FileEntry, full: bool) -> Problem | None:
-    """Return how a file of the right size differs from its entry, or None."""
+def decode_problem(snap: Snapshot, rel: str) -> Problem | None:
+    """Return how a file fails to decode whole (page checksums, raw content hashes), or None."""
+    path = f"{snap.path}/{rel}"
     try:
-        with snap.fs.open_input_file(f"{snap.path}/{rel}") as handle:
-            handle.seek(max(0, entry.bytes - TAIL_BYTES))
-            if tail_crc32(handle.read()) != entry.tail_crc32:
-                return Problem("changed", rel, "its bytes differ from the committed file's")
-            meta = pq.ParquetFile(handle)
-            rows = meta.metadata.num_rows
-            if full:
-                for group in range(meta.num_row_groups):
-                    meta.read_row_group(group)
+        with snap.fs.open_input_file(path) as handle:
+            parquet = pq.ParquetFile(handle, page_checksum_verification=True)
+            hashed = rel.split("/", 1)[0] == "raw" and {"data", "content_hash"} <= set(
+                parquet.schema_arrow.names
+            )
+            for group in range(parquet.num_row_groups):
+                table = parquet.read_row_group(group)
+                if hashed and (bad := unhashed(table)):
+                    return Problem("content", rel, bad)
     except (OSError, pa.ArrowException) as err:
         return Problem("unreadable", rel, first_line(err))
-    if rows != entry.rows:
-        return Problem("rows", rel, f"{rows} rows, committed {entry.rows}")
+    return None
+
+
+def unhashed(raw: pa.Table) -> str | None:
+    """Return which raw row's data no longer has its content_hash (sha256), or None."""
+    ids = raw["raw_id"].to_pylist() if "raw_id" in raw.column_names else None
+    for n, (data, digest) in enumerate(
+        zip(raw["data"].to_pylist(), raw["content_hash"].to_pylist(), strict=True)
+    ):
+        if data is not None and digest is not None and hashlib.sha256(data).hexdigest() != digest:
+            which = f"raw_id {ids[n]}" if ids else f"row {n}"
+            return f"{which}: the sha256 of its data is not its content_hash"
     return None
 
 
 def strays(snap: Snapshot, listed: set[str]) -> list[Problem]:
-    """Return the files in a snapshot's table folders that its manifest does not list."""
+    """Return the files in a snapshot's table folders that its manifest does not list.
+
+    Symlinks (to files or folders) are reported as such: a glob over the folder follows them,
+    wiredesk's readers never do.
+    """
     assert snap.path is not None
+    found = []
     if snap.fs is LOCAL:
-        paths = [str(p) for p in sorted(Path(snap.path).rglob("*")) if not p.is_dir()]
+        paths, links = local_listing(snap.path)
+        for path in links:
+            target = os.readlink(path)
+            found.append(Problem("symlink", snap.rel(path), f"a symlink to {target}; globs over "
+                                 "the folder follow it, wiredesk never does"))  # fmt: skip
     else:  # an object store's root holds the lock, manifests and staging beside the tables
         paths = [p for name in TABLES for p in files_under(snap.fs, f"{snap.path}/{name}")]
-    found = []
     for path in paths:
         rel = snap.rel(path)
         if rel == MANIFEST or rel in listed:
@@ -168,6 +186,19 @@ def strays(snap: Snapshot, listed: set[str]) -> list[Problem]:
         how = "globs over the folder read it" if rel.endswith(".parquet") else "never read"
         found.append(Problem("stray", rel, f"not in the manifest; {how}"))
     return found
+
+
+def local_listing(folder: str) -> tuple[list[str], list[str]]:
+    """Return the files below a folder and the symlinks found there, without following any."""
+    files, links = [], []
+    for parent, dirs, names in os.walk(folder, followlinks=False):
+        for name in sorted(dirs + names):
+            path = os.path.join(parent, name)
+            if os.path.islink(path):
+                links.append(path)
+            elif name in names:
+                files.append(path)
+    return sorted(files), sorted(links)
 
 
 def repair(root: str | os.PathLike[str]) -> RepairReport:
@@ -186,8 +217,8 @@ def repair(root: str | os.PathLike[str]) -> RepairReport:
         warehouse.recover()  # then what a dead writer left; records a missing file list
         base = warehouse.current()
         found = inspect(base, warehouse.root).problems
-        report.dropped = [p for p in found if p.kind != "stray"]
-        report.strays = [p for p in found if p.kind == "stray"]
+        report.dropped = [p for p in found if p.kind not in LEFT_OUT]
+        report.strays = [p for p in found if p.kind in LEFT_OUT]
         if not found:
             return report
         entries = base.entries() or {}

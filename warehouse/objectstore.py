@@ -68,6 +68,7 @@ from warehouse.store import (
     _step,
     files_under,
     first_line,
+    inside,
     parquet_bytes,
     tail_crc32,
 )
@@ -229,7 +230,8 @@ class ObjectStore:
     ) -> Snapshot:
         """Upload a commit's new objects, create the next manifest (the commit point), clean up."""
         number = base.number + 1
-        known = base.entries() or {}
+        # A path that leaves its table is never carried forward, nor deleted (warehouse/verify.py)
+        known = {rel: e for rel, e in (base.entries() or {}).items() if inside(rel)}
         entries = {rel: entry for rel, entry in known.items() if not drop(rel)}
         uploaded: list[str] = []
         committed = False

@@ -214,7 +214,7 @@ class FileEntry:
 class Problem:
     """A way a snapshot's files differ from its manifest."""
 
-    kind: str  # missing, truncated, resized, changed, unreadable, rows, stray
+    kind: str  # missing, truncated, resized, changed, unreadable, rows, outside, stray, symlink
     rel: str  # path relative to the snapshot folder, e.g. quotes/part-c1.parquet
     detail: str
 
@@ -228,7 +228,11 @@ class Problem:
 
     def sentence(self) -> str:
         """Return the problem as a clause: 'quotes/part-c1.parquet is missing (185 rows)'."""
-        verb = {"rows": "holds other rows than committed", "stray": "is stray"}
+        verb = {
+            "rows": "holds other rows than committed",
+            "stray": "is stray",
+            "outside": "is no path inside its table",
+        }
         return f"{self.rel} {verb.get(self.kind, 'is ' + self.kind)} ({self.detail})"
 
 
@@ -256,25 +260,20 @@ def entry_of(path: str, fs: pafs.FileSystem = LOCAL) -> FileEntry:
     return FileEntry(rows, size, tail_crc32(tail))
 
 
-def quick_problems(snap: Snapshot, tables: list[str] | None = None) -> list[Problem]:
-    """Return the files of a snapshot that are missing or not their committed size (stat only)."""
-    entries = snap.entries()
-    if entries is None or snap.path is None:
-        return []
-    problems = []
-    chosen = [rel for rel in entries if tables is None or rel.split("/", 1)[0] in tables]
-    infos = snap.fs.get_file_info([f"{snap.path}/{rel}" for rel in chosen])
-    for rel, info in zip(chosen, infos, strict=True):
-        entry = entries[rel]
-        if info.type == pafs.FileType.NotFound:
-            problems.append(Problem("missing", rel, plural(entry.rows, "row")))
-            continue
-        size = info.size
-        if size < entry.bytes:
-            problems.append(Problem("truncated", rel, f"{size} bytes of {entry.bytes}"))
-        elif size != entry.bytes:
-            problems.append(Problem("resized", rel, f"{size} bytes, committed {entry.bytes}"))
-    return problems
+def quick_problems(
+    snap: Snapshot, tables: list[str] | None = None, cached: bool = True
+) -> list[Problem]:
+    """Return the files of a snapshot that differ from its manifest (see warehouse/verify.py)."""
+    from warehouse.verify import quick_problems as problems
+
+    return problems(snap, tables, cached)
+
+
+def inside(rel: str) -> bool:
+    """Return whether a manifest path stays inside its table (others are never followed)."""
+    from warehouse.verify import unsafe_path
+
+    return unsafe_path(rel) is None
 
 
 def plural(n: int, noun: str) -> str:
@@ -348,7 +347,7 @@ class Snapshot:
             return self.listing(name)
         prefix = f"{name}/"
         files = sorted(self.manifest["files"])
-        return [f"{self.path}/{rel}" for rel in files if rel.startswith(prefix)]
+        return [f"{self.path}/{rel}" for rel in files if rel.startswith(prefix) and inside(rel)]
 
     def files_all(self) -> list[str]:
         """Return every data file of the snapshot as its manifest lists them, all tables.
@@ -359,7 +358,7 @@ class Snapshot:
             return []
         if not self.listed:  # only a local warehouse from before file lists
             return sorted(str(p) for p in Path(self.path).rglob("*.parquet") if p.is_file())
-        return [f"{self.path}/{rel}" for rel in sorted(self.manifest["files"])]
+        return [f"{self.path}/{rel}" for rel in sorted(self.manifest["files"]) if inside(rel)]
 
     def listing(self, name: str) -> list[str]:
         """Return the Parquet files found in a table's folder (what a glob reader sees)."""
