@@ -33,10 +33,16 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
-from tasks.components.quotes import OPENERS, cue_kind, opener_start, past_closer
+from tasks.components.quotes import KINDS, OPENERS, cue_kind, opener_start, past_closer
 
 THRESHOLDS = (0.3, 0.8)
 SLICES = ("all", "direct", "speech")
+# Precision and recall per row kind and type: gold classified by the same word rules
+# (cue_kind) and by its quotation marks (gold_type).
+KIND_SLICES = tuple(f"kind={k}" for k in KINDS if k != "speech")  # speech: its own slice
+TYPE_SLICES = ("type=direct", "type=partial", "type=indirect")
+ALL_SLICES = SLICES + KIND_SLICES + TYPE_SLICES
+BANDS = (0.0, 0.3, 0.5, 0.7, 0.9)  # confidence bands: [0, 0.3), [0.3, 0.5) ... [0.9, 1]
 # A quotation mark, not an apostrophe: ’ and ' between letters ("Trump’s", "don’t") are not.
 QUOTE_CHARS = re.compile(r"[\"“”‘«»]|(?<![^\W\d_])[’']|[’'](?![^\W\d_])")
 WORD = re.compile(r"\S+")
@@ -78,6 +84,7 @@ class Pred:
     cue: str | None = None
     cue_start: int | None = None
     cue_kind: str | None = None
+    confidence: float | None = None
 
     @property
     def start_char(self) -> int:
@@ -99,7 +106,9 @@ class Counts:
     matched: int = 0
     speaker_ok: int = 0
     cue_ok: int = 0
+    stray: int = 0  # predicted rows that overlap no gold content of their article at all
     misses: list[tuple[str, Gold]] = field(default_factory=list)
+    rows: list[tuple[float | None, bool, bool]] = field(default_factory=list)
 
     def add(self, other: Counts) -> None:
         """Add another tally into this one."""
@@ -108,7 +117,9 @@ class Counts:
         self.matched += other.matched
         self.speaker_ok += other.speaker_ok
         self.cue_ok += other.cue_ok
+        self.stray += other.stray
         self.misses.extend(other.misses)
+        self.rows.extend(other.rows)
 
     def scores(self) -> dict[str, float]:
         """Return precision, recall, F1, speaker and cue accuracy."""
@@ -122,7 +133,19 @@ class Counts:
             "f1": f,
             "speaker": self.speaker_ok / m,
             "cue": self.cue_ok / m,
+            "stray": self.stray / self.predicted if self.predicted else 0.0,
         }
+
+    def bands(self) -> list[tuple[float, float, int, float, float]]:
+        """Return (low, high, rows, share matched, share matched with the right speaker) for
+        each confidence band."""
+        out = []
+        for low, high in zip(BANDS, (*BANDS[1:], 1.01), strict=True):
+            rows = [r for r in self.rows if r[0] is not None and low <= r[0] < high]
+            n = len(rows) or 1
+            matched = sum(m for _, m, _ in rows) / n
+            out.append((low, min(high, 1.0), len(rows), matched, sum(s for *_, s in rows) / n))
+        return out
 
 
 @dataclass(slots=True)
@@ -188,6 +211,22 @@ def overlap(gold: Ranges, pieces: Ranges) -> float:
     return inter / size
 
 
+def gold_type(g: Gold) -> str:
+    """Return a gold Content's quote type: direct (within marks), partial (marks inside) or
+    indirect (none)."""
+    if not QUOTE_CHARS.search(g.content_text):
+        return "indirect"
+    words = g.content_text.strip(" \t\n,.;:—–-")
+    if words[:1] and QUOTE_CHARS.match(words[:1]) and QUOTE_CHARS.search(words[-1:]):
+        return "direct"
+    return "partial"
+
+
+def touches_gold(gold: Iterable[Gold], q: Pred) -> bool:
+    """Return whether a predicted quote overlaps any gold content at all."""
+    return any(overlap(g.content, q.segments) > 0 for g in gold)
+
+
 def gold_is_direct(g: Gold) -> bool:
     """Return whether a gold Content contains a quotation mark."""
     return bool(QUOTE_CHARS.search(g.content_text))
@@ -221,6 +260,7 @@ def score_article(gold: Iterable[Gold], preds: list[Pred], theta: float, name: s
     """Match gold to predictions greedily (best unused overlap > θ) and tally."""
     counts = Counts(predicted=len(preds))
     used: set[int] = set()
+    right: set[int] = set()  # matched rows whose speaker is right too
     for g in gold:
         counts.gold += 1
         best, best_i = theta, None
@@ -235,8 +275,11 @@ def score_article(gold: Iterable[Gold], preds: list[Pred], theta: float, name: s
             continue
         used.add(best_i)
         counts.matched += 1
-        counts.speaker_ok += speaker_ok(g, preds[best_i])
+        if speaker_ok(g, preds[best_i]):
+            counts.speaker_ok += 1
+            right.add(best_i)
         counts.cue_ok += cue_ok(g, preds[best_i])
+    counts.rows = [(q.confidence, i in used, i in right) for i, q in enumerate(preds)]
     return counts
 
 
@@ -301,6 +344,7 @@ def as_pred(row: Mapping[str, Any], place: Place) -> Pred:
         row["cue"],
         cue_start,
         row.get("cue_kind"),
+        None if row.get("confidence") is None else round(row["confidence"], 2),  # float32
     )
 
 
@@ -434,7 +478,7 @@ def evaluate(
         found: list[list[Pred] | None] = list(extractor_predictions(articles, model))
     else:
         found = pipeline_predictions(articles, model)
-    counts = {s: {t: Counts() for t in THRESHOLDS} for s in SLICES}
+    counts = {s: {t: Counts() for t in THRESHOLDS} for s in ALL_SLICES}
     for article, preds in zip(articles, found, strict=True):
         score_into(counts, article, polnear_quotes(article.text, preds or []))
     landed = sum(p is not None for p in found)
@@ -450,13 +494,32 @@ def score_into(counts: dict[str, dict[float, Counts]], article: Article, preds: 
             [q for q in preds if pred_is_direct(article.text, q)],
         ),
         "speech": (
-            [g for g in article.gold if cue_kind(g.cue, g.source_text) == "speech"],
+            [g for g in article.gold if gold_kind(g) == "speech"],
             [q for q in preds if q.cue_kind == "speech"],
         ),
     }
+    for kind in KINDS[1:]:
+        slices[f"kind={kind}"] = (
+            [g for g in article.gold if gold_kind(g) == kind],
+            [q for q in preds if q.cue_kind == kind],
+        )
+    for kind in ("direct", "partial", "indirect"):
+        slices[f"type={kind}"] = (
+            [g for g in article.gold if gold_type(g) == kind],
+            [q for q in preds if q.quote_type == kind],
+        )
     for name, (gold, chosen) in slices.items():
+        stray = sum(not touches_gold(article.gold, q) for q in chosen)
         for t in THRESHOLDS:
-            counts[name][t].add(score_article(gold, chosen, t, article.name))
+            tally = score_article(gold, chosen, t, article.name)
+            tally.stray = stray
+            counts[name][t].add(tally)
+
+
+def gold_kind(g: Gold) -> str:
+    """Return the cue kind the project's word rules give a gold attribution."""
+    content = g.content_text if gold_type(g) == "indirect" else None
+    return cue_kind(g.cue, g.source_text, content)
 
 
 def report(result: Evaluation) -> str:
@@ -470,17 +533,21 @@ def report(result: Evaluation) -> str:
         what = f"extractor only, on the raw text of {result.articles} articles (not what lands)"
     lines = [
         what,
-        f"{'slice':<8}{'θ':>5}{'gold':>7}{'pred':>7}{'match':>7}"
-        f"{'P':>7}{'R':>7}{'F1':>7}{'speaker':>9}{'cue':>7}",
+        f"{'slice':<15}{'θ':>5}{'gold':>7}{'pred':>7}{'match':>7}"
+        f"{'P':>7}{'R':>7}{'F1':>7}{'speaker':>9}{'cue':>7}{'no-gold':>9}",
     ]
     for slice_name, by_theta in result.counts.items():
         for t, c in by_theta.items():
             s = c.scores()
             lines.append(
-                f"{slice_name:<8}{t:>5.1f}{c.gold:>7}{c.predicted:>7}{c.matched:>7}"
+                f"{slice_name:<15}{t:>5.1f}{c.gold:>7}{c.predicted:>7}{c.matched:>7}"
                 f"{s['precision']:>7.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}"
-                f"{s['speaker']:>9.3f}{s['cue']:>7.3f}"
+                f"{s['speaker']:>9.3f}{s['cue']:>7.3f}{s['stray']:>9.3f}"
             )
+    lines += ["", "precision by confidence band (θ=0.3): rows, matched, matched with the speaker"]
+    for name in ("all", "speech"):
+        for low, high, n, matched, right in result.counts[name][0.3].bands():
+            lines.append(f"band {name:<7}{low:.1f}-{high:.1f}{n:>7}{matched:>8.3f}{right:>8.3f}")
     return "\n".join(lines)
 
 

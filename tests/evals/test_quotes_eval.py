@@ -5,7 +5,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from evals.quotes import Gold, Pred, body_places, load_folder, overlap, score_article
+from evals.quotes import (
+    Gold,
+    Pred,
+    body_places,
+    gold_type,
+    load_folder,
+    overlap,
+    score_article,
+    touches_gold,
+)
 from flows.cli import app
 from tests.conftest import EVAL, need
 
@@ -121,5 +130,34 @@ def test_polnear_dev_floors(nlp, prefect_harness):
     assert scores[("all", 0.8)]["f1"] >= 0.71  # 0.715
     assert scores[("all", 0.3)]["speaker"] >= 0.895  # 0.903
     assert scores[("all", 0.3)]["cue"] >= 0.675  # 0.680
-    assert scores[("speech", 0.3)]["f1"] >= 0.772  # 0.777
-    assert scores[("speech", 0.3)]["speaker"] >= 0.91  # 0.918
+    # Stances and questions are not speech rows; PolNeAR's noun-object stances stay speech
+    # gold, so the speech slice trades recall for precision (docs/quotes.md).
+    assert scores[("speech", 0.3)]["precision"] >= 0.915  # 0.920
+    assert scores[("speech", 0.3)]["f1"] >= 0.684  # 0.689
+    assert scores[("speech", 0.3)]["speaker"] >= 0.925  # 0.930
+    assert scores[("all", 0.3)]["stray"] <= 0.08  # 0.077
+
+
+def test_quote_types_of_gold_and_rows_that_touch_no_gold():
+    def gold(text: str, start: int = 0) -> Gold:
+        return Gold(((start, start + len(text)),), text, (), "", "said")
+
+    assert gold_type(gold("“The bridge will reopen,”")) == "direct"
+    assert gold_type(gold("the bridge was “a disgrace” to the town")) == "partial"
+    assert gold_type(gold("the bridge will reopen")) == "indirect"
+    assert gold_type(gold("the town’s bridge will reopen")) == "indirect"  # an apostrophe
+    golds = [gold("x" * 10, 100)]
+    assert touches_gold(golds, pred(((105, 130),), None, None))
+    assert not touches_gold(golds, pred(((0, 50),), None, None))
+
+
+def test_precision_by_confidence_band_and_rows_over_no_gold():
+    gold = [Gold(((0, 100),), "", ((200, 210),), "Kirby", "said")]
+    sure = Pred(((0, 90),), "indirect", "Kirby", "Kirby", 200, 205, "said", 95, "speech", 0.95)
+    unsure = Pred(((300, 390),), "indirect", None, "he", 400, 402, "said", 395, "speech", 0.2)
+    counts = score_article(gold, [sure, unsure], 0.3)
+    counts.stray = sum(not touches_gold(gold, q) for q in (sure, unsure))
+    bands = {(low, high): (n, matched, right) for low, high, n, matched, right in counts.bands()}
+    assert bands[(0.9, 1.0)] == (1, 1.0, 1.0)
+    assert bands[(0.0, 0.3)] == (1, 0.0, 0.0)
+    assert counts.scores()["stray"] == 0.5

@@ -584,6 +584,11 @@ def test_cue_kind_reads_words_alone():
     assert cue_kind("said", "the report") == "evidence"
     assert cue_kind("wants", "the report") == "thought"
     assert cue_kind(":", "Ana Ruiz") == "speech" and cue_kind(None, None) == "speech"
+    assert cue_kind("suggests", "This") == "evidence"
+    assert cue_kind("vowed", "Ms. Lund", "to run again") == "stance"
+    assert cue_kind("asked", "Lund", "whether the plant would close") == "question"
+    assert cue_kind("said", "Lund", "if the plant closes, jobs go") == "speech"
+    assert cue_kind("backed", "Lund", "the plan", "object") == "stance"
 
 
 def test_a_piece_after_a_new_attribution_is_a_new_quote(nlp):

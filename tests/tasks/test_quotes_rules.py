@@ -152,3 +152,62 @@ def test_a_document_is_never_the_speaker_its_issuer_is(nlp):
     assert q.speaker == "Norsk Hydro"
     text = "The union's report said the plant would close by the end of the year.\n"
     assert nlp(text)._.wd_quotes[0].speaker == "union"
+
+
+def kinds(nlp, text: str) -> list[tuple[str, str | None, str]]:
+    """Return each quote's words, cue and cue kind in text order."""
+    return [(q.text, q.cue, q.cue_kind) for q in nlp(text)._.wd_quotes]
+
+
+def test_a_plain_noun_object_is_a_stance_not_speech(nlp):
+    for text, cue in [
+        ("The school board denied the union's request for a longer break.\n", "denied"),
+        ("The mining company offered a tour of the site to local reporters.\n", "offered"),
+        ("The ministry listed five countries where the vaccine is approved.\n", "listed"),
+        ("The mayor pointed to new bike lanes on Harbour Street as proof.\n", "pointed"),
+        ("Councillor Ann Berg backed the plan at Monday's meeting.\n", "backed"),
+        ("Councillor Berg called it a trope that had no place in the debate.\n", "called"),
+    ]:
+        assert [(c, k) for _, c, k in kinds(nlp, text)] == [(cue, "stance")], text
+
+
+def test_a_cue_with_a_clause_stays_speech(nlp):
+    text = "The school board denied that it had cut the break.\n"
+    assert [(c, k) for _, c, k in kinds(nlp, text)] == [("denied", "speech")]
+
+
+def test_an_infinitive_of_action_is_a_stance(nlp):
+    for text in (
+        "The hackers threatened to release the videos unless they were paid.\n",
+        "Ms. Lindqvist vowed to run again in the autumn.\n",
+    ):
+        found = kinds(nlp, text)
+        assert len(found) == 1 and found[0][0].startswith("to ") and found[0][2] == "stance"
+
+
+def test_a_question_asked_is_no_statement(nlp):
+    text = "Reporters asked if the bridge would reopen before winter.\n"
+    assert kinds(nlp, text) == [("if the bridge would reopen before winter", "asked", "question")]
+    text = "The senator was asking whether the fund could survive another year.\n"
+    assert [k for *_, k in kinds(nlp, text)] == ["question"]
+
+
+def test_referred_to_as_reports_no_words(nlp):
+    text = "The new levy is what officials referred to as a fair share for everyone.\n"
+    assert all(k != "speech" for *_, k in kinds(nlp, text))
+
+
+def test_editorial_labels_are_no_attribution(nlp):
+    text = (
+        "The mill burned for six hours on Sunday.\n\n"
+        "Warning: this story contains descriptions of violence some readers may find upsetting.\n\n"
+        "Photo: Firefighters battle the blaze near the old mill on Sunday.\n\n"
+        "Editor's note: An earlier version of this story misstated the mayor's age.\n"
+    )
+    assert kinds(nlp, text) == []
+    assert kinds(nlp, "Editor’s note: An earlier version misstated the mayor's age.\n") == []
+
+
+def test_a_demonstrative_source_is_evidence_without_speaker(nlp):
+    q = nlp("This suggests the council never read the plan.\n")._.wd_quotes[0]
+    assert (q.speaker_text, q.speaker, q.cue_kind) == ("This", None, "evidence")

@@ -105,8 +105,19 @@ SOURCE_NOUNS = (
     "tally filing filings"
 )
 EVIDENCE_NOUNS = frozenset(SOURCE_NOUNS.split())
+# "This suggests ...", "That shows ...": a fact or finding just told, not a speaker.
+DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
 SOURCE_BREAKS = {"of", "by", "from", "for", "in", "on", "at", "released", "conducted", "published"}
-KINDS = ("speech", "thought", "evidence")
+KINDS = ("speech", "thought", "evidence", "stance", "question")
+# Questions put ("asked whether", "wondered if") are not statements made.
+QUESTION = frozenset(
+    {"ask", "asks", "asked", "asking", "wonder", "wonders", "wondered", "wondering"}
+    | {"question", "questions", "questioned", "questioning", "inquire", "inquired"}
+)
+QUESTION_OPENERS = ("if ", "whether ", "why ", "how ", "what ", "who ", "when ", "where ")
+# Ways a reported row takes content that names a position or act, not words said: a plain
+# noun object or topic ("backed the plan", "denied the request", "spoke about the merger").
+STANCE_WAYS = frozenset({"object", "topic"})
 
 # Verbs of speaking about something: the topic after "about", "on", "of" or "to" is the content.
 TOPIC_VERBS = "talk speak comment refer respond react testify tweet brag rail"
@@ -129,6 +140,23 @@ OBJECT_CUES = verb_forms(OBJECT_VERBS)
 SAY_CUES = verb_forms("say tell add note argue claim insist warn explain")
 MIN_INDIRECT_WORDS = 2
 NOUN_DEPS = {"nsubj", "nsubjpass", "dobj", "pobj", "attr", "compound", "conj", "appos"}
+
+
+# Editorial labels before a colon: "Editor's note: ...", "Photo: ...", "Warning: this story
+# contains ...". They introduce the newsroom's own words or a caption, never a speaker's.
+LABELS = (
+    "note notes warning warnings caution update updates correction corrections clarification "
+    "photo photos picture pictures image images video videos watch listen caption credit "
+    "credits disclaimer advisory related exclusive breaking analysis opinion commentary "
+    "spoiler spoilers revealed editor editors"
+)
+LABEL_WORDS = frozenset(LABELS.split())
+
+
+def is_label(words: str) -> bool:
+    """Return whether the words before a colon are an editorial label ("Editor's note")."""
+    found = re.findall(r"[a-z]+", words.lower())
+    return bool(found) and len(found) <= 3 and found[-1] in LABEL_WORDS
 
 
 class Cue(NamedTuple):
@@ -157,7 +185,20 @@ def is_cue(token: Token, words: set[str]) -> bool:
         and token.dep_ not in {"amod", "compound", "nmod"}
         and not (token.is_title and token.i > token.sent.start and not in_headline(token))
         and not (token.is_upper and len(token) > 1)  # a capitalised headline word
+        and not labels_a_colon(token)
     )
+
+
+def labels_a_colon(token: Token) -> bool:
+    """Return whether a word is an editorial label before a colon: "Editor's note:", "Warning:"."""
+    doc = token.doc
+    if token.i + 1 >= len(doc) or doc[token.i + 1].text != ":":
+        return False
+    start = token.i
+    while start > 0 and start > token.i - 3 and "\n" not in doc[start - 1].text_with_ws:
+        start -= 1
+    opens = start == 0 or "\n" in doc[start - 1].text_with_ws
+    return opens and is_label(doc[start : token.i + 1].text)
 
 
 def in_headline(token: Token) -> bool:
@@ -170,16 +211,25 @@ def in_headline(token: Token) -> bool:
     return sum(w[:1].isupper() for w in words) >= 0.6 * len(words)
 
 
-def cue_kind(cue: str | None, source: str | None) -> str:
-    """Return what a cue attributes, from its words and its source's: speech, thought, evidence.
+def cue_kind(
+    cue: str | None, source: str | None, content: str | None = None, way: str | None = None
+) -> str:
+    """Return what a cue attributes: speech, thought, evidence, stance or question.
 
-    Works on words alone, so gold annotations are classified by the same rules as rows.
+    Reads the cue's and source's words and, for reported (unquoted) content, its first words,
+    so gold annotations are classified by the same rules as rows; ``way`` (how the extractor
+    found the content) tells a plain noun object from a clause.
     """
     words = re.findall(r"[a-z’']+", (cue or "").lower())
     if any(w in THOUGHT for w in words):
         return "thought"
     if any(w in EVIDENCE for w in words) or is_evidence(source):
         return "evidence"
+    opening = (content or "").lstrip(" \t\n,:;—–-").lower()
+    if any(w in QUESTION for w in words) and opening.startswith(QUESTION_OPENERS):
+        return "question"  # "asked whether the plant would close"
+    if opening.startswith("to ") or way in STANCE_WAYS:
+        return "stance"  # "vowed to run", "threatened to release", "backed the plan"
     return "speech"
 
 
@@ -187,6 +237,7 @@ def is_evidence(source: str | None) -> bool:
     """Return whether a source is a poll, report, study or data: its head noun says so.
 
     The head is the last word before "of", "by", "from"...: "a Quinnipiac poll of likely voters".
+    A demonstrative alone ("This suggests") points at a fact just told, so it is evidence too.
     """
     words = re.findall(r"[\w’'-]+", source or "")
     head = []
@@ -194,4 +245,6 @@ def is_evidence(source: str | None) -> bool:
         if word.lower() in SOURCE_BREAKS and head:
             break
         head.append(word.lower())
-    return bool(head) and head[-1] in EVIDENCE_NOUNS
+    return bool(head) and (
+        head[-1] in EVIDENCE_NOUNS or (head == [head[-1]] and head[-1] in DEMONSTRATIVES)
+    )

@@ -35,11 +35,38 @@ from tasks.components.quotes.spans import (
     join_interrupted,
     quote_type,
 )
-from tasks.components.quotes.speakers import Resolver, fallback_speaker, tidy_speaker
+from tasks.components.quotes.speakers import (
+    UNRESOLVED,
+    Resolver,
+    fallback_speaker,
+    tidy_speaker,
+)
 from tasks.components.quotes.text import text_of, token_at
 from warehouse.schemas import QUOTES
 
 MIN_UNCUED_WORDS = 6  # shorter marked text without a cue is a title or scare quote
+# How sure a row's words are an attribution, by the way its content was found (the share of
+# such rows matching an annotated attribution on PolNeAR's training split, rounded): a quote
+# with its cue or a clause is nearly always one, a topic or the loose rest of a sentence often
+# is not. A row's confidence is this times its speaker's (speakers.Resolver.resolve).
+WAY_CONFIDENCE = {
+    "clause": 1.0,
+    "parataxis": 1.0,
+    "according": 1.0,
+    "urged": 0.9,
+    "object": 0.9,
+    "infinitive": 0.9,
+    "impression": 0.8,
+    "fragment": 0.7,
+    "headline": 0.7,
+    "topic": 0.6,
+    "loose": 0.4,
+}
+HOSTED = 0.9  # a quoted fragment inside a reported clause, with the clause's cue
+UNCUED = 0.5  # a quote without a cue (a paragraph of quotation goes on)
+NO_SPEAKER = 0.4  # a cue with no speaker span
+THOUGHT_FACTOR = 0.85  # beliefs and plans: fewer are annotated attributions
+CONFIDENT = 0.5  # rows below it are the ones most often wrong (docs/quotes.md)
 Ranges = tuple[tuple[int, int], ...]
 
 
@@ -84,6 +111,7 @@ def build_quote(
     kind: str,
     cue: Cue | None,
     base: float,
+    way: str | None = None,
 ) -> Quote | None:
     """Assemble a Quote from its pieces, resolving its speaker; None when no piece has words."""
     pieces = pieces_of(text_of(doc), parts)
@@ -91,13 +119,23 @@ def build_quote(
         return None
     start, end = pieces[0][0], pieces[-1][1]
     speaker = tidy_speaker(cue.speaker, cue.at) if cue and cue.speaker is not None else None
-    name, confidence = resolver.resolve(speaker) if speaker is not None else (None, 0.3)
+    name, confidence = resolver.resolve(speaker) if speaker is not None else (None, NO_SPEAKER)
     if speaker is None and cue is None and kind != "indirect":
         name = resolver.last_person  # a paragraph of quotation continues the last speaker
-        confidence = 0.3 if name else 0.1
-    confidence *= base if cue is not None else 0.5
+        confidence = 1.0 if name else UNRESOLVED
+    if way == "impression":
+        confidence = 1.0  # held by no one named: no speaker is right
+    confidence *= base if cue is not None else UNCUED
     text = " ".join(text_of(doc)[s:e] for s, e in pieces)
     cue_text = text_of(doc)[cue.start : cue.end] if cue is not None else None
+    row_kind = cue_kind(
+        cue_text,
+        speaker.text if speaker is not None else None,
+        text if kind == "indirect" else None,
+        way,
+    )
+    if row_kind == "thought":
+        confidence *= THOUGHT_FACTOR
     return Quote(
         start,
         end,
@@ -113,7 +151,7 @@ def build_quote(
         round(min(1.0, max(0.0, confidence)), 2),
         quote_key(text),
         pieces,
-        cue_kind(cue_text, speaker.text if speaker is not None else None),
+        row_kind,
     )
 
 
@@ -130,7 +168,9 @@ def extract_quotes(doc: Doc) -> list[Quote]:
     for _, item in sorted(items, key=lambda x: x[0]):
         if isinstance(item, Attribution):
             cue = Cue(*item.cue, item.speaker)
-            quote = build_quote(doc, resolver, ((item.start, item.end),), "indirect", cue, 1.0)
+            parts = ((item.start, item.end),)
+            base = WAY_CONFIDENCE.get(item.way, 1.0)
+            quote = build_quote(doc, resolver, parts, "indirect", cue, base, item.way)
         else:
             quote = marked_quote(doc, resolver, item, clauses)
         if quote is not None:
@@ -173,7 +213,7 @@ def marked_quote(
     # support”, the Elysee said" the fragment is X's.
     host = min(hosts, key=lambda a: a.end - a.start) if hosts else None
     if host is not None:
-        cue, base = host_cue(doc, item, host), 0.9
+        cue, base = host_cue(doc, item, host), HOSTED
     else:
         cue, base = marked_cue(doc, item), 1.0
     text = " ".join(text_of(doc)[s:e] for s, e in item.parts)  # without an attribution inside

@@ -11,7 +11,7 @@ import re
 
 from spacy.tokens import Doc, Token
 
-from tasks.components.quotes.cues import SPEECH, SUBJECTS, Cue, cue_token, is_cue
+from tasks.components.quotes.cues import SPEECH, SUBJECTS, Cue, cue_token, is_cue, is_label
 from tasks.components.quotes.spans import Marked, inside, opener_start, past_closer
 from tasks.components.quotes.speakers import according_to, fallback_speaker, speaker_of
 from tasks.components.quotes.text import mentions_of, text_of, token_at
@@ -148,6 +148,8 @@ def name_colon(doc: Doc, quote: Marked) -> Cue | None:
     else:
         cue = (len(before) - 1, len(before))
     words = before[max(0, start) : -1].strip(" -—")
+    if is_label(words):
+        return None  # "Editor's note: “...”", "Photo: “...”"
     if not words[:1].isupper() or len(words.split()) > 6:
         return named_at_colon(doc, before)
     begin = before.index(words, max(0, start))

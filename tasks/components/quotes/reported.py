@@ -29,6 +29,7 @@ from tasks.components.quotes.cues import (
     SUBJECTS,
     Cue,
     is_cue,
+    is_label,
 )
 from tasks.components.quotes.marked import marked_cue
 from tasks.components.quotes.spans import (
@@ -65,6 +66,8 @@ def headline_attribution(doc: Doc) -> Attribution | None:
     head, colon, rest = first.partition(": ")
     if not colon or not head[:1].isupper() or len(head.split()) > 6 or len(rest.split()) < 3:
         return None
+    if is_label(head):
+        return None  # "Photo: ...", "EXCLUSIVE: ...": a label, not a speaker
     speaker = doc.char_span(0, len(head), alignment_mode="contract")
     if speaker is None or not len(speaker):
         return None
