@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from warehouse.heads import restore, verify
 from warehouse.schemas import TABLES
@@ -25,6 +23,7 @@ from warehouse.store import (
     first_line,
     quick_problems,
 )
+from warehouse.verify import decode_problem
 
 LEFT_OUT = {"stray", "symlink"}  # in a table folder, never in a manifest
 
@@ -131,36 +130,6 @@ def inspect(snap: Snapshot, root: str, full: bool = False) -> CheckReport:
     report.files = len(entries)
     report.rows = sum(report.committed.values())
     return report
-
-
-def decode_problem(snap: Snapshot, rel: str) -> Problem | None:
-    """Return how a file fails to decode whole (page checksums, raw content hashes), or None."""
-    path = f"{snap.path}/{rel}"
-    try:
-        with snap.fs.open_input_file(path) as handle:
-            parquet = pq.ParquetFile(handle, page_checksum_verification=True)
-            hashed = rel.split("/", 1)[0] == "raw" and {"data", "content_hash"} <= set(
-                parquet.schema_arrow.names
-            )
-            for group in range(parquet.num_row_groups):
-                table = parquet.read_row_group(group)
-                if hashed and (bad := unhashed(table)):
-                    return Problem("content", rel, bad)
-    except (OSError, pa.ArrowException) as err:
-        return Problem("unreadable", rel, first_line(err))
-    return None
-
-
-def unhashed(raw: pa.Table) -> str | None:
-    """Return which raw row's data no longer has its content_hash (sha256), or None."""
-    ids = raw["raw_id"].to_pylist() if "raw_id" in raw.column_names else None
-    for n, (data, digest) in enumerate(
-        zip(raw["data"].to_pylist(), raw["content_hash"].to_pylist(), strict=True)
-    ):
-        if data is not None and digest is not None and hashlib.sha256(data).hexdigest() != digest:
-            which = f"raw_id {ids[n]}" if ids else f"row {n}"
-            return f"{which}: the sha256 of its data is not its content_hash"
-    return None
 
 
 def strays(snap: Snapshot, listed: set[str]) -> list[Problem]:

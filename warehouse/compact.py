@@ -13,6 +13,7 @@ from warehouse.schemas import TABLES
 from warehouse.store import (
     _COMMIT_MUTEX,
     MERGE_MAX_MUTABLE_BYTES,
+    PARQUET,
     Snapshot,
     Warehouse,
     WarehouseError,
@@ -62,9 +63,7 @@ def plan(snapshot: Snapshot, target_bytes: int = TARGET_BYTES) -> list[list[str]
 def merged(snapshot: Snapshot, name: str, files: list[str]) -> pa.Table:
     """Read files of a table into one table in the table's sort order."""
     spec = TABLES[name]
-    table = ds.dataset(
-        files, schema=spec.schema, format="parquet", filesystem=snapshot.fs
-    ).to_table()
+    table = ds.dataset(files, schema=spec.schema, format=PARQUET, filesystem=snapshot.fs).to_table()
     expected = sum(snapshot.rows(f) for f in files)
     if table.num_rows != expected:  # never publish a merge that lost or gained rows
         raise WarehouseError(f"{name}: merged {table.num_rows} rows, expected {expected}")

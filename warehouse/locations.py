@@ -49,10 +49,10 @@ def write_table(table: pa.Table, location: str) -> str:
     """Write a Parquet file that readers see whole or not at all; return its location."""
     if is_uri(location):  # an upload appears whole when it completes
         fs, path = resolve(location)
-        pq.write_table(table, path, filesystem=fs, compression="zstd")
+        pq.write_table(table, path, filesystem=fs, compression="zstd", write_page_checksum=True)
         return location
     tmp = f"{location}.{os.getpid()}.{threading.get_ident()}.tmp"
-    pq.write_table(table, tmp, compression="zstd")
+    pq.write_table(table, tmp, compression="zstd", write_page_checksum=True)
     os.replace(tmp, location)
     return location
 
@@ -60,7 +60,7 @@ def write_table(table: pa.Table, location: str) -> str:
 def read_table(location: str) -> pa.Table:
     """Read a Parquet file."""
     fs, path = resolve(location)
-    return pq.read_table(path, filesystem=fs)
+    return pq.read_table(path, filesystem=fs, page_checksum_verification=True)
 
 
 def read_text(location: str) -> str | None:

@@ -30,6 +30,7 @@ from warehouse.schemas import TABLES
 from warehouse.store import (
     LOCAL,
     MONTH,
+    PARQUET,
     Problem,
     Snapshot,
     Warehouse,
@@ -146,7 +147,7 @@ def table_dataset(snap: Snapshot, name: str) -> ds.Dataset:
     return ds.dataset(
         files,
         schema=schema,
-        format="parquet",
+        format=PARQUET,
         partitioning=partitioning,
         partition_base_dir=f"{snap.path}/{name}",
         filesystem=snap.fs,

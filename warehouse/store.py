@@ -214,7 +214,8 @@ class FileEntry:
 class Problem:
     """A way a snapshot's files differ from its manifest."""
 
-    kind: str  # missing, truncated, resized, changed, unreadable, rows, outside, stray, symlink
+    # missing, truncated, resized, changed, unreadable, rows, content, outside, stray, symlink
+    kind: str
     rel: str  # path relative to the snapshot folder, e.g. quotes/part-c1.parquet
     detail: str
 
@@ -232,6 +233,7 @@ class Problem:
             "rows": "holds other rows than committed",
             "stray": "is stray",
             "outside": "is no path inside its table",
+            "content": "holds data that differs from its hash",
         }
         return f"{self.rel} {verb.get(self.kind, 'is ' + self.kind)} ({self.detail})"
 
@@ -242,6 +244,12 @@ def tail_crc32(data: bytes | memoryview) -> int:
 
 
 LOCAL = pafs.LocalFileSystem()
+# How wiredesk reads its Parquet files: every page's crc32 (written with each page) is verified, so
+# a flipped byte inside a data page fails the read, naming the file, instead of returning changed
+# values. Files written before page checksums have none to verify.
+PARQUET = ds.ParquetFileFormat(
+    default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True)
+)
 
 
 def files_under(fs: pafs.FileSystem, folder: str) -> list[str]:
@@ -376,7 +384,7 @@ class Snapshot:
         return ds.dataset(
             self.files(name),
             schema=TABLES[name].schema,
-            format="parquet",
+            format=PARQUET,
             partitioning=None,
             filesystem=self.fs,
         )
@@ -396,10 +404,19 @@ class Snapshot:
         try:
             return self.dataset(name).to_table(columns=columns, filter=filter)
         except (OSError, pa.ArrowInvalid) as err:  # name the damaged file, not Arrow's internals
-            problems = quick_problems(self, [name])
-            if problems:
-                raise WarehouseError(f"{name}: {problems[0].sentence()}") from err
-            raise WarehouseError(f"{name}: {first_line(err)}") from err
+            raise self.read_error(name, err) from err
+
+    def read_error(self, name: str, err: BaseException) -> WarehouseError:
+        """Return the error for a failed read of a table, naming the damaged file and the repair."""
+        from warehouse.verify import first_undecodable
+
+        problem = (quick_problems(self, [name]) or [None])[0] or first_undecodable(self, name)
+        if problem is None:
+            return WarehouseError(f"{name}: {first_line(err)}")
+        return WarehouseError(
+            f"{name}: {problem.sentence()}; restore the file from a backup, or run `wiredesk "
+            "check --repair` (`wiredesk check --full` lists every damaged file)"
+        )
 
 
 # Warehouses whose writer lock this process holds: the flow takes it and its tasks, running in
@@ -939,7 +956,7 @@ def _split(spec: TableSpec, commit_id: str, table: pa.Table) -> Iterator[tuple[s
 def _read_file(spec: TableSpec, snap: Snapshot, path: str) -> pa.Table:
     """Read one data file with the table's declared schema (later columns read as null)."""
     dataset = ds.dataset(
-        [path], schema=spec.schema, format="parquet", partitioning=None, filesystem=snap.fs
+        [path], schema=spec.schema, format=PARQUET, partitioning=None, filesystem=snap.fs
     )
     return dataset.to_table()
 
@@ -955,7 +972,10 @@ def _upsert(
     (key,) = spec.key
     keys = rows[key]
     for n, path in enumerate(base.files(spec.name)):
-        hit = pc.is_in(pq.read_table(path, columns=[key], filesystem=base.fs)[key], value_set=keys)
+        stored = pq.read_table(
+            path, columns=[key], filesystem=base.fs, page_checksum_verification=True
+        )
+        hit = pc.is_in(stored[key], value_set=keys)
         if not pc.any(hit).as_py():
             continue
         rel = base.rel(path)
@@ -1033,6 +1053,7 @@ def parquet_bytes(table: pa.Table, name: str) -> pa.Buffer:
         use_dictionary=[c for c in table.column_names if c in LOW_CARDINALITY],
         row_group_size=ROW_GROUP_ROWS,
         write_statistics=True,
+        write_page_checksum=True,
     )
     return sink.getvalue()  # not copied into a bytes object: merged files can be large
 

@@ -10,6 +10,7 @@ same files into a new snapshot, costs one stat per file plus a tail read per new
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from pathlib import PurePosixPath
@@ -138,4 +139,43 @@ def size_problem(rel: str, entry: FileEntry, info: pafs.FileInfo) -> Problem | N
         return Problem("truncated", rel, f"{info.size} bytes of {entry.bytes}")
     if info.size != entry.bytes:
         return Problem("resized", rel, f"{info.size} bytes, committed {entry.bytes}")
+    return None
+
+
+def decode_problem(snap: Snapshot, rel: str) -> Problem | None:
+    """Return how a file fails to decode whole (page checksums, raw content hashes), or None."""
+    path = f"{snap.path}/{rel}"
+    try:
+        with snap.fs.open_input_file(path) as handle:
+            parquet = pq.ParquetFile(handle, page_checksum_verification=True)
+            hashed = rel.split("/", 1)[0] == "raw" and {"data", "content_hash"} <= set(
+                parquet.schema_arrow.names
+            )
+            for group in range(parquet.num_row_groups):
+                table = parquet.read_row_group(group)
+                if hashed and (bad := unhashed(table)):
+                    return Problem("content", rel, bad)
+    except (OSError, pa.ArrowException) as err:
+        return Problem("unreadable", rel, first_line(err))
+    return None
+
+
+def unhashed(raw: pa.Table) -> str | None:
+    """Return which raw row's data no longer has its content_hash (sha256), or None."""
+    ids = raw["raw_id"].to_pylist() if "raw_id" in raw.column_names else None
+    for n, (data, digest) in enumerate(
+        zip(raw["data"].to_pylist(), raw["content_hash"].to_pylist(), strict=True)
+    ):
+        if data is not None and digest is not None and hashlib.sha256(data).hexdigest() != digest:
+            which = f"raw_id {ids[n]}" if ids else f"row {n}"
+            return f"{which}: the sha256 of its data is not its content_hash"
+    return None
+
+
+def first_undecodable(snap: Snapshot, name: str) -> Problem | None:
+    """Return the first file of a table that fails to decode (after a read failed), or None."""
+    for path in snap.files(name):
+        problem = decode_problem(snap, snap.rel(path))
+        if problem is not None:
+            return problem
     return None

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
 from tests.warehouse.test_manifest import filled
 from tests.warehouse.test_store import rejects
-from warehouse import Warehouse, WarehouseError
-from warehouse.store import MANIFEST, quick_problems
+from warehouse import TABLES, Warehouse, WarehouseError
+from warehouse.store import MANIFEST, TAIL_BYTES, quick_problems
 
 runner = CliRunner()
 
@@ -119,3 +122,69 @@ def test_check_reports_symlinks_inside_a_table_folder(tmp_path):
     assert lines[1].startswith(f"symlink: rejects/more (a symlink to {elsewhere}")
     assert cli("check", "--repair", "-w", str(tmp_path / "wh")).exit_code == 0
     assert elsewhere.is_dir() and wh.read("rejects").num_rows == 3
+
+
+def raw_rows(n: int) -> pa.Table:
+    """Raw rows of incompressible data, so the file holds data pages far from its tail."""
+    import hashlib
+    import os
+    from datetime import UTC, datetime
+
+    datas = [os.urandom(400) for _ in range(n)]
+    rows = [
+        {
+            "raw_id": f"r{i}",
+            "source": "w",
+            "item_id": str(i),
+            "path": f"{i}.txt",
+            "format": "text",
+            "content_hash": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "received_at": datetime(2026, 1, 2, tzinfo=UTC),
+            "data": data,
+        }
+        for i, data in enumerate(datas)
+    ]
+    return pa.Table.from_pylist(rows, schema=TABLES["raw"].schema)
+
+
+def flip_middle(path: Path) -> None:
+    """Flip eight bytes in the middle of a file: its size, tail and footer stay as committed."""
+    data = bytearray(path.read_bytes())
+    assert len(data) > 3 * TAIL_BYTES
+    middle = len(data) // 3
+    for n in range(middle, middle + 8):
+        data[n] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+def test_a_flipped_byte_in_a_data_page_is_found_by_the_full_check(tmp_path):
+    wh = Warehouse(tmp_path)
+    wh.commit("c1", {"raw": raw_rows(600)})
+    (path,) = [Path(p) for p in wh.files("raw")]
+    flip_middle(path)
+    assert cli("check", "-w", str(tmp_path)).exit_code == 0  # the quick check reads only tails
+    result = cli("check", "--full", "-w", str(tmp_path))
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"unreadable: raw/{path.name} (")
+    assert "raw: 0 of 600 committed rows readable" in result.stdout
+    assert "wiredesk check --repair" in result.output
+    with pytest.raises(WarehouseError, match=f"raw/{path.name}"):
+        wh.read("raw")  # wiredesk's readers verify page checksums too
+
+
+def test_the_full_check_verifies_raw_content_hashes(tmp_path):
+    """A file rewritten with changed data (valid pages, valid footer) fails its content hash."""
+    wh = Warehouse(tmp_path)
+    wh.commit("c1", {"raw": raw_rows(3)})
+    (path,) = [Path(p) for p in wh.files("raw")]
+    table = pq.read_table(path)
+    changed = table.set_column(8, "data", pa.array([b"x", b"y", b"z"], pa.large_binary()))
+    pq.write_table(changed, path)
+    edit_manifest(wh, lambda m: m["files"][f"raw/{path.name}"].update(
+        bytes=path.stat().st_size, tail_crc32=zlib.crc32(path.read_bytes()[-TAIL_BYTES:])
+    ))  # fmt: skip
+    assert cli("check", "-w", str(tmp_path)).exit_code == 0
+    result = cli("check", "--full", "-w", str(tmp_path))
+    assert result.exit_code == 1
+    assert f"content: raw/{path.name} (raw_id r0: the sha256 of its data" in result.stdout
