@@ -32,6 +32,7 @@ class Counts:
     requests: int = 0  # HTTP requests made for live sources
     not_modified: int = 0  # of which the server answered 304
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)  # the wires the run read, sorted
 
     def add(self, other: Counts) -> None:
         """Add another batch's counts to these."""
@@ -39,6 +40,8 @@ class Counts:
             if name == "rejects_by_reason":
                 for reason, n in value.items():
                     self.rejects_by_reason[reason] = self.rejects_by_reason.get(reason, 0) + n
+            elif name == "sources":
+                self.sources = sorted({*self.sources, *value})
             else:
                 setattr(self, name, getattr(self, name) + value)
 
@@ -141,7 +144,14 @@ def commit_batch(warehouse: Warehouse, commit_id: str, run_id: str, rows: BatchR
         rejects_by_reason=reasons,
         documents_skipped=rows.skipped,
         **request_counts(rows.fetches),
+        sources=sources_of(rows.articles, reject_rows, rows.fetches),
     )
+
+
+def sources_of(*tables: pa.Table | None) -> list[str]:
+    """Return the sources named in a batch's tables, sorted."""
+    found = {s for t in tables if t is not None for s in t["source"].drop_null().to_pylist()}
+    return sorted(found)
 
 
 def request_counts(fetches: pa.Table | None) -> dict[str, int]:
@@ -226,7 +236,11 @@ def load_fetches(spec: BatchSpec, run_id: str, warehouse: Warehouse, ingested: S
     if fetches is None or fetches.num_rows == 0:
         return Counts(documents_skipped=ingested.count("skipped"))
     warehouse.commit(spec.commit_id(run_id), {"fetches": with_run_id(fetches, run_id)})
-    return Counts(documents_skipped=ingested.count("skipped"), **request_counts(fetches))
+    return Counts(
+        documents_skipped=ingested.count("skipped"),
+        **request_counts(fetches),
+        sources=sources_of(fetches),
+    )
 
 
 @task(name="record-run", task_run_name="record-run-{run_id}", **COMMIT)

@@ -198,6 +198,7 @@ RUNS = pa.schema(
         ("requests", pa.int32()),  # HTTP requests made for live sources
         ("not_modified", pa.int32()),  # of which answered 304
         ("source", pa.string()),  # the configured source (null: each document's own wire)
+        ("sources", pa.list_(pa.string())),  # the wires the run read (documents, rejects, requests)
     ]
 )
 
@@ -234,7 +235,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("links", LINKS, ("article_id", "other_article_id", "relation")),
         TableSpec("signatures", SIGNATURES, ("article_id",)),
         TableSpec("rejects", REJECTS, ("reject_id",)),
-        TableSpec("runs", RUNS, ("run_id",), version=3),
+        TableSpec("runs", RUNS, ("run_id",), version=4),
         TableSpec("fetches", FETCHES, ("fetch_id",), ("fetched_at",), "fetched_at"),
         TableSpec("raw", RAW, ("raw_id",), ("received_at",)),
         TableSpec("stories", STORIES, ("story_id",), ("first_seen",), mutable=True),

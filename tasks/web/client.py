@@ -113,6 +113,7 @@ class Fetch:
     parent_url: str | None = None  # the listing that linked here
     item_id: str | None = None  # the entry this page was fetched for
     links: list[str] = field(default_factory=list)  # a listing's entry links
+    source: str | None = None  # the wire this request was made for
 
     @property
     def ok(self) -> bool:
@@ -386,11 +387,12 @@ class Fetcher:
         validators: Validators | None = None,
         parent_url: str | None = None,
         item_id: str | None = None,
+        source: str | None = None,
     ) -> Fetch:
         """Fetch a URL, retrying 5xx, 429 and connection errors with backoff; never raise."""
         for attempt in range(self.options.retries + 1):
             fetch = await self.attempt(url, kind, validators)
-            fetch.parent_url, fetch.item_id = parent_url, item_id
+            fetch.parent_url, fetch.item_id, fetch.source = parent_url, item_id, source
             self.log.append(fetch)
             if not retryable(fetch) or attempt == self.options.retries:
                 return fetch

@@ -30,6 +30,7 @@ class Listing:
     kind: str
     entries: list[Entry] = field(default_factory=list)
     sitemaps: list[str] = field(default_factory=list)
+    title: str | None = None  # the feed's own title (channel, Atom feed, JSON Feed)
 
 
 def body_kind(content_type: str | None, data: bytes) -> str | None:
@@ -105,9 +106,10 @@ def first_element(text: str) -> str | None:
 def read_listing(data: bytes, kind: str, base_url: str) -> Listing:
     """Parse a feed, JSON Feed or sitemap; links are made absolute against base_url."""
     if kind == "feed":
-        entries = feed_entries(data)
+        entries, title = feed_entries(data), feed_title(data)
     elif kind == "jsonfeed":
-        entries = json_feed_entries(json.loads(decode(data)))
+        feed = json.loads(decode(data))
+        entries, title = json_feed_entries(feed), first_text(feed.get("title"))
     elif kind in ("sitemap", "sitemapindex"):
         return read_sitemap(data, base_url)
     else:
@@ -115,7 +117,18 @@ def read_listing(data: bytes, kind: str, base_url: str) -> Listing:
     for entry in entries:
         if entry.link:
             entry.link = join(base_url, entry.link)
-    return Listing(kind, entries)
+    return Listing(kind, entries, title=title)
+
+
+def feed_title(data: bytes) -> str | None:
+    """Return an RSS, RDF or Atom feed's own title (its channel's), None when it has none."""
+    try:
+        root = parse_xml(data)
+    except ParseError:  # malformed XML that feedparser still reads: named by its URL
+        return None
+    channel = next((c for c in root if local(c.tag) == "channel"), root)
+    title = next((c for c in channel if local(c.tag) == "title"), None)
+    return first_text("".join(title.itertext())) if title is not None else None
 
 
 def join(base_url: str, link: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import queue
+import re
 import uuid
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,7 @@ STAGE = "fetch"
 MAX_SITEMAP_DEPTH = 2  # an index of indexes of sitemaps, no deeper
 MAX_SITEMAPS = 1000  # child sitemaps read from one index
 FORMAT_OF = {"feed": "feed", "jsonfeed": "json", "page": "html"}
+NAME_GAPS = re.compile(r"[^\w.]+")
 T = TypeVar("T")
 
 
@@ -60,6 +62,7 @@ class Job:
     language: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    source: str | None = None  # the wire of the listing that named the page
 
 
 JOBS = pa.schema(
@@ -73,6 +76,7 @@ JOBS = pa.schema(
         ("language", pa.string()),
         ("etag", pa.string()),
         ("last_modified", pa.string()),
+        ("source", pa.string()),
     ]
 )
 assert JOBS.names == [f.name for f in fields(Job)], "JOBS must mirror Job"
@@ -87,6 +91,7 @@ class Known:
     item_id: str | None
     links: list[str]
     kind: str = "source"  # index: a sitemap index, whose links are sitemaps, not pages
+    source: str | None = None  # the wire it was read for: a URL keeps its name across polls
 
 
 @dataclass(slots=True)
@@ -110,6 +115,32 @@ def source_name(url: str, source: str | None) -> str:
     return source or safe_text(host_of(url).split(":")[0] or "unknown")
 
 
+def slug(text: str) -> str:
+    """Return text as a source name: lower case, words joined by hyphens, at most 60 chars."""
+    return NAME_GAPS.sub("-", text.lower()).strip("-.")[:60].strip("-.")
+
+
+def place_name(url: str) -> str:
+    """Return the name of a URL by its host and path: news.example-feeds-world.xml."""
+    path = url.split("://", 1)[-1].partition("/")[2].split("?", 1)[0]
+    return slug(f"{host_of(url)}/{path}") or "unknown"
+
+
+@dataclass(slots=True)
+class Names:
+    """The source names a poll gives its configured URLs: the feed's title, else host and path."""
+
+    taken: dict[str, str] = field(default_factory=dict)  # name -> the URL it names
+
+    def claim(self, url: str, stored: str | None, title: str | None) -> str:
+        """Return a URL's name: the one it had, else its title slugged unless another has it."""
+        name = stored or slug(title or "") or place_name(url)
+        if self.taken.setdefault(name, url) != url:
+            name = place_name(url)
+            self.taken.setdefault(name, url)
+        return name
+
+
 def known_fetches(warehouse: Warehouse | None, urls: list[str]) -> dict[str, Known]:
     """Return, per URL, what its latest answered request (200 or 304) recorded.
 
@@ -119,7 +150,7 @@ def known_fetches(warehouse: Warehouse | None, urls: list[str]) -> dict[str, Kno
     if warehouse is None or not urls:
         return {}
     columns = ["url", "kind", "status", "reason", "etag", "last_modified", "item_id", "links",
-               "fetched_at"]  # fmt: skip
+               "fetched_at", "source"]  # fmt: skip
     given = {stored_url(u): u for u in urls}
     rows = warehouse.read("fetches", columns=columns, filter=pc.field("url").isin(sorted(given)))
     known: dict[str, Known] = {}
@@ -127,8 +158,9 @@ def known_fetches(warehouse: Warehouse | None, urls: list[str]) -> dict[str, Kno
         answered = r["status"] in (200, 304) and r["reason"] is None
         before = known.get(r["url"])
         if answered:
+            links = r["links"] or []
             known[r["url"]] = Known(
-                r["etag"], r["last_modified"], r["item_id"], r["links"] or [], r["kind"]
+                r["etag"], r["last_modified"], r["item_id"], links, r["kind"], r["source"]
             )
         elif before is None:
             known[r["url"]] = Known(None, None, r["item_id"], [])
@@ -148,6 +180,7 @@ class KnownUrls:
 
     warehouse: Warehouse | None
     urls: dict[str, Known] = field(default_factory=dict)
+    names: Names = field(default_factory=Names)
 
     def load(self, urls: list[str]) -> None:
         """Read what is stored of URLs not read yet."""
@@ -192,48 +225,60 @@ async def visit(
     depth: int = 0,
     parent: str | None = None,
 ) -> None:
-    """Fetch one listing or page URL and add what it holds to polled."""
+    """Fetch one listing or page URL and add what it holds to polled.
+
+    source is the wire name given (or the configured URL's, for the sitemaps of an index); a
+    configured URL without one is named once, by Names, and keeps that name on later polls.
+    """
     stored = known.urls.get(url)
     validators = Validators(stored.etag, stored.last_modified) if stored else None
     fetch = await fetcher.get(url, "source", validators, parent_url=parent)
-    wire = source_name(url, source)
+    remembered = stored.source if stored else None
+
+    def named(title: str | None = None) -> str:
+        fetch.source = source or known.names.claim(url, remembered, title)
+        return fetch.source
+
     if fetch.not_modified:  # unchanged: no parsing; its pages are revalidated one by one
+        wire = named()
         fetch.links = list(stored.links) if stored else []
         if stored and stored.kind == "index":
             fetch.kind = "index"
-            await visit_sitemaps(fetcher, fetch.links, source, options, known, polled, depth, url)
+            await visit_sitemaps(fetcher, fetch.links, wire, options, known, polled, depth, url)
         else:
-            polled.jobs += [Job(link, None, url) for link in fetch.links]
+            polled.jobs += [Job(link, None, url, source=wire) for link in fetch.links]
         return
     item_id = safe_id(url, stable_id(url))
     if not fetch.ok:
-        polled.batch.rejects.append(failure(wire, item_id, fetch))
+        polled.batch.rejects.append(failure(named(), item_id, fetch))
         return
     try:
         data = gunzip_capped(fetch.data, options.max_bytes) if is_gzip(fetch.data) else fetch.data
         kind = body_kind(fetch.content_type, data)
         if kind is None:
             raise ParseError("unsupported_format", "not a feed, sitemap or HTML page")
-        if kind == "page":  # a single article page
+        if kind == "page":  # a single article page: its site's
             fetch.item_id = item_id
+            fetch.source = wire = source or remembered or source_name(url, None)
             add_page(polled, wire, item_id, fetch, data, kind, None)
             return
         listing = read_listing(data, kind, fetch.final_url or url)
     except (ParseError, Refused) as err:
-        reason = err.reason
-        polled.batch.rejects.append(Reject(wire, item_id, STAGE, reason, f"{url}: {err}"[:300]))
+        reject = Reject(named(), item_id, STAGE, err.reason, f"{url}: {err}"[:300])
+        polled.batch.rejects.append(reject)
         return
+    wire = named(listing.title)
     if listing.kind == "sitemapindex":
         fetch.kind, fetch.links = "index", listing.sitemaps[:MAX_SITEMAPS]
-        await visit_sitemaps(fetcher, fetch.links, source, options, known, polled, depth, url)
+        await visit_sitemaps(fetcher, fetch.links, wire, options, known, polled, depth, url)
         return
-    origin = Origin(source, wire, safe_text(url), item_id)
+    origin = Origin(wire, wire, safe_text(url), item_id)
     raw_id = None
     for entry in listing.entries:
         if wants_page(entry, listing.kind, options.follow):
             fetch.links.append(entry.link)
             job = Job(entry.link, entry.item_id, url, entry.title, entry.published_at)
-            job.author, job.language = entry.author, entry.language
+            job.author, job.language, job.source = entry.author, entry.language, wire
             polled.jobs.append(job)
             continue
         raw_id = raw_id or add_raw(polled, wire, item_id, fetch, data, FORMAT_OF[listing.kind])
@@ -353,8 +398,10 @@ def fetch_pages(
     async def fetch_all() -> None:
         async def one(number: int, job: Job) -> None:
             validators = Validators(job.etag, job.last_modified)
-            arrived.put((number, await fetcher.get(job.url, "page", validators, job.parent_url,
-                                                   job.item_id)))  # fmt: skip
+            fetch = await fetcher.get(
+                job.url, "page", validators, job.parent_url, job.item_id, job.source or source
+            )
+            arrived.put((number, fetch))
 
         try:
             await asyncio.gather(*(one(n, j) for n, j in enumerate(jobs)))
@@ -381,7 +428,7 @@ def fetch_pages(
 def read_page(job: Job, fetch: Fetch, source: str | None) -> Polled:
     """Return what one fetched page holds: its documents and raw row, or its reject."""
     polled = Polled()
-    wire = source_name(job.parent_url or job.url, source)
+    wire = job.source or source_name(job.parent_url or job.url, source)
     item_id = job.item_id or safe_id(job.url, stable_id(job.url))
     if fetch.not_modified:
         return polled
@@ -403,7 +450,7 @@ def fetches_table(fetches: list[Fetch], source: str | None) -> pa.Table:
     rows = [
         {
             "fetch_id": uuid.uuid4().hex,
-            "source": source_name(f.parent_url or f.url, source),
+            "source": f.source or source_name(f.parent_url or f.url, source),
             "url": stored_url(f.url),
             "final_url": f.final_url and stored_url(f.final_url),
             "kind": f.kind,

@@ -12,7 +12,7 @@ import pytest
 from flows.config import ConfigError, load_config
 from flows.pipeline import ingest_flow
 from flows.serve import deployment_parameters
-from scripts.live_site import HOSTILE, LiveSite, bomb, brotli_bomb, build_site
+from scripts.live_site import HOSTILE, LiveSite, bomb, brotli_bomb, build_site, generated_article
 from tasks.web import WebOptions
 from tests.conftest import REPO
 from warehouse import Warehouse
@@ -158,3 +158,47 @@ def test_cli_refuses_a_url_that_is_not_http_in_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "wiredesk: error: only http and https URLs are polled: ftp://files.example/feed.xml"
     ]
+
+
+def outlet_feed(number: int, title: str | None) -> str:
+    """Return a small RSS feed of one outlet with two full-text entries of its own."""
+    items = ""
+    for k in (1, 2):
+        article = generated_article(200 + 2 * number + k)
+        text = " ".join(article.paragraphs)
+        items += (
+            f"<item><guid>o{number}-{k}</guid><title>{article.title}</title>"
+            f"<link>/outlet/{number}/{k}</link><content:encoded>{text}</content:encoded></item>"
+        )
+    head = f"<title>{title}</title>" if title else ""
+    return (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/'
+        f'modules/content/"><channel>{head}{items}</channel></rss>'
+    )
+
+
+def test_feeds_on_one_host_are_one_source_each_and_runs_record_them(prefect_harness, tmp_path):
+    folder = tmp_path / "site"
+    build_site(folder, 1)
+    titles = [f"Outlet Number {n} News" for n in range(18)] + ["Outlet Number 17 News", None]
+    for number, title in enumerate(titles):
+        (folder / f"feed-{number}.xml").write_text(outlet_feed(number, title), encoding="utf-8")
+    root = str(tmp_path / "wh")
+    with LiveSite(folder) as site:
+        urls = [f"{site.origin}/feed-{n}.xml" for n in range(len(titles))]
+        first = ingest_flow(urls=urls, warehouse=root, web=OPTIONS)
+        second = ingest_flow(urls=urls, warehouse=root, web=OPTIONS)  # all 304: names kept
+    port = site.origin.rsplit(":", 1)[1]
+    places = {n: f"127.0.0.1-{port}-feed-{n}.xml" for n in (17, 18, 19)}
+    expected = {f"outlet-number-{n}-news" for n in range(18)} | {places[19]}
+    articles = Warehouse(root).read("articles")
+    assert first.counts.articles_loaded == articles.num_rows == 40
+    # two feeds titled alike: the first answered has the title, the other its host and path
+    found = set(articles["source"].to_pylist())
+    assert found - expected in ({places[17]}, {places[18]}), found - expected
+    assert len(found) == 20
+    runs = {r["run_id"]: r for r in Warehouse(root).read("runs").to_pylist()}
+    assert set(runs[first.run_id]["sources"]) >= expected
+    assert set(runs[second.run_id]["sources"]) >= expected  # a poll of 304s names them too
+    fetches = Warehouse(root).read("fetches").to_pylist()
+    assert {f["source"] for f in fetches if f["run_id"] == second.run_id} >= expected
