@@ -23,6 +23,8 @@ from tasks.staging import (
     Staged,
     batch_from,
     batch_tables,
+    mark_pending,
+    pending_raw_ids,
     plan,
     plan_staged,
     stage,
@@ -203,7 +205,10 @@ def parse_received(data: bytes, origin: Origin, fmt: str) -> Iterator[Document |
 
 
 def known_raw(warehouse: Warehouse | None, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Return the (source, content_hash) pairs the raw archive already holds."""
+    """Return the (source, content_hash) pairs the raw archive holds as fully loaded.
+
+    A file whose parts a stopped run did not all load is held but pending: it is read again.
+    """
     if warehouse is None or not keys:
         return set()
     hashes = sorted({digest for _, digest in keys})
@@ -211,7 +216,9 @@ def known_raw(warehouse: Warehouse | None, keys: set[tuple[str, str]]) -> set[tu
         "raw", columns=["source", "content_hash"], filter=pc.field("content_hash").isin(hashes)
     )
     pairs = zip(stored["source"].to_pylist(), stored["content_hash"].to_pylist(), strict=True)
-    return set(pairs) & keys
+    held = set(pairs) & keys
+    pending = pending_raw_ids(warehouse.work_dir) if held else set()
+    return {(wire, digest) for wire, digest in held if stable_id(wire, digest) not in pending}
 
 
 def read_documents(
@@ -351,9 +358,9 @@ def read_polled(polled: Polled, warehouse: Warehouse | None) -> Batch:
     return batch
 
 
-def stage_polled(spec: BatchSpec, batch: Batch, fetches: pa.Table) -> Parts:
+def stage_polled(spec: BatchSpec, batch: Batch, fetches: pa.Table, work_dir: str = "") -> Parts:
     """Stage what a poll step read, with its requests."""
-    return stage_parts(spec, batch, {"fetches": fetches})
+    return stage_parts(spec, batch, {"fetches": fetches}, work_dir)
 
 
 Parts = tuple[tuple[BatchSpec, Staged], ...]
@@ -373,15 +380,22 @@ def split_documents(documents: list[Document], size: int) -> list[list[Document]
     return parts
 
 
-def stage_parts(spec: BatchSpec, batch: Batch, extra: dict[str, pa.Table] | None = None) -> Parts:
+def stage_parts(
+    spec: BatchSpec, batch: Batch, extra: dict[str, pa.Table] | None = None, work_dir: str = ""
+) -> Parts:
     """Stage a read batch, in parts of at most MAX_DOCUMENTS documents when it holds more.
 
-    The raw rows and the extra tables go with the last part: a file counts as received only
-    once all its documents are loaded, so a run that stops between parts reads it again.
-    Rejects go with the first.
+    Each raw row goes with the first part that holds one of its documents (a row without
+    documents with the first part), so every article commits with its raw row. A file whose
+    documents span parts is marked pending until the run completes (tasks/staging.py PENDING):
+    a run that stops between its parts leaves its raw row committed, and the next run reads it
+    again. Rejects go with the first part, the extra tables with the last.
     """
     groups = split_documents(batch.documents, MAX_DOCUMENTS)
     specs = spec.parts(len(groups))
+    raw_parts = raw_by_part(batch.raw, groups)
+    if len(groups) > 1 and work_dir:
+        mark_pending(spec, work_dir, spanning(groups))
     staged = []
     for number, (part, documents) in enumerate(zip(specs, groups, strict=True)):
         last = number == len(groups) - 1
@@ -389,7 +403,7 @@ def stage_parts(spec: BatchSpec, batch: Batch, extra: dict[str, pa.Table] | None
         piece = Batch(
             documents=documents,
             rejects=batch.rejects if number == 0 else [],
-            raw=batch.raw if last else None,
+            raw=raw_parts[number],
             skipped=batch.skipped if last else 0,
             history={k: v for k, v in batch.history.items() if k in keys},
         )
@@ -397,6 +411,28 @@ def stage_parts(spec: BatchSpec, batch: Batch, extra: dict[str, pa.Table] | None
         read = len(piece.documents) + len(piece.rejects)
         staged.append((part, stage(part, "ingest", tables, skipped=piece.skipped, read=read)))
     return tuple(staged)
+
+
+def raw_by_part(raw: pa.Table | None, groups: list[list[Document]]) -> list[pa.Table | None]:
+    """Split raw rows over the parts: each with the first part holding one of its documents."""
+    if raw is None or len(groups) == 1:
+        return [raw]
+    first: dict[str | None, int] = {}
+    for number, documents in enumerate(groups):
+        for document in documents:
+            first.setdefault(document.raw_id, number)
+    owner = pa.array([first.get(raw_id, 0) for raw_id in raw["raw_id"].to_pylist()], pa.int32())
+    return [raw.filter(pc.equal(owner, number)) for number in range(len(groups))]
+
+
+def spanning(groups: list[list[Document]]) -> set[str]:
+    """Return the raw_ids whose documents are in more than one part."""
+    parts: dict[str, set[int]] = {}
+    for number, documents in enumerate(groups):
+        for document in documents:
+            if document.raw_id:
+                parts.setdefault(document.raw_id, set()).add(number)
+    return {raw_id for raw_id, numbers in parts.items() if len(numbers) > 1}
 
 
 @task(
@@ -411,16 +447,16 @@ def ingest(
     if spec.kind == "listing":  # the poll read it already
         listing = staged_input(spec)
         polled = Polled(batch=batch_from(listing))
-        return stage_polled(spec, read_polled(polled, warehouse), listing.table("fetches"))
+        fetches = listing.table("fetches")
+        return stage_polled(spec, read_polled(polled, warehouse), fetches, warehouse.work_dir)
     if spec.kind == "pages":
         jobs = jobs_from(staged_input(spec).table("jobs"))
         polled = fetch_pages(jobs, options.source, options.web_options, set(urls))
-        return stage_polled(
-            spec, read_polled(polled, warehouse), fetches_table(polled.fetches, options.source)
-        )
+        fetches = fetches_table(polled.fetches, options.source)
+        return stage_polled(spec, read_polled(polled, warehouse), fetches, warehouse.work_dir)
     files = [Path(f) for f in spec.files]
     batch = read_documents(files, options.source, options.fmt, warehouse, spec.received_at)
-    return stage_parts(spec, batch)
+    return stage_parts(spec, batch, work_dir=warehouse.work_dir)
 
 
 @task(name="poll", task_run_name="poll-{label}", **ONCE)

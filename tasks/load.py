@@ -69,6 +69,16 @@ def of_articles(table: pa.Table, articles: pa.Table) -> pa.Table:
     return table.filter(pc.is_in(table["article_id"], value_set=articles["article_id"]))
 
 
+def new_raw(warehouse: Warehouse, raw: pa.Table) -> pa.Table:
+    """Return the raw rows not archived yet (a file read again after a run stopped mid-way)."""
+    if raw.num_rows == 0:
+        return raw
+    stored = warehouse.read(
+        "raw", columns=["raw_id"], filter=pc.field("raw_id").isin(raw["raw_id"])
+    )
+    return raw.filter(pc.invert(pc.is_in(raw["raw_id"], value_set=stored["raw_id"])))
+
+
 def new_rejects(warehouse: Warehouse, rejects: pa.Table) -> pa.Table:
     """Return the rejects not recorded by an earlier run."""
     if rejects.num_rows == 0:
@@ -117,7 +127,7 @@ def commit_batch(warehouse: Warehouse, commit_id: str, run_id: str, rows: BatchR
         if table is not None:
             tables[name] = table
     if rows.raw is not None:
-        tables["raw"] = with_run_id(rows.raw, run_id)
+        tables["raw"] = with_run_id(new_raw(warehouse, rows.raw), run_id)
     if rows.fetches is not None:
         tables["fetches"] = with_run_id(rows.fetches, run_id)
     stories_new = 0

@@ -26,6 +26,12 @@ from warehouse import Warehouse, locations
 from warehouse.schemas import REJECTS, TS
 
 STALE_AFTER_SECONDS = 7 * 24 * 3600
+# Under the work folder: one folder per file whose documents go on in several parts, named by its
+# raw_id, from before its first part commits until its run completes. Such a file's raw row
+# commits with its first part, so a run that stops between parts leaves a committed raw row for
+# a file only partly loaded: the marker makes the next run read the file again, not skip it.
+PENDING = "pending"
+PENDING_LIST = "PENDING"  # in a batch's folder: the raw_ids it marked, cleared with it
 
 DOCUMENTS = pa.schema(
     [
@@ -214,9 +220,31 @@ def stage(spec: BatchSpec, step: str, tables: dict[str, pa.Table | None], **coun
 
 
 def clear(specs: list[BatchSpec]) -> None:
-    """Delete the staging folders of batches that are fully loaded."""
+    """Delete the staging folders of batches that are fully loaded, and their pending marks."""
     for spec in specs:
+        marked = locations.read_text(locations.join(spec.workdir, PENDING_LIST)) or ""
+        pending = locations.join(spec.workdir.rstrip("/").rsplit("/", 1)[0], PENDING)
+        for raw_id in marked.split():
+            locations.remove_tree(locations.join(pending, raw_id))
         locations.remove_tree(spec.workdir)
+
+
+def mark_pending(spec: BatchSpec, work_dir: str, raw_ids: set[str]) -> None:
+    """Mark files whose parts may not all be loaded yet (see PENDING); before any part commits."""
+    if not raw_ids:
+        return
+    listed = locations.join(spec.workdir, PENDING_LIST)
+    known = set((locations.read_text(listed) or "").split())
+    locations.write_text(listed, "\n".join(sorted(known | raw_ids)) + "\n")
+    for raw_id in sorted(raw_ids):
+        folder = locations.join(locations.join(work_dir, PENDING), raw_id)
+        locations.make_folder(folder)
+        locations.write_text(locations.join(folder, "BATCH"), spec.workdir)
+
+
+def pending_raw_ids(work_dir: str) -> set[str]:
+    """Return the raw_ids of files a run began to load in parts and did not finish."""
+    return {f.rsplit("/", 1)[-1] for f in locations.subfolders(locations.join(work_dir, PENDING))}
 
 
 @task(name="clear-staging", task_run_name="clear-staging", **ONCE)
@@ -229,6 +257,8 @@ def sweep_stale(warehouse: Warehouse) -> None:
     """Delete staging folders that failed runs left and nobody re-ran for a week."""
     cutoff = time.time() - STALE_AFTER_SECONDS
     for folder in locations.subfolders(warehouse.work_dir):
+        if folder.rsplit("/", 1)[-1] == PENDING:  # marks live until their file is loaded
+            continue
         begun = locations.modified(locations.join(folder, "TOKEN"))
         if begun is None or begun < cutoff:
             locations.remove_tree(folder)
