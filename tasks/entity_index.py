@@ -35,6 +35,8 @@ from warehouse import Warehouse
 from warehouse.schemas import ENTITIES
 
 PLACE_LIKE = {"ORG", "GPE", "LOC", "FAC"}  # "the Elysee said" is one name whatever the model says
+# A full name the model read as a person in one article and as a body in another is one name.
+OTHER_CLASS = {"PERSON": "NAMED", "NAMED": "PERSON"}
 MIN_WORD_RATIO = 80.0
 MAX_ALIASES = 50
 
@@ -65,6 +67,10 @@ class Entity:
     last_seen: datetime | None = None
     n_mentions: int = 0
 
+    def label(self) -> str:
+        """Return the label most of the entity's mentions carry (ties: alphabetical)."""
+        return sorted(self.labels.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+
     def name(self) -> str:
         """Return the display name: the most used multi-word alias, else the most used one."""
         ranked = sorted(self.aliases.items(), key=lambda kv: (-(" " in kv[0]), -kv[1], kv[0]))
@@ -73,7 +79,7 @@ class Entity:
     def row(self) -> dict:
         """Return the entity as a row of the entities table."""
         top = sorted(self.aliases.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_ALIASES]
-        label = sorted(self.labels.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        label = self.label()
         return {
             "entity_key": self.entity_key,
             "label": label,
@@ -158,6 +164,10 @@ class Index:
             exact = [k for k in sorted(keys) if fold_name(self.entities[k].name()) == folded]
             if exact:
                 return exact[0]
+        if not keys and " " in folded and cls in OTHER_CLASS:
+            across = self.by_alias.get((OTHER_CLASS[cls], folded), set())
+            if len(across) == 1:  # the same full name, read the other way in another article
+                return next(iter(across))
         found = self.fuzzy(cls, folded)
         if found:
             return found
@@ -235,7 +245,18 @@ def index_mentions(
             index.add(key, row["label"], [canonical, strip_article(row["text"])], article)
     position = mentions.schema.get_field_index("entity_key")
     keyed = mentions.set_column(position, "entity_key", pa.array(keys, pa.string()))
+    labels = [
+        agreed_label(row["label"], index.entities[k]) for row, k in zip(rows, keys, strict=True)
+    ]
+    position = keyed.schema.get_field_index("label")
+    keyed = keyed.set_column(position, "label", pa.array(labels, pa.string()))
     return keyed, index.table()
+
+
+def agreed_label(label: str, entity: Entity) -> str:
+    """Return a mention's label, or its entity's when they disagree on person against body."""
+    majority = entity.label()
+    return majority if key_class(label) != key_class(majority) else label
 
 
 def lookup_keys(mentions: pa.Table) -> tuple[set[str], set[str]]:

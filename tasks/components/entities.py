@@ -25,11 +25,16 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from tasks.common import token_spaces, token_words
+from tasks.components.countries import country, is_abbreviation, place_abbreviations
+from tasks.components.countries import name_key as name_key_of
 from tasks.components.organisations import (
     RESTORED_WORDS,
     geonames,
     known_canonical,
+    known_everywhere,
     organisations,
+    places,
+    sporting,
 )
 from warehouse.schemas import MENTIONS
 
@@ -178,7 +183,8 @@ DATE_WORDS = {
 TRAILING_FIGURE = re.compile(r"^[+-]?\d[\d.,:/-]*$")
 DASHES = {"-", "–", "—"}
 AGENCY_TAIL = (("news", "agency"), ("agency",), ("news",))
-EDGE_PUNCT = set("'’\"“”‘,.;:-–—*")
+EDGE_PUNCT = set("'’\"“”‘,.;:-–—*•·‣⁃◦▪▫■□●○►▶▸→|")
+LIST_MARKS = "•·‣⁃◦▪▫■□●○►▶▸→"  # bullets a name may be glued to: "•Israel"
 BREAKS = set("()[]{}|/")
 LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
@@ -195,6 +201,15 @@ class Mention(NamedTuple):
     text: str
     label: str
     canonical: str
+
+
+def split_list_marks(nlp: Language) -> None:
+    """Make the tokenizer split a bullet or a dash off the word it is glued to ("•Israel")."""
+    from spacy.util import compile_prefix_regex
+
+    marks = "".join(re.escape(c) for c in LIST_MARKS)
+    prefixes = [*nlp.Defaults.prefixes, rf"[{marks}]", r"[-–—](?=[A-Z][a-z])"]
+    nlp.tokenizer.prefix_search = compile_prefix_regex(prefixes).search
 
 
 def ensure_extension() -> None:
@@ -470,6 +485,65 @@ def propagate(doc: Doc, spans: list[Span], others: list[Span]) -> list[Span]:
     return out
 
 
+# Words for a place's own bodies, and for the kind of place they run: "Lyon's city council".
+BODY_WORDS = {
+    *("council", "mayor", "government", "authorities", "authority", "assembly", "parliament"),
+    *("police", "municipality", "prefecture", "administration", "legislature", "hall"),
+    *("officials", "residents", "voters", "governor"),
+}
+PLACE_KINDS = {"city", "town", "county", "regional", "municipal", "state", "provincial", "local"}
+PLACE_LABELS = {"GPE", "LOC", "ORG", "FAC"}  # labels the model confuses countries and bodies with
+
+
+def national_labels(doc: Doc, spans: list[Span]) -> list[Span]:
+    """Label countries GPE and listed international bodies ORG, whatever the model said.
+
+    A town that is also a listed club is the town outside sports reports and wherever it
+    names the town's own body ("Lyon's city council", "the mayor of Lyon").
+    """
+    sport = sporting(token_words(doc, LOWER))
+    out = []
+    for s in spans:
+        label = s.label_
+        if label in PLACE_LABELS:
+            name = strip_name(s)
+            words = tuple(w.lower() for w in name.split())
+            if country(name, label):
+                label = "GPE"
+            elif known_everywhere(words):
+                label = "ORG"  # "the EU", "the Kremlin": bodies, not the places they sit in
+            elif (
+                label == "ORG"
+                and name.lower() in places()
+                and (names_body(s) or (not sport and known_canonical(words)))
+            ):
+                label = "GPE"
+        out.append(s if label == s.label_ else Span(doc, s.start, s.end, label=label))
+    return out
+
+
+def common_words(doc: Doc) -> set[str]:
+    """Return the words the article writes in lower case inside a sentence."""
+    return {t.lower_ for t in doc if t.is_lower and not t.is_sent_start}
+
+
+def not_places(doc: Doc, spans: list[Span]) -> list[Span]:
+    """Drop places that are an unknown abbreviation ("AI") or a common noun the text uses."""
+    known = big_places()
+    abbreviations = place_abbreviations()
+    lower = None
+    out = []
+    for s in spans:
+        if s.label_ in {"GPE", "LOC"} and len(s) == 1 and s.text not in known:
+            if is_abbreviation(s.text) and name_key_of(s.text) not in abbreviations:
+                continue
+            lower = common_words(doc) if lower is None else lower
+            if s.text[:1].isupper() and s.text.lower() in lower:
+                continue  # "Tariffs" read as a place where the text also says "tariffs"
+        out.append(s)
+    return out
+
+
 def fix_entities(doc: Doc) -> list[Span]:
     """Return the article's named spans after the general accuracy fixes, in text order."""
     spans, others = [], []
@@ -477,7 +551,8 @@ def fix_entities(doc: Doc) -> list[Span]:
         (spans if ent.label_ in NAMED_LABELS else others).append(ent)
     spans = [t for t in (trim(s) for s in spans) if t is not None]
     spans = add_agencies(doc, spans)
-    spans = organisations(doc, spans)
+    spans = organisations(doc, national_labels(doc, spans))
+    spans = not_places(doc, spans)
     spans = fix_labels(doc, spans)
     spans = propagate(doc, spans, others)
     return sorted(spans, key=lambda s: s.start)
@@ -501,7 +576,8 @@ def strip_name(span: Span) -> str:
 
 def canonical_names(spans: list[Span]) -> list[str]:
     """Return a canonical name per span: stripped, short names expanded in the article."""
-    names = [org_name(s) if s.label_ == "ORG" else strip_name(s) for s in spans]
+    sport = bool(spans) and sporting(token_words(spans[0].doc, LOWER))
+    names = [org_name(s, sport) if s.label_ == "ORG" else place_name(s) for s in spans]
     names = club_names(spans, names)
     full_people = [
         n for s, n in zip(spans, names, strict=True) if s.label_ == "PERSON" and " " in n
@@ -516,10 +592,35 @@ def canonical_names(spans: list[Span]) -> list[str]:
     return out
 
 
-def org_name(span: Span) -> str:
-    """Return an organisation's name: its listed canonical name ("Man Utd": Manchester United)."""
+def place_name(span: Span) -> str:
+    """Return a name; a country's is its canonical name ("U.S.", "America": United States)."""
     name = strip_name(span)
-    return known_canonical(tuple(w.lower() for w in name.split())) or name
+    if span.label_ == "GPE":
+        return country(name, span.label_) or name
+    return name
+
+
+def org_name(span: Span, sport: bool = True) -> str:
+    """Return an organisation's name: its listed canonical name ("Man Utd": Manchester United).
+
+    A listed name that is also a town or one word ("Lyon") is the club only in a sports
+    article, and never where it names the town's own body ("Lyon's city council").
+    """
+    name = strip_name(span)
+    words = tuple(w.lower() for w in name.split())
+    if known_everywhere(words) or (sport and not names_body(span)):
+        return known_canonical(words) or name
+    return name
+
+
+def names_body(span: Span) -> bool:
+    """Return whether a name is followed by a word for a place's own body ("Lyon's council")."""
+    doc, end = span.doc, span.end
+    if end < len(doc) and doc[end].lower_ in {"'s", "’s"}:
+        end += 1
+    following = [t.lower_ for t in doc[end : end + 2]] + ["", ""]
+    first, second = following[:2]
+    return first in BODY_WORDS or (first in PLACE_KINDS and second in BODY_WORDS)
 
 
 def club_names(spans: list[Span], names: list[str]) -> list[str]:

@@ -59,6 +59,7 @@ def load_nlp(model: str) -> Language:
             f"spaCy pipeline {model!r} is not installed (pip install it or set WIREDESK_MODEL)"
         ) from err
     use_numpy_gemm(nlp)
+    entities.split_list_marks(nlp)
     nlp.add_pipe(entities.TRUECASE, first=True)  # the model reads a case-restored copy
     if partial_parse() and parses_alone(nlp):
         # The parser and its tok2vec run inside this one, on the sentences quotes are read from.

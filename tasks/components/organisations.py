@@ -106,7 +106,8 @@ def known_names() -> dict[tuple[str, ...], Known]:
         for name in names:
             words = tuple(t.lower_ for t in tokenizer(name))
             acronym = name.isupper() and len(name) > 1
-            ambiguous = (len(words) == 1 and not acronym) or name.lower() in towns
+            # An acronym is the body's even where a small town shares it ("UN", a town in India).
+            ambiguous = not acronym and (len(words) == 1 or name.lower() in towns)
             known.setdefault(words, Known(names[0], everywhere or not ambiguous))
     return known
 
@@ -118,6 +119,12 @@ def known_starts() -> dict[str, list[tuple[str, ...]]]:
     for words in sorted(known_names(), key=lambda w: (-len(w), w)):
         starts.setdefault(words[0], []).append(words)
     return starts
+
+
+def known_everywhere(words: tuple[str, ...]) -> bool:
+    """Return whether lower-cased words name a listed organisation in any article."""
+    found = known_names().get(words)
+    return found is not None and found.everywhere
 
 
 def known_canonical(words: tuple[str, ...]) -> str | None:

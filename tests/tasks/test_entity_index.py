@@ -136,3 +136,26 @@ def test_entities_written_before_alias_keys_existed_are_still_found(tmp_path):
     _, later = batch([("a2", "wire", 2)], [("a2", "Ebrahim Raïssi", "PERSON", "Ebrahim Raïssi")])
     found = stored_entities(Warehouse(tmp_path), later)
     assert found["entity_key"].to_pylist() == entities["entity_key"].to_pylist()
+
+
+def test_a_full_name_read_as_a_body_once_joins_the_person_and_takes_its_label():
+    articles, mentions = batch(
+        [("a1", "x", 1), ("a2", "y", 2), ("a3", "z", 3)],
+        [
+            ("a1", "Maria Olsen", "PERSON", "Maria Olsen"),
+            ("a2", "Maria Olsen", "PERSON", "Maria Olsen"),
+            ("a3", "Maria Olsen", "ORG", "Maria Olsen"),
+            ("a3", "Jordan", "GPE", "Jordan"),
+            ("a1", "Jordan", "PERSON", "Jordan"),
+        ],
+    )
+    keyed, entities = index_mentions(mentions, articles, empty("entities"))
+    rows = keyed.to_pylist()
+    olsen = {r["entity_key"] for r in rows if r["text"] == "Maria Olsen"}
+    assert len(olsen) == 1
+    assert {r["label"] for r in rows if r["text"] == "Maria Olsen"} == {"PERSON"}
+    [entity] = [e for e in entities.to_pylist() if e["entity_key"] in olsen]
+    assert entity["label"] == "PERSON" and entity["n_articles"] == 3
+    # A one-word name is a country in one article and a person in another: two entities.
+    assert len({r["entity_key"] for r in rows if r["text"] == "Jordan"}) == 2
+    assert {r["label"] for r in rows if r["text"] == "Jordan"} == {"GPE", "PERSON"}
