@@ -20,10 +20,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from evals.stories import bcubed, read_gold, score
+from flows.settings import build
 from tasks.clean import clean_documents
 from tasks.common import Batch, Document
 from tasks.dedup import deduplicate_articles, pool_from_signatures, recent_signatures
-from tasks.extract import extract_articles, model_name
+from tasks.extract import extract_articles
 from warehouse import Warehouse
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "eval" / "ecbplus" / "dev.jsonl"
@@ -33,7 +34,7 @@ def parsed(records: list[dict]) -> tuple[pa.Table, pa.Table, pa.Table]:
     """Clean and parse the records once: (articles, mentions, quotes)."""
     batch = Batch([Document("eval", str(r["id"]), r["text"]) for r in records])
     articles, _ = clean_documents(batch, datetime.now(UTC))
-    return articles, *extract_articles(articles, model_name())
+    return articles, *extract_articles(articles, build().model)
 
 
 def place_in_runs(

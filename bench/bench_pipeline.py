@@ -208,9 +208,9 @@ def interleave(rounds: int, runs: dict[str, Callable[[int], float]]) -> dict[str
 
 def throughput(args: argparse.Namespace, work: Path) -> dict:
     """Measure items 1-3: end to end vs bare spaCy vs the naive baseline, and the no-op run."""
-    from tasks.extract import model_name
+    from flows.settings import build
 
-    model = args.model or model_name()
+    model = build(model=args.model).model
     corpus = real_corpus(work / "real", args.articles, Path(args.source))
     home = work / "prefect"
     tokens: list[int] = []
@@ -552,9 +552,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     if args.mode == "_bare":
-        from tasks.extract import model_name
+        from flows.settings import build
 
-        model = args.model or model_name()
+        model = build(model=args.model).model
         bare_main(args.folder, model, args.n_process, args.naive, args.numpy_gemm)
         return 0
     if args.mode == "_empty":

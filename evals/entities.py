@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tasks.extract import load_nlp, model_name
+from tasks.extract import DEFAULT_MODEL, load_nlp
 
 CLASSES = ("PER", "ORG", "LOC")
 SPACY_TO_CONLL = {
@@ -128,9 +128,11 @@ def read_conll(path: Path) -> list[Document]:
     return docs
 
 
-def predict(docs: list[Document], model: str | None = None) -> Iterator[set[Entity]]:
+def predict(
+    docs: list[Document], model: str | None = None, full_parse: bool = False
+) -> Iterator[set[Entity]]:
     """Run the production pipeline on each document and yield its entities as token spans."""
-    nlp = load_nlp(model or model_name())
+    nlp = load_nlp(model or DEFAULT_MODEL, full_parse)
     texts = [d.text_and_starts() for d in docs]
     parsed = nlp.pipe((text for text, _ in texts), batch_size=16)
     for (_, starts), doc in zip(texts, parsed, strict=True):
@@ -145,13 +147,15 @@ def predict(docs: list[Document], model: str | None = None) -> Iterator[set[Enti
         yield found
 
 
-def evaluate(path: Path, model: str | None = None, limit: int | None = None) -> Counts:
+def evaluate(
+    path: Path, model: str | None = None, limit: int | None = None, full_parse: bool = False
+) -> Counts:
     """Return entity counts for a CoNLL-format file."""
     docs = read_conll(Path(path))[:limit]
     if not docs:
         raise FileNotFoundError(f"no CoNLL documents in {path}")
     counts = Counts()
-    for doc, pred in zip(docs, predict(docs, model), strict=True):
+    for doc, pred in zip(docs, predict(docs, model, full_parse), strict=True):
         counts.add(doc.gold, pred)
     return counts
 

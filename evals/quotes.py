@@ -383,16 +383,18 @@ def body_places(raw: str, body: str) -> Place:
     return place
 
 
-def extractor_predictions(articles: list[Article], model: str | None) -> list[list[Pred]]:
+def extractor_predictions(
+    articles: list[Article], model: str | None, full_parse: bool = False
+) -> list[list[Pred]]:
     """Run the extractor on each article's raw text and return its quotes."""
-    from tasks.extract import load_nlp, model_name
+    from tasks.extract import DEFAULT_MODEL, load_nlp
 
-    nlp = load_nlp(model or model_name())
+    nlp = load_nlp(model or DEFAULT_MODEL, full_parse)
     docs = nlp.pipe((a.text for a in articles), batch_size=16)
     return [[as_pred(q._asdict(), same_place) for q in doc._.wd_quotes or []] for doc in docs]
 
 
-def run_pipeline(inbox: Path, root: Path, model: str | None) -> None:
+def run_pipeline(inbox: Path, root: Path, model: str | None, full_parse: bool = False) -> None:
     """Run the ingest flow on an inbox folder into a warehouse, on a temporary Prefect server."""
     from prefect.logging.handlers import APILogHandler
     from prefect.settings import (
@@ -411,7 +413,13 @@ def run_pipeline(inbox: Path, root: Path, model: str | None) -> None:
             server.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
             api = {PREFECT_API_URL: server.api_url}
         with temporary_settings(api), quiet_run_logs():
-            ingest_flow(paths=[str(inbox)], warehouse=str(root), model=model, n_process=1)
+            ingest_flow(
+                paths=[str(inbox)],
+                warehouse=str(root),
+                model=model,
+                n_process=1,
+                full_parse=full_parse or None,  # None: the settings'
+            )
     finally:
         APILogHandler().flush()  # the run's last logs reach the server before it stops
         if server is not None:
@@ -432,7 +440,9 @@ def quiet_run_logs() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def pipeline_predictions(articles: list[Article], model: str | None) -> list[list[Pred] | None]:
+def pipeline_predictions(
+    articles: list[Article], model: str | None, full_parse: bool = False
+) -> list[list[Pred] | None]:
     """Load the articles through the real flow into a temporary warehouse; return the rows."""
     from warehouse import Warehouse
 
@@ -442,7 +452,7 @@ def pipeline_predictions(articles: list[Article], model: str | None) -> list[lis
         for article in articles:
             (inbox / f"{article.name}.txt").write_text(article.text, encoding="utf-8")
         root = Path(tmp, "warehouse")
-        run_pipeline(inbox, root, model)
+        run_pipeline(inbox, root, model, full_parse)
         return landed_predictions(articles, Warehouse(root))
 
 
@@ -466,7 +476,11 @@ def landed_predictions(articles: list[Article], warehouse: Any) -> list[list[Pre
 
 
 def evaluate(
-    folder: Path, model: str | None = None, limit: int | None = None, extractor_only: bool = False
+    folder: Path,
+    model: str | None = None,
+    limit: int | None = None,
+    extractor_only: bool = False,
+    full_parse: bool = False,
 ) -> Evaluation:
     """Score the quotes of a PolNeAR-format folder per slice and threshold."""
     articles = load_folder(Path(folder))[:limit]
@@ -475,9 +489,9 @@ def evaluate(
             f"no PolNeAR articles (text/*.txt + attributions/*.ann) in {folder}"
         )
     if extractor_only:
-        found: list[list[Pred] | None] = list(extractor_predictions(articles, model))
+        found: list[list[Pred] | None] = list(extractor_predictions(articles, model, full_parse))
     else:
-        found = pipeline_predictions(articles, model)
+        found = pipeline_predictions(articles, model, full_parse)
     counts = {s: {t: Counts() for t in THRESHOLDS} for s in ALL_SLICES}
     for article, preds in zip(articles, found, strict=True):
         score_into(counts, article, polnear_quotes(article.text, preds or []))

@@ -14,7 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 from tasks.clean import clean_documents
 from tasks.common import Batch, Document
 from tasks.dedup import deduplicate_articles
-from tasks.extract import extract_articles, model_name
+from tasks.extract import DEFAULT_MODEL, extract_articles
 
 SAME_BODY = re.compile(r"same body as item (?P<item>.+)\Z")
 
@@ -68,11 +68,13 @@ def read_gold(path: str | Path) -> list[dict]:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def predict_stories(records: list[dict], model: str | None = None) -> dict[str, str]:
+def predict_stories(
+    records: list[dict], model: str | None = None, full_parse: bool = False
+) -> dict[str, str]:
     """Run clean, extract and dedup on the records and return each id's story id."""
     batch = Batch([Document("eval", str(r["id"]), r["text"]) for r in records])
     articles, rejects = clean_documents(batch, datetime.now(UTC))
-    mentions, quotes = extract_articles(articles, model or model_name())
+    mentions, quotes = extract_articles(articles, model or DEFAULT_MODEL, full_parse=full_parse)
     placed, _, _ = deduplicate_articles(articles, mentions, quotes)
     story = dict(
         zip(placed["source_item_id"].to_pylist(), placed["story_id"].to_pylist(), strict=True)
@@ -86,10 +88,10 @@ def predict_stories(records: list[dict], model: str | None = None) -> dict[str, 
     return story
 
 
-def evaluate(path: str | Path, model: str | None = None) -> StoryScores:
+def evaluate(path: str | Path, model: str | None = None, full_parse: bool = False) -> StoryScores:
     """Score the pipeline's stories on a gold file."""
     records = read_gold(path)
-    story = predict_stories(records, model)
+    story = predict_stories(records, model, full_parse)
     return score([story[str(r["id"])] for r in records], [str(r["story"]) for r in records])
 
 

@@ -8,29 +8,29 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from flows.offline import quiet_prefect
+from flows.settings import Settings, build
 from tasks.components.nlp import DEFAULT_MODEL
 from warehouse.errors import WiredeskError, first_line
 
 # Failures whose message is the whole reason (bad input, configuration, files, the warehouse);
 # any other failure is shown with its type's name.
 EXPLAINED = (WiredeskError, OSError, ValueError)
-CLICK_EXITS = (typer.Exit, click.exceptions.Exit, click.ClickException, click.Abort)
+CLICK_EXITS = (typer.Exit, typer.Abort, typer.TyperException)  # usage errors, exits
 
 
 class Commands(TyperGroup):
     """The command group: every failure of every command is reported here, as one line."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):
         """Run the chosen command; print a failure's first line and exit 1 unless debugging."""
         try:
             return super().invoke(ctx)
         except Exception as err:
-            if isinstance(err, CLICK_EXITS) or debugging():
+            if isinstance(err, CLICK_EXITS) or settings(ctx).debug:
                 raise
             fail(reason(err))
 
@@ -50,7 +50,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # rich markup would eat the "[env ...; default ...]" of help texts
 )
-DEBUG_ENV = "WIREDESK_DEBUG"
 
 WarehouseOption = Annotated[
     str | None,
@@ -68,9 +67,9 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code=code)
 
 
-def debugging() -> bool:
-    """Return whether failures show their traceback: --debug or WIREDESK_DEBUG=1."""
-    return os.environ.get(DEBUG_ENV, "") in {"1", "true", "yes"}
+def settings(ctx: typer.Context, **flags: object) -> Settings:
+    """Return a command's settings: its flags over those the command line started with."""
+    return (ctx.obj if isinstance(ctx.obj, Settings) else build()).given(**flags)
 
 
 ConfigOption = Annotated[
@@ -105,6 +104,7 @@ def show_version(value: bool) -> None:
 
 @app.callback()
 def wiredesk(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -117,12 +117,12 @@ def wiredesk(
 ) -> None:
     """Turn news wires into clean, deduplicated Parquet tables."""
     quiet_prefect()  # before any command imports Prefect
-    if debug:
-        os.environ[DEBUG_ENV] = "1"
+    ctx.obj = build(debug=debug or None)  # built once; each command adds its flags
 
 
 @app.command()
 def run(
+    ctx: typer.Context,
     paths: Annotated[
         list[str] | None,
         typer.Argument(
@@ -188,9 +188,16 @@ def run(
         "timeout": timeout,
         "allow_private": allow_private or None,
     }
-    planned = plan_run(
-        paths, source, config, model, batch_files, n_process, task_runner, dask_address, web
+    chosen = settings(
+        ctx,
+        warehouse=warehouse,
+        config=config,
+        model=model,
+        task_runner=task_runner,
+        dask_address=dask_address,
     )
+    planned = plan_run(paths, source, chosen, batch_files, n_process, web)
+    warehouse = chosen.warehouse
     files, urls, options = planned.files, planned.urls, planned.options
     missing = [p for p in files if not Path(p).exists()]
     if missing:
@@ -204,7 +211,7 @@ def run(
 
     if files and not list_inputs(files):
         fail(f"no documents found in {', '.join(files)}", code=2)
-    if not debugging():
+    if not chosen.debug:
         hide_run_errors()
     from prefect import tags
     from prefect.settings import (
@@ -251,11 +258,11 @@ def hide_run_errors() -> None:
 
 
 @app.command()
-def sources(config: ConfigOption = None) -> None:
+def sources(ctx: typer.Context, config: ConfigOption = None) -> None:
     """List the sources of the config file: name, kind, format, schedule and path."""
     from flows.config import config_path, load_config
 
-    path = config_path(config)
+    path = config_path(settings(ctx, config=config).config)
     if path is None:
         fail("no config: pass --config, set WIREDESK_CONFIG or create ./wiredesk.toml")
     found = load_config(path)
@@ -267,6 +274,7 @@ def sources(config: ConfigOption = None) -> None:
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     names: Annotated[
         list[str] | None, typer.Argument(help="Sources to serve [default: every source].")
     ] = None,
@@ -287,21 +295,27 @@ def serve(
     """Run each source on its schedule against the Prefect server at PREFECT_API_URL."""
     quiet_prefect()
     from flows.config import config_path, load_config
-    from flows.options import export_runner
-    from flows.serve import api_url, choose_sources
-    from tasks.options import RunOptions
+    from flows.serve import api_url, choose_sources, export_runner
 
+    given = settings(
+        ctx,
+        config=config,
+        warehouse=warehouse,
+        model=model,
+        task_runner=task_runner,
+        dask_address=dask_address,
+    )
     url = api_url()  # first: ephemeral mode has no scheduler, so serving it is pointless
-    path = config_path(config)
+    path = config_path(given.config)
     if path is None:
         fail("no config: pass --config, set WIREDESK_CONFIG or create ./wiredesk.toml")
     chosen = choose_sources(load_config(path), names)
     # Served runs start in fresh processes that read their task runner from here; building
     # the deployments below checks these values.
-    export_runner(RunOptions(task_runner=task_runner, dask_address=dask_address))
+    export_runner(given)
     from flows.serve import build_deployments, describe, serve_deployments
 
-    deployments = build_deployments(chosen, warehouse, model)
+    deployments = build_deployments(chosen, given.warehouse, model)
     typer.echo(f"serving {len(deployments)} deployments from {path} on {url} (cron times UTC)")
     typer.echo(describe(deployments))
     typer.echo("stop with Ctrl-C; schedules are paused when serving stops")
@@ -333,6 +347,7 @@ def server(
 
 @app.command()
 def sql(
+    ctx: typer.Context,
     query: Annotated[
         str,
         typer.Argument(
@@ -362,11 +377,13 @@ def sql(
     from warehouse.query import Limits, run_sql
 
     limits = Limits(memory_limit, timeout)
-    typer.echo(run_sql(query, Warehouse.resolve(warehouse).root, out, max_rows, limits))
+    root = settings(ctx, warehouse=warehouse).warehouse
+    typer.echo(run_sql(query, Warehouse(root).root, out, max_rows, limits))
 
 
 @app.command()
 def export(
+    ctx: typer.Context,
     table: Annotated[str, typer.Argument(help="The table: articles, quotes, mentions, ...")],
     since: Annotated[
         str | None,
@@ -388,24 +405,21 @@ def export(
     warehouse: WarehouseOption = None,
 ) -> None:
     """Write the rows runs landed since a run or a time; print the cursor for the next export."""
-    from warehouse import WarehouseError
     from warehouse.export import export as export_rows
     from warehouse.output import FORMATS, format_of
 
-    try:
-        if fmt is not None and fmt not in set(FORMATS.values()):
-            raise ValueError(f"--format must be jsonl, json, csv or parquet, not {fmt!r}")
-        if out is None:
-            out = Path(f"{table}.{fmt or 'jsonl'}")
-        fmt = fmt or format_of(out)
-        done = export_rows(warehouse, table, out, since, fmt)
-    except (WarehouseError, ValueError, OSError) as err:
-        fail(str(err).splitlines()[0])
+    if fmt is not None and fmt not in set(FORMATS.values()):
+        raise ValueError(f"--format must be jsonl, json, csv or parquet, not {fmt!r}")
+    if out is None:
+        out = Path(f"{table}.{fmt or 'jsonl'}")
+    fmt = fmt or format_of(out)
+    done = export_rows(settings(ctx, warehouse=warehouse).warehouse, table, out, since, fmt)
     typer.echo(done.summary(out))
 
 
 @app.command()
 def status(
+    ctx: typer.Context,
     warehouse: WarehouseOption = None,
     last: Annotated[int, typer.Option(help="Runs to show per source.")] = 3,
 ) -> None:
@@ -414,11 +428,11 @@ def status(
     from warehouse import WarehouseError
 
     try:
-        text = status_text(warehouse, last)
+        text = status_text(settings(ctx, warehouse=warehouse).warehouse, last)
     except (WarehouseError, OSError) as err:
         fail(str(err).splitlines()[0])
     except Exception as err:  # the Prefect API down or refusing: the tables still answer
-        if debugging():
+        if settings(ctx).debug:
             raise
         fail(f"cannot read the schedules from PREFECT_API_URL: {type(err).__name__}: {err}")
     typer.echo(text)
@@ -426,6 +440,7 @@ def status(
 
 @app.command()
 def compact(
+    ctx: typer.Context,
     warehouse: WarehouseOption = None,
     target_mb: Annotated[int, typer.Option(help="Merged files grow up to this size.")] = 128,
 ) -> None:
@@ -433,7 +448,8 @@ def compact(
     from warehouse import Warehouse
     from warehouse.compact import compact as compact_warehouse
 
-    report = compact_warehouse(Warehouse.resolve(warehouse).root, target_mb * 1024 * 1024)
+    root = Warehouse(settings(ctx, warehouse=warehouse).warehouse).root
+    report = compact_warehouse(root, target_mb * 1024 * 1024)
     if not report.snapshot:
         typer.echo("nothing to compact: no partition has more than one small file")
         return
@@ -448,6 +464,7 @@ def compact(
 
 @app.command()
 def check(
+    ctx: typer.Context,
     warehouse: WarehouseOption = None,
     full: Annotated[
         bool, typer.Option("--full", help="Also decode every file (reads the whole warehouse).")
@@ -467,7 +484,7 @@ def check(
     from warehouse.check import repair as repair_warehouse
     from warehouse.store import plural
 
-    root = Warehouse.resolve(warehouse).root
+    root = Warehouse(settings(ctx, warehouse=warehouse).warehouse).root
     if repair:
         repaired = repair_warehouse(root)
         for line in repaired.lines():
@@ -488,44 +505,48 @@ def check(
     )
 
 
-def run_eval(kind: str, path: Path, model: str | None) -> None:
+def run_eval(ctx: typer.Context, kind: str, path: Path, model: str | None) -> None:
     """Run one evaluation module's evaluate() on a path and print its report()."""
     import importlib
 
     if not path.exists():
         fail(f"no such file or folder: {path}")
     module = importlib.import_module(f"evals.{kind}")
-    result = module.evaluate(path, model)
+    chosen = settings(ctx, model=model)
+    result = module.evaluate(path, chosen.model, full_parse=chosen.full_parse)
     typer.echo(module.report(result))
 
 
 @eval_app.command("entities")
 def eval_entities(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A CoNLL-format file (WORD ... TAG, -DOCSTART-).")],
     model: ModelOption = None,
 ) -> None:
     """Print entity-level precision, recall and F1 (PER, ORG, LOC) on a CoNLL file."""
-    run_eval("entities", path, model)
+    run_eval(ctx, "entities", path, model)
 
 
 @eval_app.command("stories")
 def eval_stories(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help='A JSON Lines file of {"id","story","text"}.')],
     model: ModelOption = None,
 ) -> None:
     """Print B-cubed precision, recall, F1 and adjusted Rand of story ids against gold."""
-    run_eval("stories", path, model)
+    run_eval(ctx, "stories", path, model)
 
 
 @eval_app.command("quotes")
 def eval_quotes(
+    ctx: typer.Context,
     path: Annotated[
         Path, typer.Argument(help="A PolNeAR-format folder (text/*.txt, attributions/*.ann).")
     ],
     model: ModelOption = None,
 ) -> None:
     """Print quote precision, recall, F1 (overlap 0.3, 0.8), speaker and cue accuracy."""
-    run_eval("quotes", path, model)
+    run_eval(ctx, "quotes", path, model)
 
 
 def print_summary(report) -> None:

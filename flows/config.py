@@ -11,7 +11,6 @@ from pathlib import Path
 from tasks.formats import FORMATS
 from warehouse.errors import WiredeskError
 
-CONFIG_ENV = "WIREDESK_CONFIG"
 DEFAULT_CONFIG = "wiredesk.toml"
 KINDS = ("folder", "feed", "file", "url")
 WEB_KEYS = ("follow", "user_agent", "min_delay", "timeout", "allow_private")
@@ -46,10 +45,9 @@ class Source:
 
 
 def config_path(value: str | os.PathLike[str] | None = None) -> Path | None:
-    """Return the config file: the given path, WIREDESK_CONFIG, or ./wiredesk.toml if present."""
-    chosen = value or os.environ.get(CONFIG_ENV)
-    if chosen:
-        path = Path(chosen)
+    """Return the config file: the given path (flag or WIREDESK_CONFIG), or ./wiredesk.toml."""
+    if value:
+        path = Path(value)
         if not path.is_file():
             raise ConfigError(f"no such config file: {path}")
         return path

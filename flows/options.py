@@ -1,18 +1,12 @@
-"""Build a run's options once: command-line flags, then the environment, then the config file."""
+"""Build a run's options once: the settings (flags, environment, defaults), then the config file."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from flows.settings import Settings
 from tasks.options import BATCH_FILES, RunOptions
 from tasks.web import check_url, is_url, web_options
-
-# The environment a run reads (besides WIREDESK_WAREHOUSE, read by warehouse.Warehouse.resolve,
-# WIREDESK_CONFIG, by flows.config.config_path, and WIREDESK_MODEL, by tasks.extract.model_name,
-# which evals and spaCy's worker processes share).
-RUNNER_ENV = "WIREDESK_TASK_RUNNER"
-DASK_ENV = "WIREDESK_DASK_ADDRESS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +21,9 @@ class Run:
 def plan_run(
     paths: list[str] | None,
     source: str | None = None,
-    config: str | os.PathLike[str] | None = None,
-    model: str | None = None,
+    settings: Settings = Settings(),  # noqa: B008 (a frozen value)
     batch_files: int = BATCH_FILES,
     n_process: int = 1,
-    task_runner: str = "threads",
-    dask_address: str | None = None,
     web: dict[str, object] | None = None,
 ) -> Run:
     """Return a run's inputs and options; raise ConfigError or ValueError with the reason.
@@ -41,11 +32,11 @@ def plan_run(
     flags given on the command line win over the config's settings.
     """
     fmt = None
-    settings = {k: v for k, v in (web or {}).items() if v is not None}
+    live = {k: v for k, v in (web or {}).items() if v is not None}
     if source and not paths:
         from flows.config import ConfigError, resolve  # here: it imports every format's parser
 
-        configured = resolve(source, config)
+        configured = resolve(source, settings.config)
         if configured is None:  # not the sample inbox under a wire's name: say what is missing
             raise ConfigError(
                 f"no config defines source {source!r}: pass --config FILE, set WIREDESK_CONFIG "
@@ -53,7 +44,7 @@ def plan_run(
                 f"wiredesk run PATH --source {source}"
             )
         paths, fmt = configured.inputs(), configured.format
-        settings = configured.web_settings() | settings
+        live = configured.web_settings() | live
     urls = [p for p in paths or [] if is_url(p)]
     files = [p for p in paths or [] if not is_url(p)]
     for url in urls:
@@ -61,26 +52,12 @@ def plan_run(
     options = RunOptions(
         source=source,
         fmt=fmt,
-        model=model,
+        model=settings.model,
+        full_parse=settings.full_parse,
         batch_files=batch_files,
         n_process=n_process,
-        task_runner=task_runner,
-        dask_address=dask_address,
-        web=web_options(**settings) if urls else None,
+        task_runner=settings.task_runner,
+        dask_address=settings.dask_address,
+        web=web_options(**live) if urls else None,
     )
     return Run(files, urls, options)
-
-
-def served_options() -> RunOptions:
-    """Return the options of a served run's process: its task runner, from the environment."""
-    return RunOptions(
-        task_runner=os.environ.get(RUNNER_ENV, "threads"),
-        dask_address=os.environ.get(DASK_ENV),
-    )
-
-
-def export_runner(options: RunOptions) -> None:
-    """Hand the task runner to the processes that serve runs (they read it by served_options)."""
-    os.environ[RUNNER_ENV] = options.task_runner
-    if options.dask_address:
-        os.environ[DASK_ENV] = options.dask_address

@@ -24,9 +24,10 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.progress import Progress
+from flows.settings import build
 from tasks.clean import clean
 from tasks.common import freeze_heap
-from tasks.extract import ModelNotFound, extract, model_name, warm_up
+from tasks.extract import DEFAULT_MODEL, ModelNotFound, extract, warm_up
 from tasks.ingest import discover, ingest, looks_new, poll
 from tasks.load import Counts, load, load_fetches, record, select_new
 from tasks.options import BATCH_FILES, RunOptions
@@ -70,13 +71,18 @@ def start_workers_early(
     # A hint, not a decision: the flow's ingest still decides what is new. A wrong guess costs
     # either a model load for nothing or a later start, never a row.
     inputs = [str(p) for p in paths or [SAMPLE_INBOX]]
-    if not looks_new(inputs, Warehouse.resolve(warehouse), options.source):
+    if not looks_new(inputs, warehouse_at(warehouse), options.source):
         return False
     try:
-        warm_up(options.model or model_name(), options.n_process)
+        warm_up(options.model or DEFAULT_MODEL, options.n_process, options.full_parse)
     except ModelNotFound:
         return False  # the flow run fails on it, with its reason recorded in the runs table
     return True
+
+
+def warehouse_at(root: str | None) -> Warehouse:
+    """Return the warehouse at root, else the settings' (WIREDESK_WAREHOUSE or the default)."""
+    return Warehouse(build(warehouse=root).warehouse)
 
 
 def record_failure(flow: Flow, run: FlowRun, state: State) -> None:
@@ -85,7 +91,7 @@ def record_failure(flow: Flow, run: FlowRun, state: State) -> None:
 
     reason = str(state.message or state.name)
     flow_run_logger(run, flow).error("wiredesk run failed: %s", reason)
-    warehouse = Warehouse.resolve(run.parameters.get("warehouse"))
+    warehouse = warehouse_at(run.parameters.get("warehouse"))
     now = datetime.now(UTC)
     try:
         with warehouse.lock(wait_seconds=60):
@@ -112,17 +118,21 @@ def ingest_flow(
     fmt: str | None = None,
     urls: list[str] | None = None,
     web: WebOptions | None = None,
+    full_parse: bool | None = None,
 ) -> RunReport:
     """Ingest files and live URLs into the warehouse, batch by batch, under the writer lock.
 
-    The parameters are the run's options (tasks.options.RunOptions) as deployments give them.
+    The parameters are the run's options (tasks.options.RunOptions) as deployments give them;
+    those not given come from the settings of the process that runs the flow.
     """
     logger = get_run_logger()
-    store = Warehouse.resolve(warehouse)
+    settings = build(warehouse=warehouse, model=model, full_parse=full_parse)
+    store = Warehouse(settings.warehouse)
     options = RunOptions(
         source=source,
         fmt=fmt,
-        model=model or model_name(),
+        model=settings.model,
+        full_parse=settings.full_parse,
         batch_files=batch_files,
         n_process=n_process,
         web=web,
@@ -169,7 +179,7 @@ def ingest_flow(
                     done(spec.label, load_fetches(spec, run_id, store, ingested))
                 continue
             if not warm:  # something new: the workers load the model while this batch is cleaned
-                warm_up(options.model, options.n_process)
+                warm_up(options.model, options.n_process, options.full_parse)
                 warm = True
             cleaned = clean(spec, ingested)
             selected = select_new(spec, cleaned, store)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from flows.config import Source
 from flows.offline import OFFLINE
+from flows.settings import ENVIRONMENT, Settings, build
 from warehouse import Warehouse
 from warehouse.errors import WiredeskError
 
@@ -28,12 +29,11 @@ class ServeError(WiredeskError, RuntimeError):
 
 def served_flow() -> Flow:
     """Return the ingest flow with the task runner the serving process was told to use."""
-    from flows.options import served_options
     from flows.pipeline import ingest_flow
     from flows.runners import make_task_runner
 
-    options = served_options()
-    runner = make_task_runner(options.task_runner, options.dask_address)
+    settings = build()  # the serving process handed them on (export_runner)
+    runner = make_task_runner(settings.task_runner, settings.dask_address)
     return ingest_flow.with_options(task_runner=runner)
 
 
@@ -48,6 +48,16 @@ def __getattr__(name: str) -> Flow:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     flow = globals()[name] = served_flow()
     return flow
+
+
+def export_runner(settings: Settings) -> None:
+    """Hand the task runner to the processes that serve runs: they are started by Prefect."""
+    # The one environment write: Prefect starts each served run in a fresh process that inherits
+    # this environment, and builds its settings from it (served_flow).
+    for name in ("task_runner", "dask_address"):
+        value = getattr(settings, name)
+        if value is not None:
+            os.environ[ENVIRONMENT[name]] = value
 
 
 def interval(value: str) -> timedelta:
@@ -75,7 +85,7 @@ def deployment_parameters(
     params: dict[str, object] = {
         "source": source.name,
         "fmt": source.format,
-        "warehouse": Warehouse.resolve(warehouse).absolute().root,
+        "warehouse": Warehouse(build(warehouse=warehouse).warehouse).absolute().root,
     }
     if source.urls:
         params |= {"urls": list(source.urls), "web": source.web_settings()}

@@ -13,7 +13,7 @@ BATCH_FILES = 500
 class RunOptions:
     """How one run names, reads, parses and batches its input, and where extraction runs.
 
-    Built once per run (flows/options.py: command-line flags, environment, config file), then
+    Built once per run (flows/options.py from flows/settings.py and the config file), then
     handed to the flow as its Prefect parameters (`parameters()`, JSON for deployments) and by
     the flow to its tasks. task_runner and dask_address choose the flow's task runner before it
     starts; inside a run they keep their defaults and nothing reads them.
@@ -21,7 +21,8 @@ class RunOptions:
 
     source: str | None = None  # wire name of every document; None: the folder, record or host
     fmt: str | None = None  # input format; None: detected per file
-    model: str | None = None  # spaCy pipeline; None: WIREDESK_MODEL or the default, in the flow
+    model: str | None = None  # spaCy pipeline; None: the settings' model (flows/settings.py)
+    full_parse: bool = False  # parse every sentence, not only those quote extraction reads
     batch_files: int = BATCH_FILES
     n_process: int = 1  # spaCy worker processes; 0: one per core
     task_runner: str = "threads"  # threads | dask
@@ -41,5 +42,6 @@ class RunOptions:
             "model": self.model,
             "batch_files": self.batch_files,
             "n_process": self.n_process,
+            "full_parse": self.full_parse,
             "web": self.web,
         }

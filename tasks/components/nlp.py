@@ -28,16 +28,6 @@ class ModelNotFound(WiredeskError, RuntimeError):
     """The configured spaCy pipeline is not installed."""
 
 
-def model_name() -> str:
-    """Return the spaCy pipeline to load: WIREDESK_MODEL or the default."""
-    return os.environ.get("WIREDESK_MODEL", DEFAULT_MODEL)
-
-
-def partial_parse() -> bool:
-    """Return whether to parse only cue sentences: yes unless WIREDESK_FULL_PARSE=1."""
-    return os.environ.get("WIREDESK_FULL_PARSE", "") not in {"1", "true", "yes"}
-
-
 def parses_alone(nlp: Language) -> bool:
     """Return whether the pipeline has a parser and a tok2vec that feeds the parser alone."""
     if not {"tok2vec", "parser"} <= set(nlp.pipe_names):
@@ -46,8 +36,11 @@ def parses_alone(nlp: Language) -> bool:
 
 
 @lru_cache(maxsize=2)
-def load_nlp(model: str) -> Language:
-    """Load a pipeline once per process with only the components extraction needs."""
+def load_nlp(model: str, full_parse: bool = False) -> Language:
+    """Load a pipeline once per process with only the components extraction needs.
+
+    Unless full_parse, the parser reads only the sentences quote extraction reads.
+    """
     import spacy
 
     from tasks.components import entities, quotes  # registers the components
@@ -61,7 +54,7 @@ def load_nlp(model: str) -> Language:
     use_numpy_gemm(nlp)
     entities.split_list_marks(nlp)
     nlp.add_pipe(entities.TRUECASE, first=True)  # the model reads a case-restored copy
-    if partial_parse() and parses_alone(nlp):
+    if not full_parse and parses_alone(nlp):
         # The parser and its tok2vec run inside this one, on the sentences quotes are read from.
         nlp.add_pipe(quotes.PARTIAL_PARSER, after=entities.TRUECASE)
         nlp.disable_pipe("tok2vec")
@@ -84,20 +77,20 @@ def use_numpy_gemm(nlp: Language) -> None:
             node.ops = ops
 
 
-def ready(model: str) -> int:
+def ready(model: str, full_parse: bool = False) -> int:
     """Load the pipeline in this process and return its pid (a worker's warm-up call)."""
-    load_nlp(model)
+    load_nlp(model, full_parse)
     return os.getpid()
 
 
-def start_worker(model: str, parent: int) -> None:
+def start_worker(model: str, parent: int, full_parse: bool = False) -> None:
     """Load the pipeline in a worker process that exits by itself once its parent is gone."""
     from threadpoolctl import threadpool_limits
 
     from tasks.common import freeze_heap
 
     threading.Thread(target=exit_with, args=(parent,), daemon=True).start()
-    load_nlp(model)
+    load_nlp(model, full_parse)
     # One worker per core: BLAS threads of their own would oversubscribe the cores. Set once
     # numpy has loaded OpenBLAS, or there is nothing to limit yet.
     threadpool_limits(1)
@@ -112,9 +105,9 @@ def exit_with(parent: int) -> None:
     os._exit(1)
 
 
-def parse_texts(model: str, texts: list[str]) -> list[Found]:
+def parse_texts(model: str, texts: list[str], full_parse: bool = False) -> list[Found]:
     """Parse texts in this process and return each one's mentions and quotes."""
-    nlp = load_nlp(model)
+    nlp = load_nlp(model, full_parse)
     return [
         (list(doc._.wd_mentions or []), list(doc._.wd_quotes or []))
         for doc in nlp.pipe(texts, batch_size=64)

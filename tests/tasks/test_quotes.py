@@ -542,13 +542,12 @@ def test_partial_parse_parses_cue_sentences_as_alone_and_flattens_the_rest(nlp):
     ]
 
 
-def test_full_parse_on_request_and_for_a_pipeline_without_a_parser(monkeypatch):
+def test_full_parse_on_request_and_for_a_pipeline_without_a_parser():
     import spacy
 
     from tasks.components.nlp import DEFAULT_MODEL, load_nlp, parses_alone
 
-    monkeypatch.setenv("WIREDESK_FULL_PARSE", "1")
-    full = load_nlp.__wrapped__(DEFAULT_MODEL)  # uncached: the shared pipeline stays as it is
+    full = load_nlp.__wrapped__(DEFAULT_MODEL, full_parse=True)  # uncached: shared one unchanged
     assert "parser" in full.pipe_names and "wiredesk_partial_parser" not in full.pipe_names
     blank = spacy.blank("en")
     blank.add_pipe("sentencizer")
