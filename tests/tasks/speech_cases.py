@@ -46,6 +46,16 @@ def evidence(speaker: str, *segments: str) -> Expected:
     return Expected(segments, speaker, "evidence")
 
 
+def stance(speaker: str, *segments: str) -> Expected:
+    """Expect a stance row (a position, promise or act without the words said)."""
+    return Expected(segments, speaker, "stance")
+
+
+def question(speaker: str, *segments: str) -> Expected:
+    """Expect a question row (a question put, not a statement)."""
+    return Expected(segments, speaker, "question")
+
+
 CASES: tuple[Case, ...] = (
     # Speech verbs, direct and reported.
     Case(
@@ -257,5 +267,25 @@ CASES: tuple[Case, ...] = (
             evidence("inspectors", "the dam had not been checked since 2009"),
             speech("Rosa Blum", "the repairs would take a year"),
         ),
+    ),
+    # Stances and questions: kept, never speech.
+    Case(
+        "stance_and_speech",
+        "Rosa Blum, the mayor, backed the harbour plan on Monday. She said the first ships "
+        "would dock in May.",
+        (
+            stance("Rosa Blum", "the harbour plan on Monday"),
+            speech("Rosa Blum", "the first ships would dock in May"),
+        ),
+    ),
+    Case(
+        "vow_to_act",
+        "Union leader Olaf Brenner vowed to strike again in the spring.",
+        (stance("Olaf Brenner", "to strike again in the spring"),),
+    ),
+    Case(
+        "asked_whether",
+        "Olaf Brenner, a councillor, asked whether the tunnel would open on time.",
+        (question("Olaf Brenner", "whether the tunnel would open on time"),),
     ),
 )

@@ -226,8 +226,10 @@ def cue_kind(
     if any(w in EVIDENCE for w in words) or is_evidence(source):
         return "evidence"
     opening = (content or "").lstrip(" \t\n,:;—–-").lower()
-    if any(w in QUESTION for w in words) and opening.startswith(QUESTION_OPENERS):
-        return "question"  # "asked whether the plant would close"
+    if opening.startswith("whether ") or (
+        any(w in QUESTION for w in words) and opening.startswith(QUESTION_OPENERS)
+    ):
+        return "question"  # "asked whether the plant would close", "would not say whether"
     if opening.startswith("to ") or way in STANCE_WAYS:
         return "stance"  # "vowed to run", "threatened to release", "backed the plan"
     return "speech"
