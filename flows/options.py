@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flows.settings import Settings
 from tasks.options import BATCH_FILES, RunOptions
-from tasks.web import check_url, is_url, web_options
+from tasks.web import check_url, hide, is_url, web_options
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +49,7 @@ def plan_run(
     files = [p for p in paths or [] if not is_url(p)]
     for url in urls:
         check_url(url)
+    urls = hide(urls)  # Prefect records parameters: the flow gets URLs without their passwords
     options = RunOptions(
         source=source,
         fmt=fmt,

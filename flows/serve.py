@@ -88,7 +88,9 @@ def deployment_parameters(
         "warehouse": Warehouse(build(warehouse=warehouse).warehouse).absolute().root,
     }
     if source.urls:
-        params |= {"urls": list(source.urls), "web": source.web_settings()}
+        from tasks.web.credentials import hide  # served runs inherit the credentials it keeps
+
+        params |= {"urls": hide(list(source.urls)), "web": source.web_settings()}
     else:
         params["paths"] = [str(source.path)]
     if model:

@@ -160,7 +160,12 @@ def commit_batch(warehouse: Warehouse, commit_id: str, run_id: str, rows: BatchR
 
 def sources_of(*tables: pa.Table | None) -> list[str]:
     """Return the sources named in a batch's tables, sorted."""
-    found = {s for t in tables if t is not None for s in t["source"].drop_null().to_pylist()}
+    found: set[str] = set()
+    for table in tables:
+        if table is not None and "kind" in table.column_names:  # robots.txt serves no source
+            table = table.filter(pc.not_equal(table["kind"], "robots"))
+        if table is not None:
+            found.update(table["source"].drop_null().to_pylist())
     return sorted(found)
 
 

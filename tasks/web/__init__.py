@@ -4,6 +4,7 @@ import re
 from urllib.parse import urlsplit
 
 from tasks.web.client import WebOptions, default_user_agent
+from tasks.web.credentials import hide, redact, reveal
 from tasks.web.poll import Job, Polled, fetch_pages, fetches_table, jobs_from, jobs_table, survey
 
 FOLLOW = ("auto", "always", "never")
@@ -61,9 +62,12 @@ __all__ = [
     "default_user_agent",
     "fetch_pages",
     "fetches_table",
+    "hide",
     "is_url",
     "jobs_from",
     "jobs_table",
+    "redact",
+    "reveal",
     "survey",
     "web_options",
 ]

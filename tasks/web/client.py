@@ -29,6 +29,8 @@ import brotli
 import httpx
 from protego import Protego
 
+from tasks.web.credentials import hide, redact_text, reveal
+
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309: parse at least the first 500 KiB; the rest is cut
 MAX_REDIRECTS = 5
@@ -432,6 +434,7 @@ class Fetcher:
         except Exception as err:  # a library failing on a hostile answer must not stop a poll
             fetch.reason, fetch.error = "fetch_error", f"{type(err).__name__}: {err}"[:300]
         fetch.final_url = fetch.final_url or current
+        fetch.error = fetch.error and redact_text(fetch.error)
         fetch.elapsed_ms = round(1000 * (time.monotonic() - started))
         return fetch
 
@@ -459,14 +462,14 @@ class Fetcher:
         async with (
             self.slot(url),
             asyncio.timeout(self.options.timeout),
-            self.client.stream("GET", url, headers=headers) as response,
+            self.client.stream("GET", reveal(url), headers=headers) as response,
         ):
             self.check_peer(url, response)
             fetch.status = response.status_code
             location = response.headers.get("location")
             if response.status_code in REDIRECTS and location:
                 try:
-                    return urljoin(url, location.strip())
+                    return hide([urljoin(url, location.strip())])[0]
                 except ValueError as err:
                     raise Refused("bad_url", f"redirect to {location[:200]!r}: {err}") from err
             fetch.final_url = url

@@ -37,6 +37,7 @@ from tasks.web.client import (
     gunzip_capped,
     host_of,
 )
+from tasks.web.credentials import hide
 from tasks.web.listing import body_kind, read_listing, wants_page
 from warehouse import Warehouse
 from warehouse.schemas import FETCHES, RAW, TS
@@ -192,6 +193,7 @@ def survey(
 ) -> Polled:
     """Fetch the configured URLs; return their documents, rejects, requests and pages to fetch."""
     polled = Polled()
+    urls = hide(urls)  # credentials stay in this process: every row holds the redacted URL
     known = KnownUrls(warehouse)
     known.load(urls)
     fetcher = Fetcher(options, trusted=set(urls))

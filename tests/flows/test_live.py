@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -202,3 +203,40 @@ def test_feeds_on_one_host_are_one_source_each_and_runs_record_them(prefect_harn
     assert set(runs[second.run_id]["sources"]) >= expected  # a poll of 304s names them too
     fetches = Warehouse(root).read("fetches").to_pylist()
     assert {f["source"] for f in fetches if f["run_id"] == second.run_id} >= expected
+
+
+def test_credentials_are_sent_as_written_and_stored_nowhere(prefect_harness, tmp_path):
+    from prefect.client.orchestration import get_client
+
+    from flows.options import plan_run
+
+    folder = tmp_path / "site"
+    build_site(folder, 3)
+    root = str(tmp_path / "wh")
+    with LiveSite(folder) as site:
+        port = site.origin.rsplit(":", 1)[1]
+        feed = f"http://alice:S3cretPW@127.0.0.1:{port}/feed.xml"
+        planned = plan_run([feed, f"http://127.0.0.1:{port}/sitemap.xml"], web={"min_delay": 0})
+        assert planned.urls[0] == f"http://alice:***@127.0.0.1:{port}/feed.xml"
+        report = ingest_flow(urls=planned.urls, warehouse=root, web=planned.options.web)
+        log = list(site.requests.log)
+    assert report.counts.articles_loaded == 6  # the feed's and the sitemap's: two sources
+    assert len(report.counts.sources) == 2
+    assert [path for path, _ in log].count("/robots.txt") == 1  # one origin, two spellings
+    sent = {
+        path: base64.b64decode(headers["Authorization"].split()[1]).decode()
+        for path, headers in log
+        if "Authorization" in headers
+    }
+    assert "/feed.xml" in sent and any(p.startswith("/articles/") for p in sent)
+    assert set(sent.values()) == {"alice:S3cretPW"}  # not lower-cased
+    warehouse = Warehouse(root)
+    stored = " ".join(
+        str(warehouse.read(t).to_pylist())
+        for t in ("articles", "rejects", "raw", "fetches", "runs")
+    )
+    assert "S3cretPW" not in stored and "alice:***@" in stored
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(report.run_id)
+        logs = client.read_logs()
+    assert "S3cretPW" not in str(run.parameters) + str([entry.message for entry in logs])
