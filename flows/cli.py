@@ -169,6 +169,13 @@ def run(
     timeout: Annotated[
         float | None, typer.Option(help="Seconds one HTTP request may take [default: 30].")
     ] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds a poll may fetch; what is left is a 'deadline' row, tried at the next "
+            "poll [default: 600]."
+        ),
+    ] = None,
     allow_private: Annotated[
         bool,
         typer.Option(
@@ -186,6 +193,7 @@ def run(
         "user_agent": user_agent,
         "min_delay": min_delay,
         "timeout": timeout,
+        "deadline": deadline,
         "allow_private": allow_private or None,
     }
     chosen = settings(

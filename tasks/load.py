@@ -174,7 +174,8 @@ def request_counts(fetches: pa.Table | None) -> dict[str, int]:
     if fetches is None:
         return {"requests": 0, "not_modified": 0}
     statuses = fetches["status"].to_pylist()
-    return {"requests": len(statuses), "not_modified": statuses.count(304)}
+    left = fetches["reason"].to_pylist().count("deadline")  # rows of requests never sent
+    return {"requests": len(statuses) - left, "not_modified": statuses.count(304)}
 
 
 def record_run(

@@ -211,7 +211,8 @@ FETCHES = pa.schema(
         ("kind", pa.string()),  # robots | source (configured URL, sitemap) | index | page
         ("status", pa.int32()),  # null when no answer came
         ("bytes", pa.int64()),  # body size after decompression
-        ("elapsed_ms", pa.int32()),
+        ("elapsed_ms", pa.int32()),  # the request's own time
+        ("wait_ms", pa.int32()),  # queued before it: host slots, politeness delay, robots.txt
         ("redirects", pa.int32()),
         ("etag", pa.string()),
         ("last_modified", pa.string()),
@@ -236,7 +237,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("signatures", SIGNATURES, ("article_id",)),
         TableSpec("rejects", REJECTS, ("reject_id",)),
         TableSpec("runs", RUNS, ("run_id",), version=4),
-        TableSpec("fetches", FETCHES, ("fetch_id",), ("fetched_at",), "fetched_at"),
+        TableSpec("fetches", FETCHES, ("fetch_id",), ("fetched_at",), "fetched_at", version=2),
         TableSpec("raw", RAW, ("raw_id",), ("received_at",)),
         TableSpec("stories", STORIES, ("story_id",), ("first_seen",), mutable=True),
         TableSpec("entities", ENTITIES, ("entity_key",), ("entity_key",), mutable=True, version=2),

@@ -22,6 +22,7 @@ def web_options(
     min_delay: float | None = None,
     timeout: float | None = None,
     allow_private: bool | None = None,
+    deadline: float | None = None,
 ) -> WebOptions:
     """Return checked web options; None keeps a default. Raise ValueError on a bad value."""
     if follow is not None and follow not in FOLLOW:
@@ -30,6 +31,8 @@ def web_options(
         raise ValueError(f"min_delay must be between 0 and 3600 seconds, not {min_delay}")
     if timeout is not None and not 0 < timeout <= 600:
         raise ValueError(f"timeout must be between 0 and 600 seconds, not {timeout}")
+    if deadline is not None and not 0 < deadline <= 86400:
+        raise ValueError(f"deadline must be between 0 and 86400 seconds, not {deadline}")
     if allow_private is not None and not isinstance(allow_private, bool):
         raise ValueError(f"allow_private must be true or false, not {allow_private!r}")
     if user_agent is not None and (not user_agent.strip() or "\n" in user_agent):
@@ -40,6 +43,7 @@ def web_options(
         "min_delay": min_delay,
         "timeout": timeout,
         "allow_private": allow_private,
+        "deadline": deadline,
     }
     return WebOptions(**{k: v for k, v in given.items() if v is not None})
 

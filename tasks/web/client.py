@@ -92,6 +92,7 @@ class WebOptions:
     allow_private: bool = False  # let links reach loopback, private and link-local addresses
     max_bytes: int = DEFAULT_MAX_BYTES  # body cap, also after decompression
     retries: int = 2  # extra attempts after a 5xx, 429 or connection error
+    deadline: float = 600.0  # seconds a poll may fetch; what is left is tried at the next poll
 
 
 @dataclass(slots=True)
@@ -109,7 +110,8 @@ class Fetch:
     last_modified: str | None = None
     reason: str | None = None  # why no usable body, None on 200 and 304
     error: str | None = None
-    elapsed_ms: int = 0
+    elapsed_ms: int = 0  # the requests' own time (redirects included)
+    wait_ms: int = 0  # time queued for the host's slots, politeness delay and robots.txt
     redirects: int = 0
     retry_after: float | None = None
     parent_url: str | None = None  # the listing that linked here
@@ -361,8 +363,12 @@ def remember_robots(origin: str, agent: str, rules: RobotsRules) -> None:
 class Fetcher:
     """Fetch URLs politely and safely; every request is logged as a Fetch."""
 
-    def __init__(self, options: WebOptions, trusted: set[str]) -> None:
+    def __init__(
+        self, options: WebOptions, trusted: set[str], deadline_at: float | None = None
+    ) -> None:
         self.options = options
+        # wall-clock time (epoch seconds) after which nothing more is fetched: the poll's deadline
+        self.deadline_at = deadline_at or time.time() + options.deadline
         self.trusted = {host_of(u) for u in trusted}  # configured URLs' hosts are trusted
         self.agent = options.user_agent or default_user_agent()
         self.hosts: dict[str, Host] = {}
@@ -396,35 +402,37 @@ class Fetcher:
             fetch = await self.attempt(url, kind, validators)
             fetch.parent_url, fetch.item_id, fetch.source = parent_url, item_id, source
             self.log.append(fetch)
+            backoff = 0.5 * 2**attempt * random.uniform(1.0, 1.5)
+            pause = fetch.retry_after if fetch.retry_after is not None else backoff
             if not retryable(fetch) or attempt == self.options.retries:
                 return fetch
-            backoff = 0.5 * 2**attempt * random.uniform(1.0, 1.5)
-            await asyncio.sleep(fetch.retry_after if fetch.retry_after is not None else backoff)
+            if time.time() + pause >= self.deadline_at:  # no time left to try again
+                return fetch
+            await asyncio.sleep(pause)
         raise AssertionError("unreachable")
 
     async def attempt(self, url: str, kind: str, validators: Validators | None) -> Fetch:
         """Make one request chain, following at most MAX_REDIRECTS redirects by hand."""
         fetch = Fetch(url=url, kind=kind, fetched_at=datetime.now(UTC))
         started = time.monotonic()
-        current, seen = url, {url}
+        seen = {url}
+        left = self.deadline_at - time.time()
+        deadline = asyncio.timeout(max(left, 0.0))
         try:
-            while True:
-                await self.check(current, kind)
-                outcome = await self.request(current, fetch, validators)
-                if outcome is None:
-                    break
-                if outcome in seen:
-                    raise Refused("redirect_loop", f"{current} -> {outcome} was visited")
-                fetch.redirects += 1
-                if fetch.redirects > MAX_REDIRECTS:
-                    raise Refused("too_many_redirects", f"more than {MAX_REDIRECTS} redirects")
-                seen.add(outcome)
-                current = outcome
+            if left <= 0:
+                raise Refused("deadline", self.deadline_note())
+            async with deadline:
+                await self.follow(fetch, kind, validators, seen)
         except Refused as err:
             fetch.reason, fetch.error = err.reason, err.detail[:300]
             fetch.data = b""
         except TimeoutError:
-            fetch.reason, fetch.error = "timeout", f"no full answer in {self.options.timeout:g} s"
+            fetch.data = b""
+            if deadline.expired():
+                fetch.reason, fetch.error = "deadline", self.deadline_note()
+            else:
+                fetch.reason = "timeout"
+                fetch.error = f"no full answer in {self.options.timeout:g} s"
         except httpx.TimeoutException as err:
             fetch.reason, fetch.error = "timeout", f"{type(err).__name__}: {err}"[:300]
         except (httpx.TransportError, OSError) as err:
@@ -433,10 +441,33 @@ class Fetcher:
             fetch.reason, fetch.error = "bad_url", f"{type(err).__name__}: {err}"[:300]
         except Exception as err:  # a library failing on a hostile answer must not stop a poll
             fetch.reason, fetch.error = "fetch_error", f"{type(err).__name__}: {err}"[:300]
-        fetch.final_url = fetch.final_url or current
+        fetch.final_url = fetch.final_url or fetch.url
         fetch.error = fetch.error and redact_text(fetch.error)
-        fetch.elapsed_ms = round(1000 * (time.monotonic() - started))
+        fetch.wait_ms = max(round(1000 * (time.monotonic() - started)) - fetch.elapsed_ms, 0)
         return fetch
+
+    def deadline_note(self) -> str:
+        """Return the detail of a request the poll's deadline left out."""
+        return f"the poll's deadline ({self.options.deadline:g} s) passed: tried at the next poll"
+
+    async def follow(
+        self, fetch: Fetch, kind: str, validators: Validators | None, seen: set[str]
+    ) -> None:
+        """Request fetch.url, following at most MAX_REDIRECTS redirects by hand."""
+        current = fetch.url
+        while True:
+            fetch.final_url = current
+            await self.check(current, kind)
+            outcome = await self.request(current, fetch, validators)
+            if outcome is None:
+                return
+            if outcome in seen:
+                raise Refused("redirect_loop", f"{current} -> {outcome} was visited")
+            fetch.redirects += 1
+            if fetch.redirects > MAX_REDIRECTS:
+                raise Refused("too_many_redirects", f"more than {MAX_REDIRECTS} redirects")
+            seen.add(outcome)
+            current = outcome
 
     async def check(self, url: str, kind: str) -> None:
         """Refuse a URL that is not http(s), on a private address, or disallowed by robots."""
@@ -459,8 +490,18 @@ class Fetcher:
     async def request(self, url: str, fetch: Fetch, validators: Validators | None) -> str | None:
         """Send one GET; fill fetch from the answer, or return the redirect target."""
         headers = validators.headers() if validators else {}
+        async with self.slot(url):
+            started = time.monotonic()
+            try:
+                return await self.exchange(url, fetch, validators, headers)
+            finally:
+                fetch.elapsed_ms += round(1000 * (time.monotonic() - started))
+
+    async def exchange(
+        self, url: str, fetch: Fetch, validators: Validators | None, headers: dict[str, str]
+    ) -> str | None:
+        """Send the GET of request() once its slot is held; return a redirect target or None."""
         async with (
-            self.slot(url),
             asyncio.timeout(self.options.timeout),
             self.client.stream("GET", reveal(url), headers=headers) as response,
         ):

@@ -64,6 +64,7 @@ class Job:
     etag: str | None = None
     last_modified: str | None = None
     source: str | None = None  # the wire of the listing that named the page
+    deadline_at: float | None = None  # epoch seconds: the poll's deadline
 
 
 JOBS = pa.schema(
@@ -78,6 +79,7 @@ JOBS = pa.schema(
         ("etag", pa.string()),
         ("last_modified", pa.string()),
         ("source", pa.string()),
+        ("deadline_at", pa.float64()),
     ]
 )
 assert JOBS.names == [f.name for f in fields(Job)], "JOBS must mirror Job"
@@ -208,6 +210,7 @@ def survey(
     polled.fetches = fetcher.log
     stored = known_fetches(warehouse, [job.url for job in polled.jobs])
     for job in polled.jobs:
+        job.deadline_at = fetcher.deadline_at  # the page batches share the poll's deadline
         if job.url in stored:
             job.etag, job.last_modified = stored[job.url].etag, stored[job.url].last_modified
             job.item_id = job.item_id or stored[job.url].item_id
@@ -394,7 +397,8 @@ def fetch_pages(
     Pages are extracted here as they arrive while the rest are fetched in another thread, so
     fetching hides behind extraction; the documents keep the jobs' order.
     """
-    fetcher = Fetcher(options, trusted)
+    deadlines = [job.deadline_at for job in jobs if job.deadline_at]
+    fetcher = Fetcher(options, trusted, min(deadlines) if deadlines else None)
     arrived: queue.Queue[tuple[int, Fetch] | None] = queue.Queue()
 
     async def fetch_all() -> None:
@@ -459,6 +463,7 @@ def fetches_table(fetches: list[Fetch], source: str | None) -> pa.Table:
             "status": f.status,
             "bytes": len(f.data),
             "elapsed_ms": f.elapsed_ms,
+            "wait_ms": f.wait_ms,
             "redirects": f.redirects,
             "etag": f.etag,
             "last_modified": f.last_modified,

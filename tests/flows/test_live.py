@@ -240,3 +240,31 @@ def test_credentials_are_sent_as_written_and_stored_nowhere(prefect_harness, tmp
         run = client.read_flow_run(report.run_id)
         logs = client.read_logs()
     assert "S3cretPW" not in str(run.parameters) + str([entry.message for entry in logs])
+
+
+def test_a_poll_stops_at_its_deadline_commits_what_it_has_and_the_next_goes_on(
+    prefect_harness, tmp_path
+):
+    folder = tmp_path / "site"
+    build_site(folder, 6)
+    root = str(tmp_path / "wh")
+    hurried = WebOptions(min_delay=0.6, timeout=5, deadline=2.0)
+    with LiveSite(folder) as site:
+        started = time.monotonic()
+        first = ingest_flow(urls=[site.origin + "/sitemap.xml"], warehouse=root, web=hurried)
+        fetching = time.monotonic() - started
+        second = ingest_flow(urls=[site.origin + "/sitemap.xml"], warehouse=root, web=OPTIONS)
+    warehouse = Warehouse(root)
+    reasons = warehouse.read("rejects")["reason"].to_pylist()
+    assert 1 <= first.counts.articles_loaded <= 4 and fetching < 60
+    assert reasons.count("deadline") == 6 - first.counts.articles_loaded
+    assert first.counts.requests == 2 + first.counts.articles_loaded  # robots, sitemap, pages
+    assert second.counts.articles_loaded == 6 - first.counts.articles_loaded
+    assert warehouse.read("articles").num_rows == 6
+    pages = [
+        f for f in warehouse.read("fetches").to_pylist()
+        if f["kind"] == "page" and f["run_id"] == first.run_id and f["status"] == 200
+    ]  # fmt: skip
+    # the request's own time apart from the politeness wait: 0.6 s between starts
+    assert all(f["elapsed_ms"] < 500 for f in pages), [f["elapsed_ms"] for f in pages]
+    assert max(f["wait_ms"] for f in pages) >= 500

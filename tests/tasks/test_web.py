@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -408,3 +409,22 @@ def test_robots_txt_is_read_up_to_500_kib(tmp_path):
     with LiveSite(tmp_path) as big:
         assert get(big, "/articles/nw-0001.html").ok  # the rule past 500 KiB is not read
         assert get(big, "/hostile/private/secret.html").reason == "robots"
+
+
+def test_the_deadline_leaves_rows_and_is_quick(site):
+    polled = survey([site.origin + "/sitemap.xml"], "live", FAST, None)
+    hurried = WebOptions(min_delay=0.5, timeout=5, deadline=2.5)
+    slow = [
+        replace(j, url=j.url.replace("/articles/", "/slow/articles/"), deadline_at=None)
+        for j in polled.jobs
+    ]
+    started = time.monotonic()
+    pages = fetch_pages(slow, "live", hurried, {site.origin})
+    assert time.monotonic() - started < 6
+    fetched = len(pages.batch.documents)
+    assert 1 <= fetched <= 6  # starts 0.5 s apart: about 5 in 2.5 s
+    assert [r.reason for r in pages.batch.rejects] == ["deadline"] * (12 - fetched)
+    answered = [f for f in pages.fetches if f.status == 200]
+    assert all(250 <= f.elapsed_ms < 2000 for f in answered)  # the 0.3 s answer, not the wait
+    waits = sorted(f.wait_ms for f in answered)
+    assert all(w >= 400 * n for n, w in enumerate(waits)), waits  # queued 0.5 s apart
