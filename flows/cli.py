@@ -299,11 +299,17 @@ def serve(
     limit: Annotated[
         int | None, typer.Option(help="Most flow runs this process runs at once.")
     ] = None,
+    run_now: Annotated[
+        bool,
+        typer.Option(
+            "--run-now/--no-run-now", help="Run each source once at start, then on schedule."
+        ),
+    ] = True,
 ) -> None:
     """Run each source on its schedule against the Prefect server at PREFECT_API_URL."""
     quiet_prefect()
     from flows.config import config_path, load_config
-    from flows.serve import api_url, choose_sources, export_runner
+    from flows.serve import api_url, check_server, choose_sources, export_runner
 
     given = settings(
         ctx,
@@ -314,6 +320,7 @@ def serve(
         dask_address=dask_address,
     )
     url = api_url()  # first: ephemeral mode has no scheduler, so serving it is pointless
+    check_server(url)  # before announcing anything
     path = config_path(given.config)
     if path is None:
         fail("no config: pass --config, set WIREDESK_CONFIG or create ./wiredesk.toml")
@@ -327,7 +334,9 @@ def serve(
     typer.echo(f"serving {len(deployments)} deployments from {path} on {url} (cron times UTC)")
     typer.echo(describe(deployments))
     typer.echo("stop with Ctrl-C; schedules are paused when serving stops")
-    serve_deployments(deployments, limit)
+    if run_now:
+        typer.echo("running each source once now (--no-run-now to wait for the schedules)")
+    serve_deployments(deployments, limit, run_now)
 
 
 @app.command()

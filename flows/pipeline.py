@@ -181,7 +181,11 @@ def ingest_flow(
             if not warm:  # something new: the workers load the model while this batch is cleaned
                 warm_up(options.model, options.n_process, options.full_parse)
                 warm = True
+            log_stage("ingest", spec.label, read=ingested.count("read"),
+                      already_received=ingested.count("skipped"))  # fmt: skip
             cleaned = clean(spec, ingested)
+            log_stage("clean", spec.label, articles=rows(cleaned, "articles"),
+                      rejects=rows(cleaned, "rejects"))  # fmt: skip
             selected = select_new(spec, cleaned, store)
             extraction = extract.submit(spec, selected, parsing)
             pending.append(Pending(spec, ingested, cleaned, selected, extraction))
@@ -233,9 +237,13 @@ def finish_batch(store: Warehouse, run_id: str, item: Pending) -> Counts:
     from tasks.entity_index import index_entities
 
     extracted = item.extraction.result()
+    label = item.spec.label
+    mentions, quotes = rows(extracted, "mentions"), rows(extracted, "quotes")
+    log_stage("extract", label, mentions=mentions, quotes=quotes)
     deduped = dedup(item.spec, item.selected, extracted, store)
+    log_stage("dedup", label, links=rows(deduped, "links"))
     indexed = index_entities(item.spec, deduped, extracted, store)
-    return load(
+    counts = load(
         item.spec,
         run_id,
         store,
@@ -246,6 +254,21 @@ def finish_batch(store: Warehouse, run_id: str, item: Pending) -> Counts:
         indexed,
         extracted,
     )
+    log_stage("load", label, articles=counts.articles_loaded, duplicates=counts.duplicates,
+              new_stories=counts.stories_new, rejects=counts.rejects)  # fmt: skip
+    return counts
+
+
+def rows(staged: Staged, name: str) -> int:
+    """Return the rows of one table a stage staged (0 when it wrote none)."""
+    table = staged.optional(name)
+    return table.num_rows if table is not None else 0
+
+
+def log_stage(stage: str, label: str, **numbers: int) -> None:
+    """Log one line per stage and batch: the run's Logs tab in the UI shows it."""
+    said = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in numbers.items())
+    get_run_logger().info("%s %s: %s", stage, label, said)
 
 
 def publish_artifacts(store: Warehouse, run_id: str, total: Counts) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flows.config import Source
@@ -16,7 +17,8 @@ from warehouse import Warehouse
 from warehouse.errors import WiredeskError
 
 if TYPE_CHECKING:  # the flow and Prefect's deployment classes load on first use: see __getattr__
-    from prefect import Flow
+    from prefect import Flow, State
+    from prefect.client.schemas.objects import FlowRun
     from prefect.deployments.runner import RunnerDeployment
 
 DEFAULT_PORT = 4200
@@ -29,12 +31,45 @@ class ServeError(WiredeskError, RuntimeError):
 
 def served_flow() -> Flow:
     """Return the ingest flow with the task runner the serving process was told to use."""
-    from flows.pipeline import ingest_flow
+    from flows.pipeline import ingest_flow, record_failure
     from flows.runners import make_task_runner
 
     settings = build()  # the serving process handed them on (export_runner)
     runner = make_task_runner(settings.task_runner, settings.dask_address)
-    return ingest_flow.with_options(task_runner=runner)
+    return ingest_flow.with_options(
+        task_runner=runner,
+        on_running=[announce_start],
+        on_completion=[announce_end],
+        on_failure=[record_failure, announce_end],
+        on_crashed=[announce_end],
+        on_cancellation=[announce_end],
+    )
+
+
+def say(line: str) -> None:
+    """Print one timestamped line on the serving terminal (a served run's output goes there)."""
+    # Written, not printed: inside a run, log_prints would turn a print into a log record.
+    sys.stdout.write(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC  {line}\n")
+    sys.stdout.flush()
+
+
+def announce_start(flow: Flow, run: FlowRun, state: State) -> None:
+    """Print the line that says a served run started."""
+    say(f"start {run.name}  ({run.parameters.get('source') or 'inbox'})")
+
+
+def announce_end(flow: Flow, run: FlowRun, state: State) -> None:
+    """Print the line that says how a served run ended, with its counts or its reason."""
+    said = f"end   {run.name}  {state.name.lower()}"
+    if state.is_completed():
+        counts = state.result().counts
+        said += (
+            f": read {counts.documents_read}, loaded {counts.articles_loaded}, "
+            f"rejects {counts.rejects}, duplicates {counts.duplicates}, quotes {counts.quotes}"
+        )
+    elif state.message:
+        said += f": {str(state.message).splitlines()[0][:300]}"
+    say(said)
 
 
 # Served runs execute in a fresh process that loads `scheduled_ingest` by this entrypoint, so
@@ -171,11 +206,40 @@ def describe(deployments: list[RunnerDeployment]) -> str:
     return "\n".join(lines)
 
 
-def serve_deployments(deployments: list[RunnerDeployment], limit: int | None = None) -> None:
-    """Register the deployments with the Prefect server and run their scheduled runs here."""
-    from prefect import serve
+def check_server(url: str, timeout: float = 10.0) -> None:
+    """Raise ServeError unless the Prefect API at url answers its health check."""
+    import urllib.request
 
-    serve(*deployments, limit=limit, print_starting_message=False)
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as answer:
+            if answer.status == 200:
+                return
+            reason = f"HTTP {answer.status}"
+    except OSError as err:
+        reason = str(getattr(err, "reason", err))
+    raise ServeError(
+        f"no Prefect server answers at PREFECT_API_URL={url} ({reason}): start one with "
+        "`wiredesk server`, or point PREFECT_API_URL at yours"
+    )
+
+
+def serve_deployments(
+    deployments: list[RunnerDeployment], limit: int | None = None, run_now: bool = True
+) -> None:
+    """Register the deployments, start one run of each now (run_now), then serve until Ctrl-C."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.runner import Runner
+
+    runner = Runner(pause_on_shutdown=True, limit=limit)
+    ids = [runner.add_deployment(deployment) for deployment in deployments]
+    if run_now:  # a desk starts with fresh data, not one whole interval later
+        with get_client(sync_client=True) as client:
+            for deployment_id in ids:
+                client.create_flow_run_from_deployment(deployment_id)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends serving; the runner cleans up
+        asyncio.run(runner.start())
 
 
 def server_command(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> tuple[list[str], dict]:

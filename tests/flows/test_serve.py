@@ -142,6 +142,22 @@ def test_serve_without_a_server_fails_with_one_line_reason(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("wiredesk: error: PREFECT_API_URL is not set")
 
 
+def test_serve_checks_the_server_before_announcing_anything(tmp_path):
+    from flows.runners import free_port
+
+    config = tmp_path / "wiredesk.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    url = f"http://127.0.0.1:{free_port()}/api"  # nothing listens there
+    env = os.environ | {"PREFECT_API_URL": url, "PREFECT_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "serve", "--config", str(config)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"wiredesk: error: no Prefect server answers at PREFECT_API_URL={url}")
+
+
 def test_server_command_points_the_ui_at_its_own_port():
     argv, env = server_command("127.0.0.1", 4321)
     assert argv[1:] == ["-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", "4321"]
@@ -201,7 +217,8 @@ def test_a_served_schedule_runs_by_itself_and_loads_rows(tmp_path):
         "PREFECT_API_URL": url,
         "PREFECT_RUNNER_POLL_FREQUENCY": "2",
     }
-    serve = ["serve", "--config", str(tmp_path / "wiredesk.toml"), "-w", str(tmp_path / "wh")]
+    serve = ["serve", "--config", str(tmp_path / "wiredesk.toml"), "-w", str(tmp_path / "wh"),
+             "--no-run-now"]  # fmt: skip
     started: list[subprocess.Popen] = []
     try:
         started.append(launch(["server", "--port", str(port)], server_env, tmp_path / "server"))
@@ -298,3 +315,56 @@ def wait_for(check, processes: list[subprocess.Popen], seconds: float, failure: 
         time.sleep(1)
     tails = [f"\n--- {p.args[3]}:\n{Path(p.log).read_text()[-2000:]}" for p in processes]
     pytest.fail(failure + "".join(tails))
+
+
+@pytest.mark.slow
+def test_serve_runs_each_source_at_start_says_so_and_status_shows_the_next_run(tmp_path):
+    """Served with --run-now (the default): one run at once, a line at its start and end, stage
+    lines in the run's logs, and `wiredesk status` with the schedule and the next run."""
+    from flows.runners import free_port
+
+    inbox = tmp_path / "inbox" / "quay"
+    inbox.mkdir(parents=True)
+    for n in ("Brest", "Oban"):
+        (inbox / f"{n.lower()}.txt").write_text(STORY.format(n=n))
+    yearly = '[sources.quay]\npath = "inbox/quay"\nformat = "text"\nschedule = "0 0 1 1 *"\n'
+    (tmp_path / "wiredesk.toml").write_text(yearly)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    # Without the tests' settings: the command's own defaults send INFO lines to the API.
+    unset = {"PREFECT_API_URL", "PREFECT_LOGGING_LEVEL"}
+    base = {k: v for k, v in os.environ.items() if k not in unset}
+    base |= {"PYTHONPATH": str(REPO)}
+    server_env = base | {"PREFECT_HOME": str(tmp_path / "server"), "PREFECT_UI_ENABLED": "false"}
+    serve_env = base | {"PREFECT_HOME": str(tmp_path / "client"), "PREFECT_API_URL": url,
+                        "PREFECT_RUNNER_POLL_FREQUENCY": "2"}  # fmt: skip
+    serve = ["serve", "--config", str(tmp_path / "wiredesk.toml"), "-w", str(tmp_path / "wh")]
+    started: list[subprocess.Popen] = []
+    try:
+        started.append(launch(["server", "--port", str(port)], server_env, tmp_path / "server"))
+        wait_for(lambda: healthy(url), started, 120, "the Prefect server never answered")
+        started.append(launch(serve, serve_env, tmp_path / "serve"))
+        completed = {"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}}
+        (run,) = wait_for(lambda: api(url, "/flow_runs/filter", completed), started, 150,
+                          "the run at start did not complete within 150 s")  # fmt: skip
+        status = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "status", "-w", str(tmp_path / "wh")],
+            capture_output=True, text=True, env=serve_env, timeout=120,
+        )  # fmt: skip
+        wait_for(lambda: "end   " in Path(started[1].log).read_text(), started[:1], 30,
+                 "serve printed no line at the run's end")  # fmt: skip
+        query = {"logs": {"flow_run_id": {"any_": [run["id"]]}}}
+        logs = wait_for(lambda: api(url, "/logs/filter", query), started, 30, "no logs")
+    finally:
+        for process in reversed(started):
+            end_tree(process)
+    assert not run["auto_scheduled"]  # started at once, not by the yearly schedule
+    said = Path(started[1].log).read_text()
+    assert f"start {run['name']}  (quay)" in said
+    assert f"end   {run['name']}  completed: read 2, loaded 2, rejects 0" in said
+    messages = [entry["message"] for entry in logs]
+    for stage in ("ingest", "clean", "extract", "dedup", "load"):
+        assert any(m.startswith(f"{stage} ") for m in messages), (stage, messages)
+    assert status.returncode == 0, status.stderr
+    head = status.stdout.splitlines()[0]
+    assert head.startswith("quay  (cron 0 0 1 1 * UTC)  next run ") and "-01-01 00:00 UTC" in head
