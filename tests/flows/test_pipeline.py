@@ -211,3 +211,16 @@ def test_unknown_files_are_archived_and_rejected_once(prefect_harness, tmp_path)
     assert sql(root, "select source_item_id, reason from rejects") == [
         ("photo", "unsupported_format")
     ]
+
+
+def test_readme_demo_output_is_what_the_demo_prints(sample_run, capsys):
+    """The README's `make demo` block shows the counts `wiredesk run` prints on the sample."""
+    from flows.cli import print_summary
+    from tests.conftest import REPO
+
+    _, report = sample_run
+    print_summary(report)
+    printed = capsys.readouterr().out.splitlines()[1:]  # without the run's id and path
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("prints what each stage did:\n\n```\n", 1)[1].split("```", 1)[0]
+    assert block.splitlines() == printed
