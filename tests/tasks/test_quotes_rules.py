@@ -211,3 +211,15 @@ def test_editorial_labels_are_no_attribution(nlp):
 def test_a_demonstrative_source_is_evidence_without_speaker(nlp):
     q = nlp("This suggests the council never read the plan.\n")._.wd_quotes[0]
     assert (q.speaker_text, q.speaker, q.cue_kind) == ("This", None, "evidence")
+
+
+def test_a_phrase_of_pronouns_names_no_one_and_an_owner_pronoun_resolves(nlp):
+    text = "The two unions met on Friday. Most of them said the strike would go ahead.\n"
+    q = nlp(text)._.wd_quotes[0]
+    assert (q.speaker_text, q.speaker) == ("Most of them", None)
+    text = (
+        "The Norwegian Institute of Public Health studied the river for a year. "
+        "Its analysis found the water was clean.\n"
+    )
+    q = nlp(text)._.wd_quotes[0]
+    assert (q.speaker_text, q.speaker) == ("Its analysis", "Norwegian Institute of Public Health")

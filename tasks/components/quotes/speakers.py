@@ -179,6 +179,10 @@ class Resolver:
         owners = [c for c in root.children if c.dep_ == "poss"]
         if owners:  # "the auditors' report": its owner issued it
             owner = noun_phrase(owners[0])
+            word = pronoun(owner)
+            if word is not None:  # "their analysis": whoever "their" stands for
+                name = self.resolve(owner)[0]
+                return (name, "PERSON" if word in PERSON_FORMS else "ORG") if name else None
             words = [t for t in owner if not t.is_punct and t.lower_ not in {"'s", "’s"}]
             name = " ".join(t.text for t in words if t.lower_ not in {"the", "a", "an"})
             return (name, "ORG") if name else None
@@ -246,6 +250,8 @@ class Resolver:
             return person, TITLED
         if is_document(root):
             return None, UNRESOLVED  # "the report said": no one named
+        if span[-1].lower_ in PERSON_FORMS | GROUP_FORMS | OTHER_PRONOUNS:
+            return None, UNRESOLVED  # "most of them", "two of whom": no one named
         name = re.sub(r"^(?:the|a|an)\s+", "", span.text, flags=re.IGNORECASE)
         self.last_group = name
         return name, DESCRIBED
