@@ -490,24 +490,25 @@ def check(
         bool,
         typer.Option(
             "--repair",
-            help="Publish a snapshot without the damaged files (their rows are lost) and "
-            "without stray files.",
+            help="Restore a lost commit point, correct manifest entries of intact files, leave "
+            "out damaged and stray files (their rows are lost; rows of lost articles are taken "
+            "out so that re-running the input loads them again).",
         ),
     ] = False,
 ) -> None:
     """Verify the warehouse against its manifest: missing, stray, truncated or unreadable files."""
     from warehouse import Warehouse
     from warehouse.check import check as check_warehouse
-    from warehouse.check import repair as repair_warehouse
+    from warehouse.repair import repair as repair_warehouse
     from warehouse.store import plural
 
     root = Warehouse(settings(ctx, warehouse=warehouse).warehouse).root
     if repair:
-        repaired = repair_warehouse(root)
+        repaired = repair_warehouse(root, full)
         for line in repaired.lines():
             typer.echo(line)
         if repaired.snapshot:
-            typer.echo(f"published snapshot {repaired.snapshot} without them")
+            typer.echo(f"published snapshot {repaired.snapshot}")
     report = check_warehouse(root, full)
     if report.ok:
         typer.echo(report.summary())
@@ -517,8 +518,8 @@ def check(
     problems = plural(len(report.problems), "problem")
     fail(
         f"{problems} in {root}: restore the files from a backup, or run `wiredesk check "
-        f"--repair --warehouse {root}` to publish a snapshot without the damaged and stray files "
-        "(the damaged files' rows are lost)"
+        f"--repair{' --full' if full else ''} --warehouse {root}` (it keeps files whose content "
+        "verifies, and says which rows are lost)"
     )
 
 

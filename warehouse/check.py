@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from warehouse.heads import restore, verify
+from warehouse.heads import verify
 from warehouse.schemas import TABLES
 from warehouse.store import (
-    _COMMIT_MUTEX,
     LOCAL,
     MANIFEST,
     Problem,
@@ -64,26 +62,6 @@ class CheckReport:
         if not self.listed:
             line += f" (snapshot {self.snapshot} lists no files yet: the next commit records them)"
         return line
-
-
-@dataclass(slots=True)
-class RepairReport:
-    """What a repair left out of the snapshot it published."""
-
-    snapshot: int = 0  # 0: nothing to repair
-    pointer: list[str] = field(default_factory=list)  # how a lost commit point was restored
-    dropped: list[Problem] = field(default_factory=list)
-    rows_lost: dict[str, int] = field(default_factory=dict)  # by file
-    strays: list[Problem] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        """Return one line per file left out."""
-        out = list(self.pointer)
-        out += [
-            f"dropped {p.rel} ({p.kind}; {self.rows_lost[p.rel]} rows lost)" for p in self.dropped
-        ]
-        out += [f"left out stray {p.rel}" for p in self.strays]
-        return out
 
 
 def check(root: str | os.PathLike[str], full: bool = False) -> CheckReport:
@@ -168,35 +146,3 @@ def local_listing(folder: str) -> tuple[list[str], list[str]]:
             elif name in names:
                 files.append(path)
     return sorted(files), sorted(links)
-
-
-def repair(root: str | os.PathLike[str]) -> RepairReport:
-    """Publish a snapshot without the damaged files of the current one, and without strays.
-
-    The rows of a dropped file are lost: the commits that wrote them stay recorded as applied,
-    so re-running the same input does not bring them back. Restoring the file from a backup
-    loses nothing; repair is for when there is none.
-    """
-    warehouse = Warehouse.resolve(root)
-    if not warehouse.exists():
-        raise WarehouseError(f"no warehouse at {warehouse.root}")
-    report = RepairReport()
-    with warehouse.lock(verify=False, recover=False), _COMMIT_MUTEX:
-        report.pointer = restore(warehouse)  # a lost commit point first, deleting nothing
-        warehouse.recover()  # then what a dead writer left; records a missing file list
-        base = warehouse.current()
-        found = inspect(base, warehouse.root).problems
-        report.dropped = [p for p in found if p.kind not in LEFT_OUT]
-        report.strays = [p for p in found if p.kind in LEFT_OUT]
-        if not found:
-            return report
-        entries = base.entries() or {}
-        report.rows_lost = {p.rel: entries[p.rel].rows for p in report.dropped}
-        drop = {p.rel for p in report.dropped}
-        manifest = json.loads(json.dumps(base.manifest))
-        manifest["operation"] = (
-            f"repair: dropped {len(drop)} damaged files "
-            f"({sum(report.rows_lost.values())} rows), left out {len(report.strays)} stray files"
-        )
-        report.snapshot = warehouse._publish(base, [], drop.__contains__, manifest).number
-    return report

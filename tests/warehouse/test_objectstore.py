@@ -17,9 +17,10 @@ from scripts.s3_server import s3_server
 from tests.conftest import REPO
 from tests.warehouse.test_store import rejects, stories
 from warehouse import Warehouse, WarehouseError, WarehouseLocked
-from warehouse.check import check, repair
+from warehouse.check import check
 from warehouse.compact import compact
 from warehouse.query import create_views, run_sql, warehouse
+from warehouse.repair import repair
 
 LEASE = "2"  # seconds: a dead holder's lock is taken over that soon
 

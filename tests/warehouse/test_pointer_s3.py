@@ -9,8 +9,9 @@ from flows.cli import app
 from tests.warehouse.test_objectstore import LEASE, bucket_keys
 from tests.warehouse.test_store import rejects, stories
 from warehouse import Warehouse, WarehouseError
-from warehouse.check import check, repair
+from warehouse.check import check
 from warehouse.locations import resolve
+from warehouse.repair import repair
 
 runner = CliRunner()
 
