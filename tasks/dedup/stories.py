@@ -44,6 +44,7 @@ SCORE_CHUNK = 8192  # stored rows scored against the new articles at once
 # Stored rows clustered with a batch at most: the block's square matrices (similarity, shared
 # neighbours, linkage) stay under about 1 GB at 500 new articles however large the warehouse.
 MAX_STORED = 4000
+MASK_ROWS = 512  # rows of the time-window mask computed at once
 
 YEAR_CONFLICT = 0.7  # the similarity kept by two articles that name years, none of them shared
 
@@ -68,16 +69,28 @@ def shared_neighbours(sim: np.ndarray) -> np.ndarray:
     member = (sim >= SNN_MIN).astype(np.float32)
     shared = member @ member.T
     sizes = member.sum(axis=1)
-    return shared / np.maximum(sizes[:, None] + sizes[None, :] - shared, 1)
+    del member
+    # In place: at the 4,500 rows of a full block each square float32 copy is 81 MB.
+    union = np.add.outer(sizes, sizes)
+    union -= shared
+    np.maximum(union, 1, out=union)
+    np.divide(shared, union, out=shared)
+    return shared
 
 
 def window_mask(when: list[datetime | None], dated: list[bool], rows, cols) -> np.ndarray:
     """Return True where two articles may be one story: either undated, or within the window."""
     seconds = np.array([w.timestamp() if w else np.nan for w in when])
     known = np.array(dated, bool)
-    a, b = seconds[rows][:, None], seconds[cols][None, :]
-    both = known[rows][:, None] & known[cols][None, :]
-    return ~both | (np.abs(a - b) <= STORY_WINDOW.total_seconds())
+    a, b = seconds[rows], seconds[cols][None, :]
+    known_a, known_b = known[rows], known[cols][None, :]
+    out = np.empty((len(a), b.shape[1]), bool)
+    # A band of rows at a time: the float64 gaps of a whole block would be 162 MB apiece.
+    for start in range(0, len(a), MASK_ROWS):
+        band = slice(start, start + MASK_ROWS)
+        near = np.abs(a[band, None] - b) <= STORY_WINDOW.total_seconds()
+        out[band] = ~(known_a[band, None] & known_b) | near
+    return out
 
 
 def year_conflicts(tf: sp.csr_matrix) -> np.ndarray:
@@ -162,8 +175,14 @@ def local_scores(new_rows: np.ndarray, all_pool: Pool) -> tuple[np.ndarray, np.n
     global_rows = idf_rows[local]
     sim *= window_mask(all_pool.seen_at, all_pool.dated, global_rows, global_rows)
     np.fill_diagonal(sim, 1.0)
-    score = (1 - SNN_WEIGHT) * sim + SNN_WEIGHT * shared_neighbours(sim)
-    score *= np.where(year_conflicts(all_pool.tf[global_rows]), YEAR_CONFLICT, 1.0)
+    # score = (1 - SNN_WEIGHT) * sim + SNN_WEIGHT * snn, in place (the same float32 products).
+    score = shared_neighbours(sim)
+    score *= SNN_WEIGHT
+    sim *= 1 - SNN_WEIGHT
+    score += sim
+    del sim
+    conflicts = year_conflicts(all_pool.tf[global_rows])
+    score[conflicts] = score[conflicts] * np.float64(YEAR_CONFLICT)  # as a float64 product
     return global_rows, score
 
 
@@ -215,9 +234,12 @@ def average_link(score: np.ndarray, threshold: float = STORY_THRESHOLD) -> np.nd
     """Return the cluster number of each article: average link, cut at threshold."""
     if len(score) <= 1:
         return np.ones(len(score), np.int64)
-    distance = np.clip(1 - score, 0, None)
+    distance = 1 - score
+    np.clip(distance, 0, None, out=distance)
     np.fill_diagonal(distance, 0)
-    tree = linkage(squareform(distance, checks=False), "average")
+    condensed = squareform(distance, checks=False)
+    del distance  # the square is not needed while the tree is built
+    tree = linkage(condensed, "average")
     return fcluster(tree, 1 - threshold, "distance")
 
 
