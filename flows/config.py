@@ -13,7 +13,9 @@ from warehouse.errors import WiredeskError
 
 DEFAULT_CONFIG = "wiredesk.toml"
 KINDS = ("folder", "feed", "file", "url")
-WEB_KEYS = ("follow", "user_agent", "min_delay", "timeout", "allow_private", "deadline")
+WEB_KEYS = (
+    "follow", "user_agent", "min_delay", "timeout", "allow_private", "deadline", "revalidate",
+)  # fmt: skip
 CRON_FIELD = re.compile(r"\A[\d*/,\-A-Za-z?LW#]+\Z")
 INTERVAL = re.compile(r"\A\d+[smhd]\Z")
 NAME = re.compile(r"\A[\w][\w.-]{0,63}\Z")

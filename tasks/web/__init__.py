@@ -5,7 +5,16 @@ from urllib.parse import urlsplit
 
 from tasks.web.client import WebOptions, default_user_agent
 from tasks.web.credentials import hide, redact, reveal
-from tasks.web.poll import Job, Polled, fetch_pages, fetches_table, jobs_from, jobs_table, survey
+from tasks.web.poll import (
+    Job,
+    Polled,
+    fetch_pages,
+    fetches_table,
+    jobs_from,
+    jobs_table,
+    revalidation,
+    survey,
+)
 
 FOLLOW = ("auto", "always", "never")
 SCHEME = re.compile(r"\A[A-Za-z][A-Za-z0-9+.-]*://")
@@ -23,6 +32,7 @@ def web_options(
     timeout: float | None = None,
     allow_private: bool | None = None,
     deadline: float | None = None,
+    revalidate: str | None = None,
 ) -> WebOptions:
     """Return checked web options; None keeps a default. Raise ValueError on a bad value."""
     if follow is not None and follow not in FOLLOW:
@@ -33,6 +43,8 @@ def web_options(
         raise ValueError(f"timeout must be between 0 and 600 seconds, not {timeout}")
     if deadline is not None and not 0 < deadline <= 86400:
         raise ValueError(f"deadline must be between 0 and 86400 seconds, not {deadline}")
+    if revalidate is not None:
+        revalidation(revalidate)
     if allow_private is not None and not isinstance(allow_private, bool):
         raise ValueError(f"allow_private must be true or false, not {allow_private!r}")
     if user_agent is not None and (not user_agent.strip() or "\n" in user_agent):
@@ -44,6 +56,7 @@ def web_options(
         "timeout": timeout,
         "allow_private": allow_private,
         "deadline": deadline,
+        "revalidate": revalidate,
     }
     return WebOptions(**{k: v for k, v in given.items() if v is not None})
 

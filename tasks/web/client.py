@@ -41,6 +41,7 @@ PER_HOST = 2
 REDIRECTS = {301, 302, 303, 307, 308}
 RETRYABLE = {"connection_error"}  # and 5xx, 429: see retryable()
 CONTACT = "https://github.com/wiredesk/wiredesk"
+REVALIDATE = "1h:0,1d:1h,*:1d"  # younger than an hour: every poll; a day: hourly; older: daily
 MAX_URL_CHARS = 8192  # what common servers accept in a request line
 BINARY_TYPES = ("image/", "audio/", "video/", "font/")  # refused before the body is read
 MAGIC = (
@@ -93,6 +94,8 @@ class WebOptions:
     max_bytes: int = DEFAULT_MAX_BYTES  # body cap, also after decompression
     retries: int = 2  # extra attempts after a 5xx, 429 or connection error
     deadline: float = 600.0  # seconds a poll may fetch; what is left is tried at the next poll
+    # how often a known page is revalidated, by its age: AGE:INTERVAL pairs (tasks.web.poll)
+    revalidate: str = REVALIDATE
 
 
 @dataclass(slots=True)

@@ -18,7 +18,8 @@ import uuid
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -95,6 +96,8 @@ class Known:
     links: list[str]
     kind: str = "source"  # index: a sitemap index, whose links are sitemaps, not pages
     source: str | None = None  # the wire it was read for: a URL keeps its name across polls
+    first_seen: datetime | None = None  # its first answered request
+    checked_at: datetime | None = None  # its latest answered request
 
 
 @dataclass(slots=True)
@@ -165,11 +168,74 @@ def known_fetches(warehouse: Warehouse | None, urls: list[str]) -> dict[str, Kno
             known[r["url"]] = Known(
                 r["etag"], r["last_modified"], r["item_id"], links, r["kind"], r["source"]
             )
+            first = before.first_seen if before and before.first_seen else r["fetched_at"]
+            known[r["url"]].first_seen, known[r["url"]].checked_at = first, r["fetched_at"]
         elif before is None:
             known[r["url"]] = Known(None, None, r["item_id"], [])
         if r["item_id"]:
             known[r["url"]].item_id = r["item_id"]
     return {given[url]: found for url, found in known.items() if url in given}
+
+
+def revalidation(text: str) -> list[tuple[float, float]]:
+    """Parse a revalidation schedule, "1h:0,1d:1h,*:1d": (page age below, seconds between checks).
+
+    Raise ValueError when it does not parse or its ages do not rise.
+    """
+    schedule = []
+    for part in text.split(","):
+        age, colon, every = part.strip().partition(":")
+        if not colon:
+            raise ValueError(f"revalidate: {part.strip()!r} is not AGE:INTERVAL")
+        below = float("inf") if age.strip() == "*" else seconds(age)
+        schedule.append((below, seconds(every)))
+    ages = [age for age, _ in schedule]
+    if ages != sorted(ages) or ages[-1] != float("inf"):
+        raise ValueError("revalidate: ages must rise and end with *:INTERVAL")
+    return schedule
+
+
+def seconds(text: str) -> float:
+    """Return the seconds of a duration: 0, 90s, 15m, 1h, 1d."""
+    text = text.strip().lower()
+    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(text[-1:])
+    number = text[:-1] if unit else text
+    try:
+        value = float(number) * (unit or 1)
+    except ValueError:
+        raise ValueError(f"revalidate: {text!r} is not a duration (90s, 15m, 1h, 1d)") from None
+    if value < 0:
+        raise ValueError(f"revalidate: {text!r} is negative")
+    return value
+
+
+def due(job: Job, known: Known | None, now: datetime, schedule: list[tuple[float, float]]) -> bool:
+    """Return whether a listed page is revalidated in this poll: new and young pages always.
+
+    A page's age runs from its latest sign of change (its Last-Modified, its listing's date),
+    else from when it was first seen; the schedule gives how long its last check holds.
+    """
+    if known is None or known.checked_at is None:
+        return True  # never answered: new, or failed last time
+    if job.published_at and job.published_at > known.checked_at:
+        return True  # the listing dates it after the last check
+    signs = [d for d in (http_date(known.last_modified), job.published_at) if d is not None]
+    changed = max(signs) if signs else known.first_seen or known.checked_at
+    age = (now - changed).total_seconds()
+    every = next(interval for below, interval in schedule if age < below)
+    # a little slack, so that an hourly check on a 15-minute schedule is not pushed to 75 minutes
+    return (now - known.checked_at).total_seconds() >= every * 0.9
+
+
+def http_date(value: str | None) -> datetime | None:
+    """Return an HTTP date (Last-Modified) as a UTC datetime, None when it does not parse."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def stored_url(url: str) -> str:
@@ -209,6 +275,8 @@ def survey(
     run_async(run())
     polled.fetches = fetcher.log
     stored = known_fetches(warehouse, [job.url for job in polled.jobs])
+    schedule, now = revalidation(options.revalidate), datetime.now(UTC)
+    polled.jobs = [j for j in polled.jobs if due(j, stored.get(j.url), now, schedule)]
     for job in polled.jobs:
         job.deadline_at = fetcher.deadline_at  # the page batches share the poll's deadline
         if job.url in stored:

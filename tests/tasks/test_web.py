@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import replace
 
+import pyarrow as pa
 import pytest
 
 from flows.runners import free_port
@@ -428,3 +430,55 @@ def test_the_deadline_leaves_rows_and_is_quick(site):
     assert all(250 <= f.elapsed_ms < 2000 for f in answered)  # the 0.3 s answer, not the wait
     waits = sorted(f.wait_ms for f in answered)
     assert all(w >= 400 * n for n, w in enumerate(waits)), waits  # queued 0.5 s apart
+
+
+def test_revalidation_decays_with_a_pages_age(tmp_path):
+    build_site(tmp_path, 12)
+    pages = sorted((tmp_path / "articles").iterdir())
+    now = time.time()
+    ages = [0] * 3 + [5 * 3600] * 4 + [10 * 86400] * 5  # minutes, hours, days old
+    for page, age in zip(pages, ages, strict=True):
+        os.utime(page, (now - age, now - age))
+    warehouse = Warehouse(tmp_path / "wh")
+    with LiveSite(tmp_path) as served:
+        sitemap = served.origin + "/sitemap.xml"
+        for number in (1, 2):
+            before = len(served.requests.log)
+            polled = survey([sitemap], "live", FAST, warehouse)
+            fetched = fetch_pages(polled.jobs, "live", FAST, {served.origin})
+            tables = [fetches_table(polled.fetches, "live"), fetches_table(fetched.fetches, "live")]
+            warehouse.commit(f"poll-{number}", {"fetches": pa.concat_tables(tables)})
+            asked = [p for p, _ in served.requests.log[before:] if p != "/robots.txt"]
+            if number == 1:
+                assert len(asked) == 13 and len(fetched.batch.documents) == 12
+    # the second poll: the sitemap and the three young pages, not the 9 older ones
+    assert sorted(asked) == sorted(["/sitemap.xml"] + [f"/articles/{p.name}" for p in pages[:3]])
+
+
+def test_due_follows_the_schedule():
+    from datetime import UTC, datetime, timedelta
+
+    from tasks.web.poll import Job, Known, due, revalidation
+
+    schedule = revalidation("1h:0,1d:1h,*:1d")
+    assert schedule == [(3600, 0), (86400, 3600), (float("inf"), 86400)]
+    now = datetime(2026, 5, 1, 12, tzinfo=UTC)
+
+    def known(changed_hours: float, checked_hours: float) -> Known:
+        changed = (now - timedelta(hours=changed_hours)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+        page = Known(None, changed, "id", [], "page")
+        page.first_seen = page.checked_at = now - timedelta(hours=checked_hours)
+        return page
+
+    job = Job("http://x.example/a", "id", None)
+    assert due(job, None, now, schedule)  # new
+    assert due(job, known(0.5, 0.1), now, schedule)  # young: every poll
+    assert not due(job, known(5, 0.5), now, schedule)  # a day old: hourly
+    assert due(job, known(5, 1.0), now, schedule)
+    assert not due(job, known(100, 20), now, schedule)  # older: daily
+    assert due(job, known(100, 24), now, schedule)
+    dated = Job("http://x.example/a", "id", None, published_at=now - timedelta(minutes=5))
+    assert due(dated, known(100, 2), now, schedule)  # the listing says it changed since
+    for bad in ("1h", "1d:1h,1h:0,*:1d", "1h:0,1d:1h", "1h:soon,*:1d"):
+        with pytest.raises(ValueError):
+            web_options(revalidate=bad)
