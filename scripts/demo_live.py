@@ -1,7 +1,8 @@
 """`make demo-live`: serve samples/site on loopback and poll its feed twice, offline.
 
 The first poll follows every summary in the feed to its page and loads the full text; the
-second sends the stored ETag / Last-Modified and is answered 304 for the feed and every page.
+second sends the stored ETag / Last-Modified: the feed answers 304, and each page is revalidated
+as its age says (changed within the hour: answered 304; older: not requested until it is due).
 """
 
 from __future__ import annotations
