@@ -32,7 +32,7 @@ class Commands(TyperGroup):
         except Exception as err:
             if isinstance(err, CLICK_EXITS) or settings(ctx).debug:
                 raise
-            fail(reason(err))
+            fail(reason(err), getattr(err, "exit_code", 1))
 
 
 def reason(err: Exception) -> str:
@@ -205,45 +205,11 @@ def run(
         dask_address=dask_address,
     )
     planned = plan_run(paths, source, chosen, batch_files, n_process, web)
-    warehouse = chosen.warehouse
-    files, urls, options = planned.files, planned.urls, planned.options
-    missing = [p for p in files if not Path(p).exists()]
-    if missing:
-        fail(f"no such file or folder: {', '.join(missing)}")
-    from flows.runners import make_task_runner, start_server_early
-
-    # spaCy's workers run in this process
-    local = options.task_runner == "threads" and not options.dask_address
-    server = start_server_early() if local else None
-    from tasks.ingest import list_inputs  # imported by the pipeline anyway, while the server boots
-
-    if files and not list_inputs(files):
-        fail(f"no documents found in {', '.join(files)}", code=2)
     if not chosen.debug:
         hide_run_errors()
-    from prefect import tags
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
-        temporary_settings,
-    )
+    from flows.launch import launch
 
-    from flows.pipeline import ingest_flow, start_workers_early
-
-    if local and (files or not urls):  # the workers load the model while the server starts
-        start_workers_early(files or None, warehouse, options)
-    api = {}
-    if server is not None:  # a flow run must not reach the server before it answers
-        server.wait(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
-        api = {PREFECT_API_URL: server.api_url}
-    runner = make_task_runner(options.task_runner, options.dask_address)
-    with temporary_settings(api), tags(f"source:{source or 'inbox'}", "wiredesk"):
-        report = ingest_flow.with_options(task_runner=runner)(
-            paths=[str(Path(p)) for p in files] if files else None,
-            warehouse=warehouse,
-            urls=urls or None,
-            **options.parameters(),
-        )
+    report = launch(planned, chosen)
     print_summary(report)
 
 
