@@ -15,10 +15,15 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from warehouse.store import LOCAL, is_uri
-
+LOCAL = pafs.LocalFileSystem()
 _FILESYSTEMS: dict[str, pafs.FileSystem] = {}
 _GUARD = threading.Lock()
+
+
+def is_uri(root: str) -> bool:
+    """Return whether a warehouse root names an object store (s3://, gs://, ...), not a folder."""
+    scheme, sep, _ = root.partition("://")
+    return bool(sep) and scheme.isalnum() and scheme != "file"
 
 
 def resolve(location: str) -> tuple[pafs.FileSystem, str]:

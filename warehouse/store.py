@@ -56,6 +56,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from warehouse.errors import WiredeskError, first_line
+from warehouse.locations import LOCAL, is_uri
 from warehouse.schemas import TABLES, TableSpec
 
 CURRENT = "_current"
@@ -130,12 +131,6 @@ class SchemaMismatch(WarehouseError):
 
 class WarehouseLocked(WarehouseError):
     """Another run holds the warehouse."""
-
-
-def is_uri(root: str) -> bool:
-    """Return whether a warehouse root names an object store (s3://, gs://, ...), not a folder."""
-    scheme, sep, _ = root.partition("://")
-    return bool(sep) and scheme.isalnum() and scheme != "file"
 
 
 def conform(name: str, table: pa.Table) -> pa.Table:
@@ -243,7 +238,6 @@ def tail_crc32(data: bytes | memoryview) -> int:
     return zlib.crc32(data[-TAIL_BYTES:])
 
 
-LOCAL = pafs.LocalFileSystem()
 # How wiredesk reads its Parquet files: every page's crc32 (written with each page) is verified, so
 # a flipped byte inside a data page fails the read, naming the file, instead of returning changed
 # values. Files written before page checksums have none to verify.
