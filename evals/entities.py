@@ -57,7 +57,7 @@ class Document:
 
 
 @dataclass(slots=True)
-class Counts:
+class EntityTally:
     """True positives, predictions and gold entities per class."""
 
     tp: dict[str, int] = field(default_factory=dict)
@@ -149,18 +149,18 @@ def predict(
 
 def evaluate(
     path: Path, model: str | None = None, limit: int | None = None, full_parse: bool = False
-) -> Counts:
+) -> EntityTally:
     """Return entity counts for a CoNLL-format file."""
     docs = read_conll(Path(path))[:limit]
     if not docs:
         raise FileNotFoundError(f"no CoNLL documents in {path}")
-    counts = Counts()
+    counts = EntityTally()
     for doc, pred in zip(docs, predict(docs, model, full_parse), strict=True):
         counts.add(doc.gold, pred)
     return counts
 
 
-def report(counts: Counts) -> str:
+def report(counts: EntityTally) -> str:
     """Return precision, recall and F1 per class and micro-averaged over PER, ORG, LOC."""
     lines = [f"{'class':<14}{'gold':>7}{'pred':>7}{'tp':>7}{'P':>8}{'R':>8}{'F1':>8}"]
     rows = [(c, (c,)) for c in (*CLASSES, "MISC")] + [("PER+ORG+LOC", CLASSES)]

@@ -98,7 +98,7 @@ class Pred:
 
 
 @dataclass(slots=True)
-class Counts:
+class QuoteTally:
     """Tallies for one slice at one threshold."""
 
     gold: int = 0
@@ -110,7 +110,7 @@ class Counts:
     misses: list[tuple[str, Gold]] = field(default_factory=list)
     rows: list[tuple[float | None, bool, bool]] = field(default_factory=list)
 
-    def add(self, other: Counts) -> None:
+    def add(self, other: QuoteTally) -> None:
         """Add another tally into this one."""
         self.gold += other.gold
         self.predicted += other.predicted
@@ -150,12 +150,12 @@ class Counts:
 
 @dataclass(slots=True)
 class Evaluation:
-    """Counts per slice and threshold, and what was scored: pipeline rows or the raw extractor."""
+    """Tallies per slice and threshold, and what was scored: pipeline rows or the raw extractor."""
 
     mode: str  # "pipeline" or "extractor"
     articles: int
     landed: int  # articles that reached the warehouse (all of them for the extractor)
-    counts: dict[str, dict[float, Counts]]
+    counts: dict[str, dict[float, QuoteTally]]
 
 
 def parse_ranges(spec: str) -> Ranges:
@@ -256,9 +256,11 @@ def cue_ok(g: Gold, q: Pred) -> bool:
     return bool(q.cue) and q.cue.strip().casefold() == g.cue.strip().casefold()
 
 
-def score_article(gold: Iterable[Gold], preds: list[Pred], theta: float, name: str = "") -> Counts:
+def score_article(
+    gold: Iterable[Gold], preds: list[Pred], theta: float, name: str = ""
+) -> QuoteTally:
     """Match gold to predictions greedily (best unused overlap > θ) and tally."""
-    counts = Counts(predicted=len(preds))
+    counts = QuoteTally(predicted=len(preds))
     used: set[int] = set()
     right: set[int] = set()  # matched rows whose speaker is right too
     for g in gold:
@@ -492,14 +494,16 @@ def evaluate(
         found: list[list[Pred] | None] = list(extractor_predictions(articles, model, full_parse))
     else:
         found = pipeline_predictions(articles, model, full_parse)
-    counts = {s: {t: Counts() for t in THRESHOLDS} for s in ALL_SLICES}
+    counts = {s: {t: QuoteTally() for t in THRESHOLDS} for s in ALL_SLICES}
     for article, preds in zip(articles, found, strict=True):
         score_into(counts, article, polnear_quotes(article.text, preds or []))
     landed = sum(p is not None for p in found)
     return Evaluation("extractor" if extractor_only else "pipeline", len(articles), landed, counts)
 
 
-def score_into(counts: dict[str, dict[float, Counts]], article: Article, preds: list[Pred]) -> None:
+def score_into(
+    counts: dict[str, dict[float, QuoteTally]], article: Article, preds: list[Pred]
+) -> None:
     """Add one article's tallies per slice and threshold."""
     slices = {
         "all": (list(article.gold), preds),

@@ -5,10 +5,13 @@ from __future__ import annotations
 import gc
 import os
 from collections import deque
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 from prefect import Flow, State, flow, get_run_logger
 from prefect.artifacts import (
@@ -26,13 +29,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.progress import Progress
 from flows.settings import build
 from tasks.clean import clean
-from tasks.common import freeze_heap
+from tasks.common import Counts, freeze_heap
 from tasks.extract import DEFAULT_MODEL, ModelNotFound, extract, warm_up
 from tasks.ingest import discover, ingest, looks_new, poll
-from tasks.load import Counts, load, load_fetches, record, select_new
+from tasks.load import load, load_fetches, record, select_new
 from tasks.options import BATCH_FILES, RunOptions
 from tasks.report import digest_run, markdown, table_rows
-from tasks.staging import BatchSpec, Staged, clear_staging
+from tasks.staging import BatchKind, BatchSpec, Staged, StagedBatch, clear_staging
 from tasks.web import WebOptions
 from warehouse import Warehouse, WarehouseError
 
@@ -125,7 +128,6 @@ def ingest_flow(
     The parameters are the run's options (tasks.options.RunOptions) as deployments give them;
     those not given come from the settings of the process that runs the flow.
     """
-    logger = get_run_logger()
     settings = build(warehouse=warehouse, model=model, full_parse=full_parse)
     store = Warehouse(settings.warehouse)
     options = RunOptions(
@@ -139,67 +141,130 @@ def ingest_flow(
     )
     started_at = datetime.now(UTC)
     run_id = current_run_id()
-    total = Counts()
     if not gc.get_freeze_count():  # once per process: a served process runs many flow runs
         freeze_heap()
     with store.lock(wait_seconds=600):
-        specs = []
-        if paths or not urls:
-            inputs = [str(p) for p in paths or [SAMPLE_INBOX]]
-            specs = discover(inputs, store, options)
-        if urls:
-            specs += poll(urls, store, options, len(specs) + 1, source or "live")
-        progress_id = create_progress_artifact(
-            0.0, key="wiredesk-progress", description="Batches loaded in this run"
-        )
-        bar = Progress(len(specs), sum(len(s.files) for s in specs))
-        # Extraction of the next batches runs ahead (threads here, workers on Dask) while
-        # batches are deduplicated and loaded one at a time, in order, by this process.
-        pending: deque[Pending] = deque()
-        warm = not parses_here()
-        # On Dask the cluster's workers are the parallelism: each parses in its own process.
-        parsing = replace(options, n_process=1) if warm else options
-
-        def done(label: str, counts: Counts) -> None:
-            total.add(counts)
-            bar.advance(counts)
-            update_progress_artifact(progress_id, 100.0 * bar.done / bar.batches)
-            logger.info("batch %s: %s", label, counts)
-
-        parts = (part for spec in specs for part in ingest(spec, store, options, tuple(urls or ())))
-        for spec, ingested in parts:
-            if spec.part:  # a batch that goes on in parts: the bar counts each part
-                bar.batches += 1
-            if not ingested.count("read"):
-                # Every file is in the raw archive, which a batch's commit fills together with
-                # its articles, or every page answered 304: nothing to clean, parse or load.
-                if spec.kind == "files":
-                    done(spec.label, Counts(documents_skipped=ingested.count("skipped")))
-                else:  # the requests are recorded all the same: they hold the validators
-                    done(spec.label, load_fetches(spec, run_id, store, ingested))
-                continue
-            if not warm:  # something new: the workers load the model while this batch is cleaned
-                warm_up(options.model, options.n_process, options.full_parse)
-                warm = True
-            log_stage("ingest", spec.label, read=ingested.count("read"),
-                      already_received=ingested.count("skipped"))  # fmt: skip
-            cleaned = clean(spec, ingested)
-            log_stage("clean", spec.label, articles=rows(cleaned, "articles"),
-                      rejects=rows(cleaned, "rejects"))  # fmt: skip
-            selected = select_new(spec, cleaned, store)
-            extraction = extract.submit(spec, selected, parsing)
-            pending.append(Pending(spec, ingested, cleaned, selected, extraction))
-            if len(pending) >= IN_FLIGHT:
-                item = pending.popleft()
-                done(item.spec.label, finish_batch(store, run_id, item))
-        while pending:
-            item = pending.popleft()
-            done(item.spec.label, finish_batch(store, run_id, item))
-        bar.close()
+        specs = plan_batches(paths, urls, store, options)
+        tally = RunTally.start(specs, get_run_logger())
+        run_batches(specs, store, options, run_id, tuple(urls or ()), tally)
+        tally.bar.close()
+        total = tally.total
         record(store, run_id, started_at, datetime.now(UTC), "completed", total, None, source)
         clear_staging(specs)
         publish_artifacts(store, run_id, total)
     return RunReport(run_id, store.root, total)
+
+
+def plan_batches(
+    paths: list[str] | None, urls: list[str] | None, store: Warehouse, options: RunOptions
+) -> list[BatchSpec]:
+    """Return the run's batches: the files given (the sample inbox when nothing is), then URLs."""
+    specs = []
+    if paths or not urls:
+        inputs = [str(p) for p in paths or [SAMPLE_INBOX]]
+        specs = discover(inputs, store, options)
+    if urls:
+        specs += poll(urls, store, options, len(specs) + 1, options.source or "live")
+    return specs
+
+
+def run_batches(
+    specs: list[BatchSpec],
+    store: Warehouse,
+    options: RunOptions,
+    run_id: str,
+    urls: tuple[str, ...],
+    tally: RunTally,
+) -> None:
+    """Ingest, clean and submit each batch's extraction in order; the window loads them."""
+    window = BatchWindow(store, run_id, tally.done)
+    warm = not parses_here()
+    # On Dask the cluster's workers are the parallelism: each parses in its own process.
+    parsing = replace(options, n_process=1) if warm else options
+    parts = (part for batch in specs for part in ingest(batch, store, options, urls))
+    for spec, ingested in parts:
+        if spec.part:  # a batch that goes on in parts: the bar counts each part
+            tally.bar.batches += 1
+        if not ingested.count("read"):
+            tally.done(spec.label, nothing_new(spec, run_id, store, ingested))
+            continue
+        if not warm:  # something new: the workers load the model while this batch is cleaned
+            warm_up(options.model, options.n_process, options.full_parse)
+            warm = True
+        log_stage("ingest", spec.label, read=ingested.count("read"),
+                  already_received=ingested.count("skipped"))  # fmt: skip
+        cleaned = clean(spec, ingested)
+        log_stage("clean", spec.label, articles=rows(cleaned, "articles"),
+                  rejects=rows(cleaned, "rejects"))  # fmt: skip
+        selected = select_new(spec, cleaned, store)
+        extraction = extract.submit(spec, selected, parsing)
+        window.add(Pending(spec, ingested, cleaned, selected, extraction))
+    window.drain()
+
+
+def nothing_new(spec: BatchSpec, run_id: str, store: Warehouse, ingested: Staged) -> Counts:
+    """Return the counts of a batch that read nothing new; record its requests if polled."""
+    # Every file is in the raw archive, which a batch's commit fills together with its
+    # articles, or every page answered 304: nothing to clean, parse or load.
+    if spec.kind == BatchKind.FILES:
+        return Counts(documents_skipped=ingested.count("skipped"))
+    return load_fetches(spec, run_id, store, ingested)  # the requests hold the validators
+
+
+@dataclass(slots=True)
+class RunTally:
+    """The run's counts so far, shown on the progress bar, the progress artifact and the log."""
+
+    bar: Progress
+    artifact: UUID
+    logger: Any
+    total: Counts = field(default_factory=Counts)
+
+    @classmethod
+    def start(cls, specs: list[BatchSpec], logger: Any) -> RunTally:
+        """Start the tally of a run's batches, with its progress artifact."""
+        artifact = create_progress_artifact(
+            0.0, key="wiredesk-progress", description="Batches loaded in this run"
+        )
+        return cls(Progress(len(specs), sum(len(s.files) for s in specs)), artifact, logger)
+
+    def done(self, label: str, counts: Counts) -> None:
+        """Add one loaded batch's counts."""
+        self.total.add(counts)
+        self.bar.advance(counts)
+        update_progress_artifact(self.artifact, 100.0 * self.bar.done / self.bar.batches)
+        self.logger.info("batch %s: %s", label, counts)
+
+
+@dataclass(slots=True)
+class BatchWindow:
+    """The batches whose extraction runs ahead of the single-writer load, oldest first.
+
+    Extraction of the next batches runs ahead (threads here, workers on Dask) while batches
+    are deduplicated and loaded one at a time, in order, by this process.
+    """
+
+    store: Warehouse
+    run_id: str
+    done: Callable[[str, Counts], None]
+    size: int = IN_FLIGHT
+    pending: deque[Pending] = field(default_factory=deque)
+
+    def add(self, item: Pending) -> None:
+        """Queue a batch whose extraction was submitted; load the oldest once the window is full."""
+        self.pending.append(item)
+        if len(self.pending) >= self.size:
+            self.finish_oldest()
+
+    def finish_oldest(self) -> None:
+        """Deduplicate and load the oldest batch."""
+        item = self.pending.popleft()
+        self.done(item.spec.label, finish_batch(self.store, self.run_id, item))
+
+    def drain(self) -> None:
+        """Load every batch left, in order."""
+        while self.pending:
+            self.finish_oldest()
 
 
 @lru_cache(maxsize=1)
@@ -243,17 +308,8 @@ def finish_batch(store: Warehouse, run_id: str, item: Pending) -> Counts:
     deduped = dedup(item.spec, item.selected, extracted, store)
     log_stage("dedup", label, links=rows(deduped, "links"))
     indexed = index_entities(item.spec, deduped, extracted, store)
-    counts = load(
-        item.spec,
-        run_id,
-        store,
-        item.ingested,
-        item.cleaned,
-        item.selected,
-        deduped,
-        indexed,
-        extracted,
-    )
+    staged = StagedBatch(item.ingested, item.cleaned, item.selected, deduped, indexed, extracted)
+    counts = load(item.spec, run_id, store, staged)
     log_stage("load", label, articles=counts.articles_loaded, duplicates=counts.duplicates,
               new_stories=counts.stories_new, rejects=counts.rejects)  # fmt: skip
     return counts

@@ -7,7 +7,7 @@ import sys
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
-from tasks.load import Counts
+from tasks.common import Counts
 
 
 class Progress:

@@ -6,7 +6,7 @@ import gc
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,36 @@ from warehouse.schemas import REJECTS
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
+
+
+@dataclass(slots=True)
+class Counts:
+    """What a run did, stage by stage."""
+
+    documents_read: int = 0
+    articles_loaded: int = 0
+    already_loaded: int = 0
+    rejects: int = 0
+    duplicates: int = 0
+    stories_new: int = 0
+    mentions: int = 0
+    quotes: int = 0
+    documents_skipped: int = 0  # files the raw archive already held
+    requests: int = 0  # HTTP requests made for live sources
+    not_modified: int = 0  # of which the server answered 304
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)  # the wires the run read, sorted
+
+    def add(self, other: Counts) -> None:
+        """Add another batch's counts to these."""
+        for name, value in asdict(other).items():
+            if name == "rejects_by_reason":
+                for reason, n in value.items():
+                    self.rejects_by_reason[reason] = self.rejects_by_reason.get(reason, 0) + n
+            elif name == "sources":
+                self.sources = sorted({*self.sources, *value})
+            else:
+                setattr(self, name, getattr(self, name) + value)
 
 
 @dataclass(slots=True)

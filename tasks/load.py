@@ -2,48 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import task
 
-from tasks.common import Reject, rejects_table
+from tasks.common import Counts, Reject, rejects_table
 from tasks.policies import CACHED_IO, COMMIT, LOAD
-from tasks.staging import BatchSpec, Staged, rejects_from_table, stage
+from tasks.staging import BatchSpec, Staged, StagedBatch, rejects_from_table, stage
 from warehouse import Warehouse
 from warehouse.schemas import RUNS
-
-
-@dataclass(slots=True)
-class Counts:
-    """What a run did, stage by stage."""
-
-    documents_read: int = 0
-    articles_loaded: int = 0
-    already_loaded: int = 0
-    rejects: int = 0
-    duplicates: int = 0
-    stories_new: int = 0
-    mentions: int = 0
-    quotes: int = 0
-    documents_skipped: int = 0  # files the raw archive already held
-    requests: int = 0  # HTTP requests made for live sources
-    not_modified: int = 0  # of which the server answered 304
-    rejects_by_reason: dict[str, int] = field(default_factory=dict)
-    sources: list[str] = field(default_factory=list)  # the wires the run read, sorted
-
-    def add(self, other: Counts) -> None:
-        """Add another batch's counts to these."""
-        for name, value in asdict(other).items():
-            if name == "rejects_by_reason":
-                for reason, n in value.items():
-                    self.rejects_by_reason[reason] = self.rejects_by_reason.get(reason, 0) + n
-            elif name == "sources":
-                self.sources = sorted({*self.sources, *value})
-            else:
-                setattr(self, name, getattr(self, name) + value)
 
 
 def with_run_id(table: pa.Table, run_id: str) -> pa.Table:
@@ -215,18 +185,10 @@ def select_new(spec: BatchSpec, cleaned: Staged, warehouse: Warehouse) -> Staged
     task_run_name="load-{spec.label}",
     **LOAD,
 )
-def load(
-    spec: BatchSpec,
-    run_id: str,
-    warehouse: Warehouse,
-    ingested: Staged,
-    cleaned: Staged,
-    selected: Staged,
-    deduped: Staged,
-    indexed: Staged,
-    extracted: Staged,
-) -> Counts:
+def load(spec: BatchSpec, run_id: str, warehouse: Warehouse, batch: StagedBatch) -> Counts:
     """Commit a batch to the warehouse."""
+    ingested, cleaned, selected = batch.ingested, batch.cleaned, batch.selected
+    deduped, indexed, extracted = batch.deduped, batch.indexed, batch.extracted
     rows = BatchRows(
         articles=deduped.table("articles"),
         mentions=indexed.table("mentions"),

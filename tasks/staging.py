@@ -15,6 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 import pyarrow as pa
@@ -64,6 +65,14 @@ HISTORY = pa.schema(
 assert DOCUMENTS.names == [f.name for f in fields(Document)], "DOCUMENTS must mirror Document"
 
 
+class BatchKind(StrEnum):
+    """What a batch's input is."""
+
+    FILES = "files"  # paths to read
+    LISTING = "listing"  # a feed or sitemap a poll fetched, staged
+    PAGES = "pages"  # the article pages a poll found, staged for fetching
+
+
 @dataclass(frozen=True, slots=True)
 class BatchSpec:
     """One batch of input files, its label for the UI and its staging folder."""
@@ -75,7 +84,7 @@ class BatchSpec:
     key: str
     workdir: str
     received_at: datetime
-    kind: str = "files"  # files: paths to read; listing, pages: inputs staged by a poll
+    kind: BatchKind = BatchKind.FILES
     part: int = 0  # a batch whose files hold more than MAX_DOCUMENTS goes on in parts
 
     def commit_id(self, run_id: str) -> str:
@@ -114,6 +123,18 @@ class Staged:
     def count(self, name: str) -> int:
         """Return one of the stage's counts."""
         return dict(self.counts)[name]
+
+
+@dataclass(frozen=True, slots=True)
+class StagedBatch:
+    """What every stage staged for one batch: the load commits it as one unit."""
+
+    ingested: Staged  # documents, raw rows, fetches; counts read and skipped
+    cleaned: Staged  # articles and rejects
+    selected: Staged  # the articles not yet stored; count already
+    deduped: Staged  # articles with their stories, links, signatures, stories
+    indexed: Staged  # mentions with entity keys, entities
+    extracted: Staged  # mentions and quotes
 
 
 def fingerprint(files: list[Path], options: tuple[str, ...]) -> str:
@@ -188,7 +209,7 @@ def plan_staged(
                 key=key,
                 workdir=folder,
                 received_at=received,
-                kind=kind,
+                kind=BatchKind(kind),
             )
         )
     return specs

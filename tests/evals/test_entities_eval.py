@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from evals.entities import Counts, read_conll, spans_from_tags
+from evals.entities import EntityTally, read_conll, spans_from_tags
 from flows.cli import app
 from tests.conftest import EVAL, need
 
@@ -37,7 +37,7 @@ def test_reads_documents_and_entity_spans(tmp_path):
 
 
 def test_micro_scores():
-    counts = Counts()
+    counts = EntityTally()
     counts.add(frozenset({(0, 2, "PER"), (3, 4, "ORG")}), {(0, 2, "PER"), (3, 4, "LOC")})
     assert counts.scores(("PER", "ORG", "LOC")) == (0.5, 0.5, 0.5)
 
