@@ -114,8 +114,8 @@ def extract_articles(
     chosen = [i for i, lang in enumerate(languages) if lang in ENGLISH]
     if not chosen:  # nothing to parse: no model load, no worker start
         return MENTIONS.empty_table(), QUOTES.empty_table()
-    # The parent needs only their row builders, not a model.
-    from tasks.components import entities, quotes
+    # The parent needs only the row builders, not a model.
+    from tasks.rows import mentions_table, quotes_table
 
     ids = articles["article_id"].to_pylist()
     bodies = articles["body"].to_pylist()
@@ -123,8 +123,8 @@ def extract_articles(
     found = parse_parallel(model, texts, n_process, full_parse)
     chosen_ids = [ids[i] for i in chosen]
     return (
-        entities.mentions_table(chosen_ids, [m for m, _ in found]),
-        quotes.quotes_table(chosen_ids, [q for _, q in found]),
+        mentions_table(chosen_ids, [m for m, _ in found]),
+        quotes_table(chosen_ids, [q for _, q in found]),
     )
 
 

@@ -18,7 +18,6 @@ from collections import Counter
 from functools import lru_cache
 from typing import NamedTuple
 
-import pyarrow as pa
 from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD, LOWER, ORTH, SENT_START
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
@@ -36,7 +35,6 @@ from tasks.components.organisations import (
     places,
     sporting,
 )
-from warehouse.schemas import MENTIONS
 
 COMPONENT = "wiredesk_entities"
 TRUECASE = "wiredesk_truecase"
@@ -647,26 +645,6 @@ def entity_component(doc: Doc) -> Doc:
         for s, name in zip(spans, canonical_names(spans), strict=True)
     ]
     return doc
-
-
-def mentions_table(article_ids: list[str], mentions: list[list[Mention]]) -> pa.Table:
-    """Return mention rows for articles in the mentions schema."""
-    rows: dict[str, list] = {name: [] for name in MENTIONS.names}
-    for article_id, found in zip(article_ids, mentions, strict=True):
-        for idx, m in enumerate(found):
-            m = Mention(*m)
-            values = {
-                "article_id": article_id,
-                "mention_idx": idx,
-                "text": m.text,
-                "label": m.label,
-                "start_char": m.start_char,
-                "end_char": m.end_char,
-                "canonical": m.canonical,
-            }
-            for name in rows:
-                rows[name].append(values.get(name))
-    return pa.table(rows, schema=MENTIONS)
 
 
 ensure_extension()

@@ -14,12 +14,12 @@ from tasks.components.quotes import (
     named_before,
     parsed_runs,
     quote_key,
-    quotes_table,
     same_words,
     scan_paragraph,
     segments,
 )
 from tasks.components.quotes.speakers import tidy_speaker
+from tasks.rows import quotes_table
 
 
 def quotes(nlp, text: str) -> list[Quote]:

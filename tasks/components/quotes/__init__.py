@@ -10,7 +10,7 @@ registers the spaCy component and the partial parser (``parser``).
 
 from tasks.components.quotes.component import COMPONENT, PARTIAL_PARSER, quote_component
 from tasks.components.quotes.cues import KINDS, cue_kind
-from tasks.components.quotes.extraction import Quote, extract_quotes, quotes_table
+from tasks.components.quotes.extraction import Quote, extract_quotes
 from tasks.components.quotes.keys import assign_keys, quote_key, same_words
 from tasks.components.quotes.parser import PartialParser, parsed_runs, segments
 from tasks.components.quotes.spans import (
@@ -39,7 +39,6 @@ __all__ = [
     "past_closer",
     "quote_component",
     "quote_key",
-    "quotes_table",
     "same_words",
     "scan_paragraph",
     "segments",

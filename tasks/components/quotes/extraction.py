@@ -1,7 +1,7 @@
 """Quote extraction: marked quotes and reported speech of a parsed doc as Quote rows.
 
 ``extract_quotes`` joins what the other modules find, resolving speakers in text order so "he
-added" sees the speakers before it; ``quotes_table`` turns a batch's quotes into table rows with
+added" sees the speakers before it; tasks/rows.py turns a batch's quotes into table rows with
 their keys clustered over the batch.
 """
 
@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import pyarrow as pa
 from spacy.tokens import Doc
 
 from tasks.components.quotes.cues import CUES, Cue, cue_kind
-from tasks.components.quotes.keys import assign_keys, quote_key
+from tasks.components.quotes.keys import quote_key
 from tasks.components.quotes.marked import (
     governing_verb,
     join_continued,
@@ -42,7 +41,6 @@ from tasks.components.quotes.speakers import (
     tidy_speaker,
 )
 from tasks.components.quotes.text import text_of, token_at
-from warehouse.schemas import QUOTES
 
 MIN_UNCUED_WORDS = 6  # shorter marked text without a cue is a title or scare quote
 # How sure a row's words are an attribution, by the way its content was found (the share of
@@ -235,27 +233,3 @@ def host_cue(doc: Doc, item: Marked, host: Attribution) -> Cue:
     if speaker is None and cue.idx == host.cue[0]:
         speaker = fallback_speaker(doc, item, cue)
     return Cue(*host.cue, speaker)
-
-
-def quotes_table(article_ids: list[str], quotes: list[list[Quote]]) -> pa.Table:
-    """Return quote rows for articles in the quotes schema, with keys clustered over the batch."""
-    rows: dict[str, list] = {name: [] for name in QUOTES.names}
-    flat = [Quote(*q) for found in quotes for q in found]
-    # Only quoted words are clustered: reported speech is a paraphrase and keeps its own key.
-    marked = [i for i, q in enumerate(flat) if q.quote_type != "indirect"]
-    clustered = dict(zip(marked, assign_keys([flat[i].text for i in marked]), strict=True))
-    keys = iter(clustered.get(i, q.quote_key) for i, q in enumerate(flat))
-    for article_id, found in zip(article_ids, quotes, strict=True):
-        for idx, q in enumerate(found):
-            q = Quote(*q)._replace(quote_key=next(keys))
-            rows["article_id"].append(article_id)
-            rows["quote_idx"].append(idx)
-            rows["run_id"].append(None)
-            for name, value in q._asdict().items():
-                rows[name].append(segment_rows(value) if name == "segments" else value)
-    return pa.table(rows, schema=QUOTES)
-
-
-def segment_rows(pieces: Ranges) -> list[dict[str, int]]:
-    """Return a quote's pieces as the segments column holds them."""
-    return [{"start_char": s, "end_char": e} for s, e in pieces]
