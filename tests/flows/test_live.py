@@ -14,7 +14,7 @@ from flows.config import ConfigError, load_config
 from flows.pipeline import ingest_flow
 from flows.serve import deployment_parameters
 from scripts.live_site import HOSTILE, LiveSite, bomb, brotli_bomb, build_site, generated_article
-from tasks.web import WebOptions
+from tasks.web import WebOptions, reveal
 from tests.conftest import REPO
 from warehouse import Warehouse
 
@@ -238,8 +238,21 @@ def test_credentials_are_sent_as_written_and_stored_nowhere(prefect_harness, tmp
     assert "S3cretPW" not in stored and "alice:***@" in stored
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(report.run_id)
-        logs = client.read_logs()
-    assert "S3cretPW" not in str(run.parameters) + str([entry.message for entry in logs])
+        logs = [entry.message for entry in client.read_logs()]
+        artifacts = [artifact.data for artifact in client.read_artifacts()]
+    assert artifacts and "S3cretPW" not in str(run.parameters) + str(logs) + str(artifacts)
+
+
+def test_served_sources_keep_credentials_out_of_their_parameters(tmp_path):
+    path = tmp_path / "wiredesk.toml"
+    path.write_text(
+        '[sources.members]\nkind = "url"\nurl = "https://bob:Tok3nXY@news.example/feed.xml"\n',
+        encoding="utf-8",
+    )
+    params = deployment_parameters(load_config(path)["members"], str(tmp_path / "wh"))
+    assert params["urls"] == ["https://bob:***@news.example/feed.xml"]
+    # the runs this process serves inherit its environment, where the password is kept
+    assert reveal(params["urls"][0]) == "https://bob:Tok3nXY@news.example/feed.xml"
 
 
 def test_a_poll_stops_at_its_deadline_commits_what_it_has_and_the_next_goes_on(
