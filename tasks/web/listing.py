@@ -19,6 +19,7 @@ ELEMENT = re.compile(r"<\s*(?:[\w.-]+:)?([A-Za-z][\w.-]*)(?=[\s>/])")
 DOCTYPE = re.compile(r"<!doctype\s+([\w.:-]+)", re.I)
 HTML_ROOTS = {"html", "head", "body", "meta", "title", "link", "script", "style", "div", "p",
               "article", "main", "header", "section", "base", "noscript", "table"}  # fmt: skip
+LISTING_HINT = re.compile(r"<(rss|feed|rdf:RDF|urlset|sitemapindex)[\s>/]")
 HTML_HINT = re.compile(r"<(?:html|head|body|article|p)[\s>]", re.I)
 KINDS = ("feed", "jsonfeed", "sitemap", "sitemapindex", "page")
 
@@ -49,6 +50,8 @@ def body_kind(content_type: str | None, data: bytes) -> str | None:
         except (ParseError, ValueError, RecursionError):
             return None
     root = first_element(head)
+    if root is None and (hint := LISTING_HINT.search(head)):  # text before the XML: PHP notices
+        root = hint.group(1).lower().removeprefix("rdf:")
     if root in ("rss", "feed", "rdf", "channel"):
         return "feed"
     if root in ("urlset", "sitemapindex"):
@@ -105,6 +108,7 @@ def first_element(text: str) -> str | None:
 
 def read_listing(data: bytes, kind: str, base_url: str) -> Listing:
     """Parse a feed, JSON Feed or sitemap; links are made absolute against base_url."""
+    data = without_preamble(data)
     if kind == "feed":
         entries, title = feed_entries(data), feed_title(data)
     elif kind == "jsonfeed":
@@ -129,6 +133,15 @@ def feed_title(data: bytes) -> str | None:
     channel = next((c for c in root if local(c.tag) == "channel"), root)
     title = next((c for c in channel if local(c.tag) == "title"), None)
     return first_text("".join(title.itertext())) if title is not None else None
+
+
+def without_preamble(data: bytes) -> bytes:
+    """Return an XML body without text a server printed before it (warnings, notices)."""
+    head = data[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:1] in (b"<", b"{", b"[", b"\xff", b"\xfe", b"\x00") or not head:
+        return data
+    found = re.search(rb"<\?xml|<(?:rss|feed|rdf:RDF|urlset|sitemapindex)[\s>/]", head)
+    return data[data.index(head) + found.start() :] if found else data
 
 
 def join(base_url: str, link: str) -> str:
