@@ -207,8 +207,23 @@ def verify_local(warehouse: Warehouse) -> None:
     head = read_head(folder)
     if head is not None and head["snapshot"] > number:
         raise stale(warehouse.root, number, head["snapshot"], newest_local(folder), CURRENT)
+    refuse_plain_tables(warehouse, number)
     if head is None or head["snapshot"] < number:
         write_head(folder, warehouse.current().manifest if number else empty_manifest())
+
+
+def refuse_plain_tables(warehouse: Warehouse, number: int) -> None:
+    """Raise PointerDamage when folders stand where the tables' links to ``_current`` belong.
+
+    A copy that followed symlinks (``cp -rL``, ``zip``) leaves each table as a plain copy of one
+    snapshot: globs over it read a state that commits no longer change.
+    """
+    folder = warehouse.folder
+    plain = [n for n in TABLES if (folder / n).is_dir() and not (folder / n).is_symlink()]
+    if number and plain:
+        what = f"{', '.join(plain)} {'is a folder' if len(plain) == 1 else 'are folders'} where "
+        what += f"links to {CURRENT}/<table> belong"
+        raise damage(warehouse.root, what, newest_local(folder), "replace them with the links")
 
 
 def stale(root: str, number: int, head: int, best: Candidate | None, point: str) -> PointerDamage:
@@ -232,6 +247,7 @@ def verify(warehouse: Warehouse) -> None:
     head = read_head(folder)
     if head is not None and head["snapshot"] > number:
         raise stale(warehouse.root, number, head["snapshot"], newest_local(folder), CURRENT)
+    refuse_plain_tables(warehouse, number)
     warehouse.current()
 
 

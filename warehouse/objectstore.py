@@ -368,8 +368,11 @@ class ObjectStore:
         manifest would take the number this one now holds: it can no longer publish, and the
         objects it uploaded are orphans that recovery may delete.
         """
+        from warehouse.heads import verify_remote
+
         for _ in range(10):
             base = self.current()
+            verify_remote(self, base)  # never fence over lost manifests: that would hide them
             manifest = json.loads(json.dumps(base.manifest))
             manifest["operation"] = "fence: the lock was taken over from a writer that stopped"
             try:

@@ -676,19 +676,17 @@ class Warehouse:
             if (self.folder / name).is_dir() and not (self.folder / name).is_symlink()
         ]
         link = self.folder / CURRENT
-        if not legacy or (not link.is_symlink() and (self.folder / SNAPSHOTS).exists()):
+        if not legacy or link.is_symlink() or (self.folder / SNAPSHOTS).exists():
             return  # table folders beside snapshots are copies, not the old layout: see heads
-        if not (self.folder / CURRENT).is_symlink():
-            base = Snapshot(0, None)
-            writes = [
-                (str(f.relative_to(self.folder)), str(f))
-                for folder in legacy
-                for f in folder.rglob("*.parquet")
-                if not f.name.startswith(".")
-            ]
-            manifest = empty_manifest()
-            manifest["tables"] = {f.name: schema_record(TABLES[f.name]) for f in legacy}
-            self._publish(base, [], lambda rel: False, manifest, adopt=writes)
+        writes = [
+            (str(f.relative_to(self.folder)), str(f))
+            for folder in legacy
+            for f in folder.rglob("*.parquet")
+            if not f.name.startswith(".")
+        ]
+        manifest = empty_manifest()
+        manifest["tables"] = {f.name: schema_record(TABLES[f.name]) for f in legacy}
+        self._publish(Snapshot(0, None), [], lambda rel: False, manifest, adopt=writes)
         aside = self.folder / "_legacy"
         aside.mkdir(exist_ok=True)
         for folder in legacy:

@@ -136,3 +136,20 @@ def test_the_first_commit_of_a_writer_that_died_is_still_cleaned_up(tmp_path):
     (dead / "part-c1.parquet").write_bytes(b"never published")
     wh.commit("c1", {"rejects": rejects("a")})
     assert wh.read("rejects").num_rows == 1 and cli("check", "-w", str(tmp_path)).exit_code == 0
+
+
+def test_a_table_folder_where_its_link_belongs_is_damage_set_aside_by_repair(tmp_path):
+    wh = filled(tmp_path)
+    before = rows(wh)
+    link = tmp_path / "rejects"
+    target = link.resolve()
+    link.unlink()
+    shutil.copytree(target, link)  # what `cp -rL` of the table path leaves
+    result = cli("check", "-w", str(tmp_path))
+    assert result.exit_code == 1 and "rejects is a folder where links" in result.output
+    with pytest.raises(WarehouseError, match="rejects is a folder"):
+        wh.commit("c3", {"rejects": rejects("d")})
+    assert link.is_dir() and not link.is_symlink()  # never deleted
+    assert cli("check", "--repair", "-w", str(tmp_path)).exit_code == 0
+    assert link.is_symlink() and rows(wh) == before
+    assert list((tmp_path / "_set_aside").rglob("*.parquet"))

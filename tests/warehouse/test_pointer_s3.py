@@ -81,3 +81,36 @@ def test_a_garbage_manifest_is_named_and_repaired(s3, wh):
     assert result.exit_code == 1 and "00000003.json" in result.output
     repair(wh.root)
     assert check(wh.root).ok and wh.read("rejects").num_rows == 4
+
+
+def test_damage_is_refused_and_repaired_as_on_a_local_disk(s3, wh):
+    """An edited row count stops commits and is corrected; a flipped data page is found."""
+    import json
+
+    from tests.warehouse.test_damage import raw_rows
+
+    filled(s3, wh)
+    wh.commit("c4", {"raw": raw_rows(600)})
+    fs, base = resolve(wh.root)
+    rel = "rejects/part-c1.parquet"
+    top = f"{base}/_snapshots/00000004.json"
+    with fs.open_input_stream(top) as stream:
+        manifest = json.loads(stream.read())
+    manifest["files"][rel]["rows"] = 9
+    with fs.open_output_stream(top) as sink:
+        sink.write(json.dumps(manifest).encode())
+    with pytest.raises(WarehouseError, match=rf"{rel} holds other rows.*--repair"):
+        wh.commit("c5", {"rejects": rejects("e")})
+    report = repair(wh.root)
+    assert [p.rel for p in report.corrected] == [rel] and not report.dropped
+    assert check(wh.root).ok and wh.read("rejects").num_rows == 4
+    (raw,) = wh.files("raw")
+    with fs.open_input_file(raw) as handle:
+        data = bytearray(handle.read())
+    middle = len(data) // 3
+    data[middle : middle + 8] = bytes(b ^ 0x5A for b in data[middle : middle + 8])
+    with fs.open_output_stream(raw) as sink:
+        sink.write(bytes(data))
+    assert check(wh.root).ok  # size and tail unchanged
+    problems = check(wh.root, full=True).problems
+    assert [(p.kind, p.rel) for p in problems] == [("unreadable", wh.current().rel(raw))]
