@@ -260,6 +260,8 @@ HOSTILE = [  # routes under /hostile/ and what each does
     "private/secret.html",  # disallowed by robots.txt
     "to-bad-port.html",  # redirects to port 99999
     "to-ftp.html",  # redirects to an ftp URL
+    "to-del.html",  # redirects to a URL with a DEL character
+    "to-long.html",  # redirects to a URL of 70,000 characters
 ]
 # /as/KEY/PATH serves the file at PATH with the Content-Type real servers send feeds with
 SENT_AS = {
@@ -398,6 +400,10 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, bytes(range(256)) * 64, "image/jpeg")
         elif name == "to-bad-port.html":
             self.send(302, b"", "text/plain", {"Location": "http://127.0.0.1:99999/x.html"})
+        elif name == "to-del.html":
+            self.send(302, b"", "text/plain", {"Location": "/hostile/a\x7fb.html"})
+        elif name == "to-long.html":
+            self.send(302, b"", "text/plain", {"Location": "/hostile/" + "a" * 70_000})
         elif name == "to-ftp.html":
             self.send(302, b"", "text/plain", {"Location": "ftp://files.example/x.html"})
         elif name == "private/secret.html":

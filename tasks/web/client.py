@@ -265,7 +265,8 @@ def url_problem(url: str) -> str | None:
         return f"control character {control!r} at position {url.index(control)}"
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError for a port out of range
+        if parts.port == 0:  # raises ValueError for a port out of range
+            return "port 0 cannot be connected to"
         if parts.scheme.lower() not in ("http", "https"):
             return f"only http and https URLs are fetched, not {parts.scheme or 'no scheme'!r}"
         if not parts.hostname:
@@ -438,6 +439,10 @@ class Fetcher:
                 fetch.error = f"no full answer in {self.options.timeout:g} s"
         except httpx.TimeoutException as err:
             fetch.reason, fetch.error = "timeout", f"{type(err).__name__}: {err}"[:300]
+        except httpx.RemoteProtocolError as err:  # httpx checks a redirect's Location itself
+            bad = "location header" in str(err).lower()
+            fetch.reason = "bad_url" if bad else "connection_error"
+            fetch.error = f"{type(err).__name__}: {err}"[:300]
         except (httpx.TransportError, OSError) as err:
             fetch.reason, fetch.error = "connection_error", f"{type(err).__name__}: {err}"[:300]
         except (ValueError, httpx.InvalidURL) as err:  # what url_problem did not foresee

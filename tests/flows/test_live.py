@@ -75,7 +75,7 @@ def test_first_poll_loads_every_page_with_full_text_and_nothing_hostile(polls):
             "private_address",
             "private_address",
         ]
-        + ["bad_url"] * 5  # three links, two redirects: the run goes on
+        + ["bad_url"] * 7  # three links, four redirects: the run goes on
     )
     assert set(rejects["stage"].to_pylist()) == {"fetch"}
     raw = tables[0]["raw"]
@@ -280,4 +280,5 @@ def test_a_poll_stops_at_its_deadline_commits_what_it_has_and_the_next_goes_on(
     ]  # fmt: skip
     # the request's own time apart from the politeness wait: 0.6 s between starts
     assert all(f["elapsed_ms"] < 500 for f in pages), [f["elapsed_ms"] for f in pages]
-    assert max(f["wait_ms"] for f in pages) >= 500
+    waits = sorted(f["wait_ms"] for f in pages)  # one page or more, as the machine's load lets
+    assert all(wait >= 500 * n for n, wait in enumerate(waits)), waits

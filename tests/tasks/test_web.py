@@ -359,6 +359,7 @@ def test_body_kind_sniffs_the_bytes_whatever_the_type(data, kind):
 
 BAD_LINKS = {
     "port": "http://127.0.0.1:99999/a.html",
+    "port-0": "http://127.0.0.1:0/a.html",
     "long": "http://127.0.0.1/" + "a" * 70_000,
     "del": "http://127.0.0.1/a\x7fb.html",
     "control": "http://127.0.0.1/a\x01b.html",
@@ -376,6 +377,8 @@ def test_every_url_that_cannot_be_requested_is_a_bad_url_row(feeds):
     items += [
         {"id": "to-port", "url": "/hostile/to-bad-port.html", "summary": "Soon …"},
         {"id": "to-ftp", "url": "/hostile/to-ftp.html", "summary": "Soon …"},
+        {"id": "to-del", "url": "/hostile/to-del.html", "summary": "Soon …"},
+        {"id": "to-long", "url": "/hostile/to-long.html", "summary": "Soon …"},
         {"id": "good", "url": "/articles/nw-0002.html", "summary": "Soon …"},
     ]
     feed = {"version": "https://jsonfeed.org/version/1.1", "title": "Bad Links", "items": items}
@@ -384,7 +387,9 @@ def test_every_url_that_cannot_be_requested_is_a_bad_url_row(feeds):
     assert len(polled.jobs) == len(items)
     pages = fetch_pages(polled.jobs, "live", FAST, {feeds.origin})
     reasons = {r.source_item_id: r.reason for r in pages.batch.rejects}
-    assert reasons == {key: "bad_url" for key in [*BAD_LINKS, "to-port", "to-ftp"]}
+    assert reasons == {
+        key: "bad_url" for key in [*BAD_LINKS, "to-port", "to-ftp", "to-del", "to-long"]
+    }
     assert [d.source_item_id for d in pages.batch.documents] == ["good"]
     table = fetches_table(pages.fetches, "live")
     assert max(len(u) for u in table["url"].to_pylist()) <= 8192
