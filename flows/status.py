@@ -8,13 +8,15 @@ from datetime import datetime
 
 from warehouse.query import connect
 
-# A run's wire: the configured source it ran, else the wires of the documents it read.
+# A run's wire: the configured source it ran, else the wires it read (runs.sources; the raw
+# table for runs recorded before that column).
 RUNS_SQL = """
 with wires as (
     select run_id, string_agg(distinct source, ',' order by source) as wires
     from raw group by run_id
 ), named as (
-    select r.*, coalesce(r.source, w.wires, '-') as wire
+    select r.*, coalesce(r.source, nullif(array_to_string(list_sort(r.sources), ','), ''),
+                         w.wires, '-') as wire
     from runs r left join wires w using (run_id)
 )
 select wire, run_id, started_at, finished_at, status, documents_read, articles_loaded,
