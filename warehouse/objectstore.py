@@ -4,6 +4,7 @@ Layout under ``s3://bucket/prefix``::
 
     _lock                           the writer lock: a lease object, renewed while a run writes
     _snapshots/00000042.json        snapshot 42's manifest: commit ids, schemas, every data file
+    _head.json                      a copy of the newest manifest (see warehouse/heads.py)
     articles/month=2024-05/part-<commit>.parquet    data objects, never modified once written
     stories/part-<commit>.parquet
     _work/                          runs' staged batches, outside every snapshot

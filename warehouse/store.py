@@ -4,6 +4,7 @@ Layout under the warehouse root::
 
     .lock                         single-writer lock (flock; the OS drops it if the holder dies)
     _current -> _snapshots/00000042   the commit point: one symlink, replaced by one rename
+    _head.json                    a copy of the last published manifest (see warehouse/heads.py)
     _snapshots/00000042/          an immutable snapshot: every committed file, as hard links
         _manifest.json            commit ids applied, schema per table, every file it holds
         articles/month=2024-05/part-<commit>.parquet

@@ -153,3 +153,18 @@ def test_a_table_folder_where_its_link_belongs_is_damage_set_aside_by_repair(tmp
     assert cli("check", "--repair", "-w", str(tmp_path)).exit_code == 0
     assert link.is_symlink() and rows(wh) == before
     assert list((tmp_path / "_set_aside").rglob("*.parquet"))
+
+
+def test_a_run_onto_a_lost_link_fails_before_it_starts_and_deletes_nothing(
+    prefect_harness, tmp_path
+):
+    from flows.pipeline import ingest_flow
+    from tests.conftest import SAMPLE_INBOX
+
+    wh = filled(tmp_path)
+    (tmp_path / CURRENT).unlink()
+    with pytest.raises(WarehouseError, match="newest complete snapshot is 00000002"):
+        ingest_flow(paths=[str(SAMPLE_INBOX)], warehouse=str(tmp_path))
+    assert (tmp_path / SNAPSHOTS / "00000002" / MANIFEST).exists()
+    assert cli("check", "--repair", "-w", str(tmp_path)).exit_code == 0
+    assert wh.current().commits == ["c1", "c2"]
