@@ -600,8 +600,10 @@ class Warehouse:
         folder = self.folder / SNAPSHOTS
         if folder.is_dir():
             for entry in sorted(folder.iterdir()):
-                if not SNAPSHOT_NAME.match(entry.name) or int(entry.name) > current:
-                    shutil.rmtree(entry, ignore_errors=True)  # never published
+                if entry.name.startswith(".trash-"):  # a collected snapshot, moved aside
+                    shutil.rmtree(entry, ignore_errors=True)
+                elif SNAPSHOT_NAME.match(entry.name) and int(entry.name) > current:
+                    shutil.rmtree(entry, ignore_errors=True)  # never published (heads proved it)
         if current:
             self._link_tables()
         self._collect(current)

@@ -168,3 +168,11 @@ def test_a_run_onto_a_lost_link_fails_before_it_starts_and_deletes_nothing(
     assert (tmp_path / SNAPSHOTS / "00000002" / MANIFEST).exists()
     assert cli("check", "--repair", "-w", str(tmp_path)).exit_code == 0
     assert wh.current().commits == ["c1", "c2"]
+
+
+def test_recovery_leaves_folders_it_did_not_write_alone(tmp_path):
+    wh = filled(tmp_path)
+    backup = tmp_path / SNAPSHOTS / "00000002.bak"
+    shutil.copytree(tmp_path / SNAPSHOTS / "00000002", backup)  # an operator's copy
+    wh.commit("c3", {"rejects": rejects("d")})
+    assert (backup / MANIFEST).exists()
