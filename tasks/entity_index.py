@@ -29,6 +29,7 @@ from prefect import task
 from rapidfuzz import fuzz
 
 from tasks.common import normalize_for_match, stable_id
+from tasks.components.countries import country
 from tasks.policies import CACHED
 from tasks.staging import BatchSpec, Staged, stage
 from warehouse import Warehouse
@@ -203,6 +204,11 @@ class Index:
         return pa.Table.from_pylist([r for r in rows if r["n_mentions"]], schema=ENTITIES)
 
 
+def entity_name(label: str, canonical: str) -> str:
+    """Return the name that finds a mention's entity: a country's one name for "U.S."."""
+    return (country(canonical, label) or canonical) if label == "GPE" else canonical
+
+
 def strip_article(text: str) -> str:
     """Return a mention's text without a leading article and possessive ending."""
     words = text.split()
@@ -237,7 +243,7 @@ def index_mentions(
     keys: list[str | None] = [None] * len(rows)
     for i in order:
         row = rows[i]
-        canonical = row["canonical"] or row["text"]
+        canonical = entity_name(row["label"], row["canonical"] or row["text"])
         key = index.resolve(row["label"], canonical)
         keys[i] = key
         article = info.get(row["article_id"])
@@ -262,10 +268,13 @@ def agreed_label(label: str, entity: Entity) -> str:
 def lookup_keys(mentions: pa.Table) -> tuple[set[str], set[str]]:
     """Return the folded names a batch's mentions can be matched by, and their words."""
     names = set()
-    for canonical, text in zip(
-        mentions["canonical"].to_pylist(), mentions["text"].to_pylist(), strict=True
+    for label, canonical, text in zip(
+        mentions["label"].to_pylist(),
+        mentions["canonical"].to_pylist(),
+        mentions["text"].to_pylist(),
+        strict=True,
     ):
-        for name in (canonical or text, strip_article(text or "")):
+        for name in (entity_name(label, canonical or text or ""), strip_article(text or "")):
             folded = fold_name(name or "")
             if folded:
                 names.add(folded)

@@ -503,7 +503,7 @@ def national_labels(doc: Doc, spans: list[Span]) -> list[Span]:
     out = []
     for s in spans:
         label = s.label_
-        if label in PLACE_LABELS:
+        if label in PLACE_LABELS or label == "NORP":  # "U.S. officials": a name, no demonym
             name = strip_name(s)
             words = tuple(w.lower() for w in name.split())
             if country(name, label):
@@ -574,8 +574,7 @@ def strip_name(span: Span) -> str:
 
 def canonical_names(spans: list[Span]) -> list[str]:
     """Return a canonical name per span: stripped, short names expanded in the article."""
-    sport = bool(spans) and sporting(token_words(spans[0].doc, LOWER))
-    names = [org_name(s, sport) if s.label_ == "ORG" else place_name(s) for s in spans]
+    names = [org_name(s) if s.label_ == "ORG" else strip_name(s) for s in spans]
     names = club_names(spans, names)
     full_people = [
         n for s, n in zip(spans, names, strict=True) if s.label_ == "PERSON" and " " in n
@@ -590,25 +589,16 @@ def canonical_names(spans: list[Span]) -> list[str]:
     return out
 
 
-def place_name(span: Span) -> str:
-    """Return a name; a country's is its canonical name ("U.S.", "America": United States)."""
-    name = strip_name(span)
-    if span.label_ == "GPE":
-        return country(name, span.label_) or name
-    return name
-
-
-def org_name(span: Span, sport: bool = True) -> str:
+def org_name(span: Span) -> str:
     """Return an organisation's name: its listed canonical name ("Man Utd": Manchester United).
 
-    A listed name that is also a town or one word ("Lyon") is the club only in a sports
-    article, and never where it names the town's own body ("Lyon's city council").
+    A listed name never gives its club's name where it names a town's own body ("Lyon's city
+    council"); outside sports reports such a town is GPE already (national_labels).
     """
     name = strip_name(span)
-    words = tuple(w.lower() for w in name.split())
-    if known_everywhere(words) or (sport and not names_body(span)):
-        return known_canonical(words) or name
-    return name
+    if names_body(span):
+        return name
+    return known_canonical(tuple(w.lower() for w in name.split())) or name
 
 
 def names_body(span: Span) -> bool:

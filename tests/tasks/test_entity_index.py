@@ -159,3 +159,29 @@ def test_a_full_name_read_as_a_body_once_joins_the_person_and_takes_its_label():
     # A one-word name is a country in one article and a person in another: two entities.
     assert len({r["entity_key"] for r in rows if r["text"] == "Jordan"}) == 2
     assert {r["label"] for r in rows if r["text"] == "Jordan"} == {"GPE", "PERSON"}
+
+
+def test_every_spelling_of_a_country_is_one_entity_under_its_name():
+    articles, mentions = batch(
+        [("a1", "x", 1), ("a2", "y", 2)],
+        [
+            ("a1", "U.S.", "GPE", "U.S."),
+            ("a1", "America", "GPE", "America"),
+            ("a2", "the United States", "GPE", "United States"),
+            ("a2", "US", "GPE", "US"),
+            ("a2", "Britain", "GPE", "Britain"),
+            ("a1", "U.K.", "GPE", "U.K."),
+            ("a1", "Americans", "NORP", "Americans"),
+        ],
+    )
+    keyed, entities = index_mentions(mentions, articles, empty("entities"))
+    keys = keys_by_text(keyed)
+    assert keys["U.S."] == keys["America"] == keys["the United States"] == keys["US"]
+    assert keys["Britain"] == keys["U.K."] != keys["US"]
+    assert keys["Americans"] not in {keys["US"], keys["U.K."]}
+    names = {e["entity_key"]: e["name"] for e in entities.to_pylist()}
+    assert (names[keys["US"]], names[keys["U.K."]]) == ("United States", "United Kingdom")
+    # A later batch that only says "U.S." finds the stored entity.
+    articles, mentions = batch([("a3", "z", 3)], [("a3", "U.S.", "GPE", "U.S.")])
+    keyed, _ = index_mentions(mentions, articles, entities)
+    assert keyed["entity_key"][0].as_py() == keys["US"]
