@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,13 +10,13 @@ import pyarrow.dataset as ds
 
 from warehouse.schemas import TABLES
 from warehouse.store import (
-    _COMMIT_MUTEX,
     MERGE_MAX_MUTABLE_BYTES,
     PARQUET,
     Snapshot,
     Warehouse,
     WarehouseError,
     check_additive,
+    manifest_copy,
     schema_record,
 )
 
@@ -80,7 +79,7 @@ def compact(root: str | Path, target_bytes: int = TARGET_BYTES) -> CompactReport
     warehouse = Warehouse.resolve(root)
     if not warehouse.exists():
         raise WarehouseError(f"no warehouse at {warehouse.root}")
-    with warehouse.lock(), _COMMIT_MUTEX:
+    with warehouse.transaction():
         base = warehouse.current()
         warehouse.refuse_damaged(base)
         report = CompactReport()
@@ -102,11 +101,11 @@ def compact(root: str | Path, target_bytes: int = TARGET_BYTES) -> CompactReport
             writes.append((f"{folder}/part-compact-{number:08d}-{index:04d}.parquet", table, name))
             dropped.update(rels)
             report.rows[name] = report.rows.get(name, 0) + table.num_rows
-        manifest = json.loads(json.dumps(base.manifest))
+        manifest = manifest_copy(base.manifest)
         manifest["operation"] = f"compact {len(dropped)} files into {len(writes)}"
         for name in {w[2] for w in writes}:
             manifest["tables"][name] = schema_record(TABLES[name])
-        published = warehouse._publish(base, writes, dropped.__contains__, manifest)
+        published = warehouse.publish(base, writes, dropped.__contains__, manifest)
         report.snapshot = published.number
         for name in TABLES:
             report.files_after[name] = len(published.files(name))

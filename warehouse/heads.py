@@ -37,6 +37,7 @@ from warehouse.store import (
     empty_manifest,
     files_under,
     first_line,
+    manifest_copy,
     quick_problems,
 )
 
@@ -278,9 +279,9 @@ def restore_local(warehouse: Warehouse) -> list[str]:
         return lines
     path = folder / SNAPSHOTS / f"{best.number:08d}"
     base = Snapshot(best.number, str(path), best.manifest)
-    manifest = json.loads(json.dumps(best.manifest))
+    manifest = manifest_copy(best.manifest)
     manifest["operation"] = f"repair: snapshot {best.number} again, from {HEAD}"
-    published = warehouse._publish(base, [], lambda rel: False, manifest)
+    published = warehouse.publish(base, [], lambda rel: False, manifest)
     lines.append(
         f"published snapshot {published.number} from the copy of snapshot {best.number}'s "
         f"manifest in {HEAD} ({best.rows} rows)"
@@ -413,7 +414,7 @@ def restore_remote(warehouse: Warehouse) -> list[str]:
     head = read_head_remote(store)
     top = max([best.number, *store.manifests(), head["snapshot"] if head else 0])
     base = Snapshot(top, store.base, best.manifest | {"snapshot": top, "files_of": top}, store.fs)
-    manifest = json.loads(json.dumps(best.manifest))
+    manifest = manifest_copy(best.manifest)
     manifest["operation"] = f"repair: snapshot {best.number} again"
     published = store.publish(base, [], lambda rel: False, manifest)
     return [

@@ -66,10 +66,11 @@ from warehouse.store import (
     Warehouse,
     WarehouseError,
     WarehouseLocked,
-    _step,
+    file_operation,
     files_under,
     first_line,
     inside,
+    manifest_copy,
     parquet_bytes,
     tail_crc32,
 )
@@ -258,7 +259,7 @@ class ObjectStore:
             if self._lease is not None:
                 self._lease.check()
             committed = self.create_manifest(number, manifest)
-            _step("swapped")
+            file_operation("swapped")
             self.record_head(manifest)
         finally:
             if not committed:  # nothing references them; the next writer would delete them too
@@ -288,9 +289,9 @@ class ObjectStore:
         half = len(view) // 2
         with self.fs.open_output_stream(path) as sink:
             sink.write(view[:half])
-            _step("mid-file")
+            file_operation("mid-file")
             sink.write(view[half:])
-        _step("file-written")
+        file_operation("file-written")
 
     def create_manifest(self, number: int, manifest: dict) -> bool:
         """Create a snapshot's manifest object if none exists yet (If-None-Match: *), or raise.
@@ -374,7 +375,7 @@ class ObjectStore:
         for _ in range(10):
             base = self.current()
             verify_remote(self, base)  # never fence over lost manifests: that would hide them
-            manifest = json.loads(json.dumps(base.manifest))
+            manifest = manifest_copy(base.manifest)
             manifest["operation"] = "fence: the lock was taken over from a writer that stopped"
             try:
                 self.publish(base, [], lambda rel: False, manifest)

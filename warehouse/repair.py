@@ -21,7 +21,6 @@ articles of those stories and entities are loaded.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -35,16 +34,16 @@ from warehouse.check import LEFT_OUT, inspect
 from warehouse.heads import SET_ASIDE, restore
 from warehouse.schemas import TABLES
 from warehouse.store import (
-    _COMMIT_MUTEX,
     METADATA_TABLE,
     FileEntry,
     Problem,
     Snapshot,
     Warehouse,
     WarehouseError,
-    _read_file,
     entry_of,
+    manifest_copy,
     plural,
+    read_file,
 )
 from warehouse.verify import decode_problem
 
@@ -105,7 +104,7 @@ def repair(root: str | os.PathLike[str], full: bool = False) -> RepairReport:
     if not warehouse.exists():
         raise WarehouseError(f"no warehouse at {warehouse.root}")
     report = RepairReport()
-    with warehouse.lock(verify=False, recover=False), _COMMIT_MUTEX:
+    with warehouse.transaction(verify=False, recover=False):
         report.pointer = restore(warehouse)  # a lost commit point first, deleting nothing
         warehouse.recover()  # then what a dead writer left; records a missing file list
         base = warehouse.current()
@@ -121,9 +120,9 @@ def repair(root: str | os.PathLike[str], full: bool = False) -> RepairReport:
         drop = {p.rel for p in report.dropped}
         report.set_aside = keep_aside(warehouse, base, report.dropped)
         writes = list(without_dependents(base, drop, report))
-        manifest = json.loads(json.dumps(base.manifest))
+        manifest = manifest_copy(base.manifest)
         manifest["operation"] = operation(report)
-        report.snapshot = warehouse._publish(base, writes, drop.__contains__, manifest).number
+        report.snapshot = warehouse.publish(base, writes, drop.__contains__, manifest).number
     return report
 
 
@@ -245,7 +244,7 @@ def rewrites(base: Snapshot, name: str, drop: set[str], select):
         rel = base.rel(path)
         if rel in drop:
             continue
-        table = _read_file(TABLES[name], base, path)
+        table = read_file(TABLES[name], base, path)
         chosen = select(table)
         if not pc.any(chosen).as_py():
             continue
@@ -257,7 +256,7 @@ def read_columns(base: Snapshot, files: list[str], name: str, columns: list[str]
     spec = TABLES[name]
     if not files:
         return spec.schema.empty_table().select(columns)
-    return pa.concat_tables([_read_file(spec, base, p).select(columns) for p in files])
+    return pa.concat_tables([read_file(spec, base, p).select(columns) for p in files])
 
 
 def repaired_name(base: Snapshot, rel: str, n: int) -> str:

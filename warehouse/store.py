@@ -112,7 +112,7 @@ _FAILPOINT = int(os.environ.get(FAILPOINT_ENV, "0") or 0)
 _FSYNC = os.environ.get(FSYNC_ENV, "1") != "0"
 
 
-def _step(label: str) -> None:
+def file_operation(label: str) -> None:
     """Count one file operation; die right here when WIREDESK_FAILPOINT names it (crash tests)."""
     global steps
     steps += 1
@@ -186,6 +186,11 @@ def month_of(table: pa.Table, column: str) -> pa.Array:
     fallback = "ingested_at" if "ingested_at" in table.column_names else column
     when = pc.coalesce(table[column], table[fallback])
     return pc.strftime(when, format="%Y-%m")
+
+
+def manifest_copy(manifest: dict) -> dict:
+    """Return a deep copy of a manifest (JSON data), to build the next snapshot's from."""
+    return json.loads(json.dumps(manifest))
 
 
 def empty_manifest() -> dict:
@@ -623,9 +628,9 @@ class Warehouse:
             base = self.current()
             if base.listed:
                 return
-            manifest = json.loads(json.dumps(base.manifest))
+            manifest = manifest_copy(base.manifest)
             manifest["operation"] = "record the file list"
-            self._publish(base, [], lambda rel: False, manifest)
+            self.publish(base, [], lambda rel: False, manifest)
             log.info("%s: recorded the file list of snapshot %d", self.folder, base.number)
 
     def refuse_damaged(self, snap: Snapshot) -> None:
@@ -655,7 +660,7 @@ class Warehouse:
             try:
                 trash = folder / f".trash-{entry.name}"
                 os.replace(entry, trash)  # readers that pinned it meanwhile see it gone
-                _step("collect")
+                file_operation("collect")
                 shutil.rmtree(trash, ignore_errors=True)
             finally:
                 handle.close()
@@ -689,7 +694,7 @@ class Warehouse:
         ]
         manifest = empty_manifest()
         manifest["tables"] = {f.name: schema_record(TABLES[f.name]) for f in legacy}
-        self._publish(Snapshot(0, None), [], lambda rel: False, manifest, adopt=writes)
+        self.publish(Snapshot(0, None), [], lambda rel: False, manifest, adopt=writes)
         aside = self.folder / "_legacy"
         aside.mkdir(exist_ok=True)
         for folder in legacy:
@@ -699,6 +704,16 @@ class Warehouse:
 
     # -- writing -----------------------------------------------------------------------------
 
+    @contextmanager
+    def transaction(self, verify: bool = True, recover: bool = True) -> Iterator[None]:
+        """Hold the writer lock and this process's commit mutex: what publish() needs.
+
+        Commit, compact and repair each build one snapshot inside one transaction; verify and
+        recover are the lock's (only a repair takes it without them).
+        """
+        with self.lock(verify=verify, recover=recover), _COMMIT_MUTEX:
+            yield
+
     def commit(self, commit_id: str, tables: dict[str, pa.Table]) -> None:
         """Publish tables as one atomic unit: all rows of every table appear at once, or none.
 
@@ -707,7 +722,7 @@ class Warehouse:
         (upserted by key: only the files holding those keys are rewritten). Folders that
         collect too many small files have them merged in the same commit.
         """
-        with self.lock(), _COMMIT_MUTEX:
+        with self.transaction():
             base = self.current()
             self.refuse_damaged(base)  # the files were checked at lock time, maybe long ago
             if commit_id in base.manifest["commits"]:
@@ -715,7 +730,7 @@ class Warehouse:
                 return
             writes: list[tuple[str, pa.Table, str]] = []
             dropped: set[str] = set()
-            manifest = json.loads(json.dumps(base.manifest))
+            manifest = manifest_copy(base.manifest)
             for name, table in tables.items():
                 spec = TABLES[name]
                 table = conform(name, table)
@@ -733,9 +748,9 @@ class Warehouse:
                 writes.append((rel, merged, name))
             manifest["commits"].append(commit_id)
             manifest["operation"] = f"commit {commit_id}"
-            self._publish(base, writes, dropped.__contains__, manifest)
+            self.publish(base, writes, dropped.__contains__, manifest)
 
-    def _publish(
+    def publish(
         self,
         base: Snapshot,
         writes: list[tuple[str, pa.Table, str]],
@@ -743,7 +758,10 @@ class Warehouse:
         manifest: dict,
         adopt: list[tuple[str, str]] | None = None,
     ) -> Snapshot:
-        """Build the next snapshot from base minus dropped files plus writes, then swap it in."""
+        """Build the next snapshot from base minus dropped files plus writes, then swap it in.
+
+        The caller holds a transaction(): the writer lock and this process's commit mutex.
+        """
         if self.remote:
             return self.store().publish(base, writes, drop, manifest)
         number = base.number + 1
@@ -752,7 +770,7 @@ class Warehouse:
         link_tmp = self.folder / f".{CURRENT}.tmp"
         shutil.rmtree(new, ignore_errors=True)
         new.mkdir(parents=True)
-        _step("snapshot-folder")
+        file_operation("snapshot-folder")
         swapped = False
         known = base.entries()  # None: a snapshot that lists no files yet is measured
         entries: dict[str, FileEntry] = {}
@@ -770,14 +788,14 @@ class Warehouse:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     folders.add(target.parent)
                 os.link(old, target)
-                _step("link")
+                file_operation("link")
                 entries[rel] = known[rel] if known is not None else _measure(old, rel)
             for rel, source in adopt or []:
                 target = new / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(target.parent)
                 os.link(source, target)
-                _step("link")
+                file_operation("link")
                 entries[rel] = _measure(source, rel)
             for rel, table, table_name in writes:
                 target = new / rel
@@ -795,15 +813,15 @@ class Warehouse:
             for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
                 _fsync_dir(folder)
             _fsync_dir(new.parent)
-            _step("snapshot-built")
+            file_operation("snapshot-built")
             self._link_tables()
             link_tmp.unlink(missing_ok=True)
             os.symlink(f"{SNAPSHOTS}/{name}", link_tmp)
-            _step("symlink-staged")
+            file_operation("symlink-staged")
             os.replace(link_tmp, self.folder / CURRENT)  # the commit point
             swapped = True
             _fsync_dir(self.folder)
-            _step("swapped")
+            file_operation("swapped")
             _record_head(self.folder, manifest)
         except BaseException:
             if not swapped:
@@ -822,7 +840,7 @@ class Warehouse:
                 tmp.unlink(missing_ok=True)
                 os.symlink(f"{CURRENT}/{table}", tmp)
                 os.replace(tmp, link)
-                _step("table-link")
+                file_operation("table-link")
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -948,7 +966,7 @@ def _split(spec: TableSpec, commit_id: str, table: pa.Table) -> Iterator[tuple[s
         yield f"{spec.name}/{MONTH}={month}/part-{commit_id}.parquet", part
 
 
-def _read_file(spec: TableSpec, snap: Snapshot, path: str) -> pa.Table:
+def read_file(spec: TableSpec, snap: Snapshot, path: str) -> pa.Table:
     """Read one data file with the table's declared schema (later columns read as null)."""
     dataset = ds.dataset(
         [path], schema=spec.schema, format=PARQUET, partitioning=None, filesystem=snap.fs
@@ -975,7 +993,7 @@ def _upsert(
             continue
         rel = base.rel(path)
         dropped.add(rel)
-        kept = _read_file(spec, base, path).filter(pc.invert(hit))
+        kept = read_file(spec, base, path).filter(pc.invert(hit))
         if kept.num_rows:
             yield f"{rel.rsplit('/', 1)[0]}/part-{commit_id}-k{n:04d}.parquet", kept
 
@@ -1024,7 +1042,7 @@ def _auto_merge(
                 total += size
             if len(picked) < 2:
                 continue
-            table = pa.concat_tables([_read_file(spec, base, p) for p in picked])
+            table = pa.concat_tables([read_file(spec, base, p) for p in picked])
             expected = sum(base.rows(p) for p in picked)
             if table.num_rows != expected:  # never publish a merge that lost or gained rows
                 raise WarehouseError(f"{name}: merged {table.num_rows} rows, expected {expected}")
@@ -1079,14 +1097,14 @@ def _write_bytes(path: Path, data: bytes | pa.Buffer) -> None:
     with open(tmp, "wb") as sink:
         sink.write(data[:half])
         sink.flush()
-        _step("mid-file")
+        file_operation("mid-file")
         sink.write(data[half:])
         sink.flush()
         if _FSYNC:
             os.fsync(sink.fileno())
-    _step("file-written")
+    file_operation("file-written")
     os.replace(tmp, path)
-    _step("file-renamed")
+    file_operation("file-renamed")
 
 
 def _record_head(folder: Path, manifest: dict) -> None:

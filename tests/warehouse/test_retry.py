@@ -29,7 +29,7 @@ def tables(root) -> dict[str, list[str]]:
 def make_load_flaky(monkeypatch) -> list[int]:
     """Make the first two load attempts die with an I/O error halfway through their commit."""
     attempts: list[int] = []
-    real_commit_batch, real_step = tasks.load.commit_batch, store._step
+    real_commit_batch, real_step = tasks.load.commit_batch, store.file_operation
 
     def commit_batch(*args, **kwargs):
         attempts.append(1)
@@ -40,11 +40,11 @@ def make_load_flaky(monkeypatch) -> list[int]:
             if failing and label == "file-renamed":  # some of the batch's files are written
                 raise OSError("simulated I/O error mid-commit")
 
-        monkeypatch.setattr(store, "_step", step)
+        monkeypatch.setattr(store, "file_operation", step)
         try:
             return real_commit_batch(*args, **kwargs)
         finally:
-            monkeypatch.setattr(store, "_step", real_step)
+            monkeypatch.setattr(store, "file_operation", real_step)
 
     monkeypatch.setattr(tasks.load, "commit_batch", commit_batch)
     # Same retry policy, without the seconds of back-off.

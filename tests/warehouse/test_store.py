@@ -174,21 +174,21 @@ def test_every_table_has_a_stable_reader_path_into_the_current_snapshot(tmp_path
 def test_a_commit_that_fails_midway_changes_nothing_and_leaves_no_files(tmp_path, monkeypatch):
     wh = Warehouse(tmp_path)
     wh.commit("c1", {"rejects": rejects("a")})
-    real_step = store._step
+    real_step = store.file_operation
 
     def failing(label: str) -> None:
         real_step(label)
         if label == "mid-file":
             raise OSError("disk full")
 
-    monkeypatch.setattr(store, "_step", failing)
+    monkeypatch.setattr(store, "file_operation", failing)
     with pytest.raises(OSError, match="disk full"):
         wh.commit("c2", {"rejects": rejects("b"), "articles": articles(2, None)})
     assert wh.read("rejects")["reject_id"].to_pylist() == ["a"]
     assert wh.read("articles").num_rows == 0
     assert sorted(p.name for p in (tmp_path / SNAPSHOTS).iterdir()) == ["00000001"]
     assert not list(tmp_path.rglob("*.tmp"))
-    monkeypatch.setattr(store, "_step", real_step)
+    monkeypatch.setattr(store, "file_operation", real_step)
     wh.commit("c2", {"rejects": rejects("b")})  # the retry goes through
     assert sorted(wh.read("rejects")["reject_id"].to_pylist()) == ["a", "b"]
 
