@@ -65,7 +65,6 @@ SNAPSHOTS = "_snapshots"
 MANIFEST = "_manifest.json"
 LOCK_FILE = ".lock"
 WORK = "_work"  # runs' staged batches, outside every snapshot
-WAREHOUSE_ENV = "WIREDESK_WAREHOUSE"
 DEFAULT_ROOT = "data/warehouse"
 LEGACY_STAGING = "_staging"  # the previous layout's staging folder, migrated on first lock
 LOCK_WAIT_ENV = "WIREDESK_LOCK_WAIT"
@@ -466,8 +465,8 @@ class Warehouse:
 
     @classmethod
     def resolve(cls, root: str | os.PathLike[str] | None = None) -> Warehouse:
-        """Return the warehouse at root, WIREDESK_WAREHOUSE, or ./data/warehouse."""
-        return cls(root or os.environ.get(WAREHOUSE_ENV) or DEFAULT_ROOT)
+        """Return the warehouse at root, or at ./data/warehouse (WIREDESK_WAREHOUSE: flows)."""
+        return cls(root or DEFAULT_ROOT)
 
     @property
     def folder(self) -> Path:

@@ -31,14 +31,15 @@ def rejects(*ids: str) -> pa.Table:
     )
 
 
-def test_resolve_takes_the_argument_then_the_environment_then_the_default(
+def test_resolve_takes_the_argument_then_the_default(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("WIREDESK_WAREHOUSE", str(tmp_path / "env"))
+    monkeypatch.setenv("WIREDESK_WAREHOUSE", str(tmp_path / "env"))  # read by flows/settings.py
     assert Warehouse.resolve(tmp_path / "given").root == str(tmp_path / "given")
-    assert Warehouse.resolve().root == str(tmp_path / "env")
-    monkeypatch.delenv("WIREDESK_WAREHOUSE")
     assert Warehouse.resolve().root == "data/warehouse"
+    from flows.settings import build
+
+    assert build().warehouse == str(tmp_path / "env")
 
 
 def test_value_pickles_compares_and_names_its_work_dir(tmp_path: Path) -> None:
