@@ -13,7 +13,16 @@ import ftfy
 import pyarrow as pa
 from prefect import task
 
-from tasks.common import Batch, Document, Reject, normalize_for_match, stable_id
+from tasks.common import (
+    Batch,
+    Document,
+    ItemKey,
+    Reject,
+    item_key,
+    normalize_for_match,
+    stable_id,
+)
+from tasks.common import StoredVersion as Version
 from tasks.formats.markup import html_to_text, looks_like_html
 from tasks.language import identify, language_tag
 from tasks.policies import CACHED
@@ -266,24 +275,21 @@ def check(doc: Document, cleaned: Cleaned) -> Reject | None:
     return None
 
 
-Version = tuple[int, str, str, str | None]  # version, article_id, body, title
-
-
 class Versions:
     """The known versions of each item: stored ones and those earlier in the batch."""
 
-    def __init__(self, history: dict[tuple[str, str], list[Version]]) -> None:
-        self.known: dict[tuple[str, str], list[Version]] = defaultdict(list)
+    def __init__(self, history: dict[ItemKey, list[Version]]) -> None:
+        self.known: dict[ItemKey, list[Version]] = defaultdict(list)
         for key, versions in history.items():
             self.known[key].extend(versions)
 
-    def latest(self, key: tuple[str, str]) -> Version | None:
+    def latest(self, key: ItemKey) -> Version | None:
         """Return the highest known version of an item."""
         versions = self.known.get(key)
         return max(versions) if versions else None
 
     def place(
-        self, key: tuple[str, str], article_id: str, given: int | None
+        self, key: ItemKey, article_id: str, given: int | None
     ) -> tuple[int, str | None] | str:
         """Return (version, supersedes) for a new article, or a conflict message."""
         versions = self.known.get(key, [])
@@ -291,27 +297,22 @@ class Versions:
             if known_id == article_id:
                 return number, previous(versions, number)
         if given is None:
-            number = max((v[0] for v in versions), default=0) + 1
-        elif any(v[0] == given for v in versions):
+            number = max((v.version for v in versions), default=0) + 1
+        elif any(v.version == given for v in versions):
             return f"version {given} already holds a different text"
         else:
             number = given
         return number, previous(versions, number)
 
-    def add(self, key: tuple[str, str], version: Version) -> None:
+    def add(self, key: ItemKey, version: Version) -> None:
         """Record a version made in this batch."""
         self.known[key].append(version)
 
 
 def previous(versions: list[Version], number: int) -> str | None:
     """Return the article id of the highest version below number."""
-    older = [v for v in versions if v[0] < number]
-    return max(older)[1] if older else None
-
-
-def item_key(doc: Document) -> tuple[str, str]:
-    """Return the key that ties an item's versions together."""
-    return doc.source, doc.item_uri or doc.source_item_id
+    older = [v for v in versions if v.version < number]
+    return max(older).article_id if older else None
 
 
 def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list[Reject]]:
@@ -336,7 +337,7 @@ def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list
                     Reject(doc.source, doc.source_item_id, STAGE, "withdrawn_unknown", doc.origin)
                 )
                 continue
-            text, title = latest[2], title or latest[3] or ""  # the kill keeps the text
+            text, title = latest.body, title or latest.title or ""  # the kill keeps the text
         if text is None:
             rejects.append(Reject(doc.source, doc.source_item_id, STAGE, "empty_body", doc.origin))
             continue
@@ -348,7 +349,7 @@ def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list
         digest = body_hash(cleaned.body)
         # The item is part of the id: a body resent under another item id is an article of its
         # own, which dedup links to its twin as an exact copy; the same item again is not.
-        parts = [doc.source, digest, key[1]]
+        parts = [doc.source, digest, key.uri]
         if doc.version is not None or doc.withdrawn:  # a new version may repeat an old text
             parts += [str(doc.version), "withdrawn" * doc.withdrawn]
         article_id = stable_id(*parts)
@@ -369,7 +370,7 @@ def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list
             continue
         number, supersedes = where
         seen[article_id] = doc.source_item_id
-        versions.add(key, (number, article_id, cleaned.body, cleaned.title))
+        versions.add(key, Version(number, article_id, cleaned.body, cleaned.title))
         language, confidence = language_of(doc, cleaned.title, cleaned.body)
         values = {
             "article_id": article_id,
@@ -390,7 +391,7 @@ def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list
             "story_id": None,
             "run_id": None,
             "byline": byline_of(doc.byline) or cleaned.byline,
-            "item_uri": key[1],
+            "item_uri": key.uri,
             "version": number,
             "supersedes": supersedes,
             "withdrawn": doc.withdrawn,

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import pyarrow as pa
 
@@ -79,6 +79,27 @@ class Reject:
     detail: str = ""
 
 
+class ItemKey(NamedTuple):
+    """What ties an item's versions together: its wire and its URI, else its item id."""
+
+    source: str
+    uri: str
+
+
+class StoredVersion(NamedTuple):
+    """One known version of an item (sorts by version number)."""
+
+    version: int
+    article_id: str
+    body: str
+    title: str | None
+
+
+def item_key(doc: Document) -> ItemKey:
+    """Return the key that ties a document's versions together."""
+    return ItemKey(doc.source, doc.item_uri or doc.source_item_id)
+
+
 @dataclass(slots=True)
 class Batch:
     """What one stage hands the next: good rows and the rejects made so far."""
@@ -87,10 +108,7 @@ class Batch:
     rejects: list[Reject] = field(default_factory=list)
     raw: pa.Table | None = None  # documents as received (raw table rows), None when not kept
     skipped: int = 0  # files skipped because the raw archive already holds them
-    # stored versions per (source, item_uri): (version, article_id, body, title), oldest first
-    history: dict[tuple[str, str], list[tuple[int, str, str, str | None]]] = field(
-        default_factory=dict
-    )
+    history: dict[ItemKey, list[StoredVersion]] = field(default_factory=dict)  # oldest first
 
 
 def freeze_heap() -> None:

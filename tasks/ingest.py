@@ -8,12 +8,13 @@ import stat
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import task
 
-from tasks.common import Batch, Document, Reject, stable_id
+from tasks.common import Batch, Document, ItemKey, Reject, StoredVersion, item_key, stable_id
 from tasks.formats import FORMATS, SINGLE_ITEM, Origin, ParseError, detect, parse
 from tasks.formats.base import parse_date, safe_id, safe_text
 from tasks.options import RunOptions
@@ -221,6 +222,16 @@ def known_raw(warehouse: Warehouse | None, keys: set[tuple[str, str]]) -> set[tu
     return {(wire, digest) for wire, digest in held if stable_id(wire, digest) not in pending}
 
 
+class Received(NamedTuple):
+    """A file's bytes as received, before the raw archive is asked about them."""
+
+    origin: Origin
+    wire: str
+    data: bytes
+    digest: str  # sha256 of data
+    fmt: str
+
+
 def read_documents(
     files: Iterable[Path],
     source: str | None = None,
@@ -229,59 +240,65 @@ def read_documents(
     received_at: datetime | None = None,
 ) -> Batch:
     """Read files into documents and raw rows; skip files the raw archive holds; reject the bad."""
-    received_at = received_at or datetime.now(UTC)
     batch = Batch()
-    received: list[tuple[Origin, str, bytes, str, str]] = []  # origin, wire, data, hash, format
-    for path in files:
-        origin = origin_of(path, source)
-        wire = source_for(path, source)
-        chosen = fmt if fmt and fmt != "auto" else detect(path.name, b"")
-        limit = MAX_ITEM_FILE_BYTES if chosen in SINGLE_ITEM else MAX_FILE_BYTES
-        try:
-            data = read_bytes(path, limit)
-        except ParseError as err:
-            batch.rejects.append(Reject(wire, origin.stem, STAGE, err.reason, origin.name))
-            continue
-        except OSError as err:
-            detail = f"{origin.name}: {err.strerror or type(err).__name__}"
-            reason = "symlink" if err.errno == 40 else "unreadable"  # ELOOP: link swapped in
-            batch.rejects.append(Reject(wire, origin.stem, STAGE, reason, detail))
-            continue
-        chosen = (fmt if fmt and fmt != "auto" else detect(path.name, data)) or UNKNOWN
-        received.append((origin, wire, data, hashlib.sha256(data).hexdigest(), chosen))
-    keys = {(wire, digest) for _, wire, _, digest, _ in received}
-    skip = known_raw(warehouse, keys)
+    received = [r for path in files if (r := receive(path, source, fmt, batch)) is not None]
+    skip = known_raw(warehouse, {(r.wire, r.digest) for r in received})
     raw_rows: dict[str, list] = {name: [] for name in RAW.names}
     seen: set[tuple[str, str]] = set()
-    for origin, wire, data, digest, chosen in received:
-        if (wire, digest) in skip or (wire, digest) in seen:
+    for item in received:
+        if (item.wire, item.digest) in skip or (item.wire, item.digest) in seen:
             batch.skipped += 1
             continue
-        seen.add((wire, digest))
-        raw_id = stable_id(wire, digest)
-        for name, value in (
-            ("raw_id", raw_id),
-            ("source", wire),
-            ("item_id", origin.stem),
-            ("path", origin.name),
-            ("format", chosen),
-            ("content_hash", digest),
-            ("size", len(data)),
-            ("received_at", received_at),
-            ("data", data),
-            ("run_id", None),
-        ):
-            raw_rows[name].append(value)
-        for item in parse_received(data, origin, chosen):
-            if isinstance(item, Document):
-                item.raw_id = raw_id
-                batch.documents.append(item)
-            else:
-                batch.rejects.append(item)
+        seen.add((item.wire, item.digest))
+        archive(item, received_at or datetime.now(UTC), raw_rows, batch)
     batch.raw = pa.table(raw_rows, schema=RAW)
     if warehouse is not None:
         batch.history = stored_versions(warehouse, batch.documents)
     return batch
+
+
+def receive(path: Path, source: str | None, fmt: str | None, batch: Batch) -> Received | None:
+    """Read one file within its size limit; None, with its reject in batch, when it cannot be."""
+    origin = origin_of(path, source)
+    wire = source_for(path, source)
+    chosen = fmt if fmt and fmt != "auto" else detect(path.name, b"")
+    limit = MAX_ITEM_FILE_BYTES if chosen in SINGLE_ITEM else MAX_FILE_BYTES
+    try:
+        data = read_bytes(path, limit)
+    except ParseError as err:
+        batch.rejects.append(Reject(wire, origin.stem, STAGE, err.reason, origin.name))
+        return None
+    except OSError as err:
+        detail = f"{origin.name}: {err.strerror or type(err).__name__}"
+        reason = "symlink" if err.errno == 40 else "unreadable"  # ELOOP: link swapped in
+        batch.rejects.append(Reject(wire, origin.stem, STAGE, reason, detail))
+        return None
+    chosen = (fmt if fmt and fmt != "auto" else detect(path.name, data)) or UNKNOWN
+    return Received(origin, wire, data, hashlib.sha256(data).hexdigest(), chosen)
+
+
+def archive(item: Received, received_at: datetime, raw_rows: dict[str, list], batch: Batch) -> None:
+    """Add a received file's raw row, and the documents and rejects parsed from it."""
+    raw_id = stable_id(item.wire, item.digest)
+    for name, value in (
+        ("raw_id", raw_id),
+        ("source", item.wire),
+        ("item_id", item.origin.stem),
+        ("path", item.origin.name),
+        ("format", item.fmt),
+        ("content_hash", item.digest),
+        ("size", len(item.data)),
+        ("received_at", received_at),
+        ("data", item.data),
+        ("run_id", None),
+    ):
+        raw_rows[name].append(value)
+    for parsed in parse_received(item.data, item.origin, item.fmt):
+        if isinstance(parsed, Document):
+            parsed.raw_id = raw_id
+            batch.documents.append(parsed)
+        else:
+            batch.rejects.append(parsed)
 
 
 def reparse(row: dict) -> list[Document | Reject]:
@@ -296,43 +313,42 @@ def reparse(row: dict) -> list[Document | Reject]:
 
 def stored_versions(
     warehouse: Warehouse, documents: list[Document]
-) -> dict[tuple[str, str], list[tuple[int, str, str, str | None]]]:
-    """Return the stored versions of the batch's items, oldest first, keyed by (source, uri)."""
+) -> dict[ItemKey, list[StoredVersion]]:
+    """Return the stored versions of the batch's items, oldest first, keyed by item."""
     uris = sorted({d.item_uri or d.source_item_id for d in documents})
     if not uris:
         return {}
     columns = ["article_id", "source", "source_item_id", "item_uri", "version"]
     match = pc.field("source_item_id").isin(uris) | pc.field("item_uri").isin(uris)
     stored = warehouse.read("articles", columns=columns, filter=match)
-    if stored.num_rows == 0:
-        return {}
-    wanted = {(d.source, d.item_uri or d.source_item_id) for d in documents}
-    kills = {(d.source, d.item_uri or d.source_item_id) for d in documents if d.withdrawn}
-    rows = [
-        r
-        for r in stored.to_pylist()
-        if (r["source"], r["item_uri"] or r["source_item_id"]) in wanted
-    ]
-    bodies: dict[str, tuple[str, str | None]] = {}
-    need = [
-        r["article_id"]
-        for r in rows
-        if (r["source"], r["item_uri"] or r["source_item_id"]) in kills
-    ]
-    if need:  # a kill without text carries the text of the version it withdraws
-        table = warehouse.read(
-            "articles", columns=["article_id", "body", "title"],
-            filter=pc.field("article_id").isin(need),
-        )  # fmt: skip
-        bodies = {r["article_id"]: (r["body"], r["title"]) for r in table.to_pylist()}
-    history: dict[tuple[str, str], list[tuple[int, str, str, str | None]]] = {}
+    wanted = {item_key(d) for d in documents}
+    rows = [r for r in stored.to_pylist() if row_key(r) in wanted]
+    kills = {item_key(d) for d in documents if d.withdrawn}
+    bodies = killed_texts(warehouse, [r["article_id"] for r in rows if row_key(r) in kills])
+    history: dict[ItemKey, list[StoredVersion]] = {}
     for r in rows:
-        key = (r["source"], r["item_uri"] or r["source_item_id"])
         body, title = bodies.get(r["article_id"], ("", None))
-        history.setdefault(key, []).append((r["version"] or 1, r["article_id"], body, title))
+        version = StoredVersion(r["version"] or 1, r["article_id"], body, title)
+        history.setdefault(row_key(r), []).append(version)
     for versions in history.values():
         versions.sort()
     return history
+
+
+def row_key(row: dict) -> ItemKey:
+    """Return the item key of a stored article row."""
+    return ItemKey(row["source"], row["item_uri"] or row["source_item_id"])
+
+
+def killed_texts(warehouse: Warehouse, article_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Return the body and title of stored versions a kill withdraws (a kill carries no text)."""
+    if not article_ids:
+        return {}
+    table = warehouse.read(
+        "articles", columns=["article_id", "body", "title"],
+        filter=pc.field("article_id").isin(article_ids),
+    )  # fmt: skip
+    return {r["article_id"]: (r["body"], r["title"]) for r in table.to_pylist()}
 
 
 def read_polled(polled: Polled, warehouse: Warehouse | None) -> Batch:
@@ -368,10 +384,9 @@ Parts = tuple[tuple[BatchSpec, Staged], ...]
 
 def split_documents(documents: list[Document], size: int) -> list[list[Document]]:
     """Split documents in parts of about size, keeping every version of an item in one part."""
-    groups: dict[tuple[str, str], list[Document]] = {}
+    groups: dict[ItemKey, list[Document]] = {}
     for document in documents:
-        key = (document.source, document.item_uri or document.source_item_id)
-        groups.setdefault(key, []).append(document)
+        groups.setdefault(item_key(document), []).append(document)
     parts: list[list[Document]] = [[]]
     for group in groups.values():
         if parts[-1] and len(parts[-1]) + len(group) > size:
@@ -399,7 +414,7 @@ def stage_parts(
     staged = []
     for number, (part, documents) in enumerate(zip(specs, groups, strict=True)):
         last = number == len(groups) - 1
-        keys = {(d.source, d.item_uri or d.source_item_id) for d in documents}
+        keys = {item_key(d) for d in documents}
         piece = Batch(
             documents=documents,
             rejects=batch.rejects if number == 0 else [],

@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 from prefect import task
 
-from tasks.common import Batch, Document, Reject
+from tasks.common import Batch, Document, ItemKey, Reject, StoredVersion
 from tasks.policies import ONCE
 from warehouse import Warehouse, locations
 from warehouse.schemas import REJECTS, TS
@@ -323,8 +323,8 @@ def batch_from(staged: Staged) -> Batch:
         skipped=staged.count("skipped"),
     )
     for row in staged.table("history").to_pylist():
-        versions = batch.history.setdefault((row["source"], row["item_uri"]), [])
-        versions.append((row["version"], row["article_id"], row["body"], row["title"]))
+        versions = batch.history.setdefault(ItemKey(row["source"], row["item_uri"]), [])
+        versions.append(StoredVersion(row["version"], row["article_id"], row["body"], row["title"]))
     return batch
 
 
