@@ -321,25 +321,11 @@ def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list
     rejects = list(batch.rejects)
     seen: dict[str, str] = {}
     versions = Versions(batch.history)
-    # Versions of one item are placed in order, whatever order the files came in.
-    order = sorted(batch.documents, key=lambda d: (item_key(d), d.version or 0))
-    placed = {id(d) for d in order if d.version is not None}
-    documents = [d for d in order if id(d) in placed] + [
-        d for d in batch.documents if id(d) not in placed
-    ]
-    for doc in documents:
+    for doc in in_version_order(batch.documents):
         key = item_key(doc)
-        text, title = doc.body, doc.title
-        if doc.withdrawn and not (text or "").strip():
-            latest = versions.latest(key)
-            if latest is None:
-                rejects.append(
-                    Reject(doc.source, doc.source_item_id, STAGE, "withdrawn_unknown", doc.origin)
-                )
-                continue
-            text, title = latest.body, title or latest.title or ""  # the kill keeps the text
-        if text is None:
-            rejects.append(Reject(doc.source, doc.source_item_id, STAGE, "empty_body", doc.origin))
+        text, title, reason = text_of(doc, versions.latest(key))
+        if reason:
+            rejects.append(Reject(doc.source, doc.source_item_id, STAGE, reason, doc.origin))
             continue
         cleaned = clean_body(text, title)
         reject = check(doc, cleaned)
@@ -347,59 +333,88 @@ def clean_documents(batch: Batch, ingested_at: datetime) -> tuple[pa.Table, list
             rejects.append(reject)
             continue
         digest = body_hash(cleaned.body)
-        # The item is part of the id: a body resent under another item id is an article of its
-        # own, which dedup links to its twin as an exact copy; the same item again is not.
-        parts = [doc.source, digest, key.uri]
-        if doc.version is not None or doc.withdrawn:  # a new version may repeat an old text
-            parts += [str(doc.version), "withdrawn" * doc.withdrawn]
-        article_id = stable_id(*parts)
+        article_id = article_id_of(doc, key, digest)
         if article_id in seen:
-            rejects.append(
-                Reject(
-                    doc.source,
-                    doc.source_item_id,
-                    STAGE,
-                    "duplicate_item",
-                    f"same body as item {seen[article_id]}",
-                )
-            )
+            detail = f"same body as item {seen[article_id]}"
+            rejects.append(Reject(doc.source, doc.source_item_id, STAGE, "duplicate_item", detail))
             continue
         where = versions.place(key, article_id, doc.version)
         if isinstance(where, str):
             rejects.append(Reject(doc.source, doc.source_item_id, STAGE, "version_conflict", where))
             continue
-        number, supersedes = where
         seen[article_id] = doc.source_item_id
-        versions.add(key, Version(number, article_id, cleaned.body, cleaned.title))
-        language, confidence = language_of(doc, cleaned.title, cleaned.body)
-        values = {
-            "article_id": article_id,
-            "source": doc.source,
-            "source_item_id": doc.source_item_id,
-            "title": cleaned.title,
-            "url": doc.url,
-            "published_at": sane_date(doc.published_at, ingested_at),
-            "ingested_at": ingested_at,
-            "language": language,
-            "language_confidence": confidence,
-            "body": cleaned.body,
-            "body_hash": digest,
-            "word_count": len(cleaned.body.split()),
-            "dateline": cleaned.dateline or doc.dateline,
-            "credit": cleaned.credit,
-            "duplicate_of": None,
-            "story_id": None,
-            "run_id": None,
-            "byline": byline_of(doc.byline) or cleaned.byline,
-            "item_uri": key.uri,
-            "version": number,
-            "supersedes": supersedes,
-            "withdrawn": doc.withdrawn,
-            "raw_id": doc.raw_id,
-        }
+        versions.add(key, Version(where[0], article_id, cleaned.body, cleaned.title))
+        values = article_row(doc, cleaned, (article_id, digest), where, ingested_at)
         for name, value in values.items():
             rows[name].append(value)
     return pa.table(rows, schema=ARTICLES), rejects
+
+
+def in_version_order(documents: list[Document]) -> list[Document]:
+    """Return documents with the versions of one item in order, whatever order files came in."""
+    order = sorted(documents, key=lambda d: (item_key(d), d.version or 0))
+    placed = {id(d) for d in order if d.version is not None}
+    return [d for d in order if id(d) in placed] + [d for d in documents if id(d) not in placed]
+
+
+def text_of(doc: Document, latest: Version | None) -> tuple[str, str | None, str | None]:
+    """Return a document's text and title, or the reason it has none (a reject)."""
+    text, title = doc.body, doc.title
+    if doc.withdrawn and not (text or "").strip():
+        if latest is None:
+            return "", None, "withdrawn_unknown"
+        text, title = latest.body, title or latest.title or ""  # the kill keeps the text
+    if text is None:
+        return "", None, "empty_body"
+    return text, title, None
+
+
+def article_id_of(doc: Document, key: ItemKey, digest: str) -> str:
+    """Return an article's id: its wire, body hash and item (and version, when it has one)."""
+    # The item is part of the id: a body resent under another item id is an article of its
+    # own, which dedup links to its twin as an exact copy; the same item again is not.
+    parts = [doc.source, digest, key.uri]
+    if doc.version is not None or doc.withdrawn:  # a new version may repeat an old text
+        parts += [str(doc.version), "withdrawn" * doc.withdrawn]
+    return stable_id(*parts)
+
+
+def article_row(
+    doc: Document,
+    cleaned: Cleaned,
+    ids: tuple[str, str],
+    where: tuple[int, str | None],
+    ingested_at: datetime,
+) -> dict[str, object]:
+    """Return a cleaned document's articles row (ids: article id, body hash; where: version)."""
+    article_id, digest = ids
+    number, supersedes = where
+    language, confidence = language_of(doc, cleaned.title, cleaned.body)
+    return {
+        "article_id": article_id,
+        "source": doc.source,
+        "source_item_id": doc.source_item_id,
+        "title": cleaned.title,
+        "url": doc.url,
+        "published_at": sane_date(doc.published_at, ingested_at),
+        "ingested_at": ingested_at,
+        "language": language,
+        "language_confidence": confidence,
+        "body": cleaned.body,
+        "body_hash": digest,
+        "word_count": len(cleaned.body.split()),
+        "dateline": cleaned.dateline or doc.dateline,
+        "credit": cleaned.credit,
+        "duplicate_of": None,
+        "story_id": None,
+        "run_id": None,
+        "byline": byline_of(doc.byline) or cleaned.byline,
+        "item_uri": item_key(doc).uri,
+        "version": number,
+        "supersedes": supersedes,
+        "withdrawn": doc.withdrawn,
+        "raw_id": doc.raw_id,
+    }
 
 
 @task(name="clean", task_run_name="clean-{spec.label}", **CACHED)
