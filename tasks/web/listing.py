@@ -158,31 +158,34 @@ def read_sitemap(data: bytes, base_url: str) -> Listing:
     if local(root.tag) == "sitemapindex":
         locs = [text_of(s, "loc") for s in root if local(s.tag) == "sitemap"]
         return Listing("sitemapindex", sitemaps=[join(base_url, u) for u in locs if u])
-    entries = []
-    for number, element in enumerate((u for u in root if local(u.tag) == "url"), start=1):
-        loc = text_of(element, "loc")
-        if not loc:
-            continue
-        link = join(base_url, loc)
-        news = next((c for c in element if local(c.tag) == "news"), None)
-        title = text_of(news, "title") if news is not None else None
-        published = text_of(news, "publication_date") if news is not None else None
-        language = None
-        if news is not None:
-            publication = next((c for c in news if local(c.tag) == "publication"), None)
-            language = text_of(publication, "language") if publication is not None else None
-        entries.append(
-            Entry(
-                item_id=safe_id(link, str(number)),
-                body=None,
-                title=title,
-                link=link,
-                published_at=parse_date(published or text_of(element, "lastmod")),
-                language=(language or "").split("-")[0].lower()[:8] or None,
-                number=number,
-            )
-        )
+    urls = (u for u in root if local(u.tag) == "url")
+    found = (sitemap_entry(u, number, base_url) for number, u in enumerate(urls, start=1))
+    entries = [e for e in found if e is not None]
     return Listing("sitemap", entries)
+
+
+def sitemap_entry(element: object, number: int, base_url: str) -> Entry | None:
+    """Return a sitemap url element's entry (news title, date, language); None without loc."""
+    loc = text_of(element, "loc")
+    if not loc:
+        return None
+    link = join(base_url, loc)
+    news = next((c for c in element if local(c.tag) == "news"), None)
+    title = text_of(news, "title") if news is not None else None
+    published = text_of(news, "publication_date") if news is not None else None
+    language = None
+    if news is not None:
+        publication = next((c for c in news if local(c.tag) == "publication"), None)
+        language = text_of(publication, "language") if publication is not None else None
+    return Entry(
+        item_id=safe_id(link, str(number)),
+        body=None,
+        title=title,
+        link=link,
+        published_at=parse_date(published or text_of(element, "lastmod")),
+        language=(language or "").split("-")[0].lower()[:8] or None,
+        number=number,
+    )
 
 
 def text_of(element: object, name: str) -> str | None:
