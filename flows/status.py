@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from warehouse.errors import WiredeskError, first_line
 from warehouse.query import connect
 
 # A run's wire: the configured source it ran, else the wires it read (runs.sources; the raw
@@ -130,12 +131,22 @@ def describe_schedules(schedules: list) -> str:
     return ", ".join(said)
 
 
+class ScheduleUnreadable(WiredeskError):
+    """The Prefect API that serves the sources did not answer."""
+
+
 def status_text(root: str | None, last: int = 3) -> str:
     """Return the desk's status: sources, runs and, with PREFECT_API_URL, the schedules."""
     found = desk_status(root, last)
     note = "next runs: set PREFECT_API_URL to the server that serves the sources"
     if os.environ.get("PREFECT_API_URL"):
-        add_schedules(found)
+        try:
+            add_schedules(found)
+        except Exception as err:  # the Prefect API down or refusing: the tables still answer
+            raise ScheduleUnreadable(
+                f"cannot read the schedules from PREFECT_API_URL: {type(err).__name__}: "
+                f"{first_line(err)}"
+            ) from err
         note = ""
     if not found:
         return "no runs yet" + (f"\n{note}" if note else "")
