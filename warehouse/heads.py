@@ -331,7 +331,7 @@ def relink(folder: Path, number: int) -> None:
     tmp.unlink(missing_ok=True)
     os.symlink(f"{SNAPSHOTS}/{number:08d}", tmp)
     os.replace(tmp, folder / CURRENT)
-    Warehouse(str(folder))._link_tables()
+    Warehouse(str(folder)).link_tables()
 
 
 # -- the object store's commit point ---------------------------------------------------------

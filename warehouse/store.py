@@ -609,7 +609,7 @@ class Warehouse:
                 elif SNAPSHOT_NAME.match(entry.name) and int(entry.name) > current:
                     shutil.rmtree(entry, ignore_errors=True)  # never published (heads proved it)
         if current:
-            self._link_tables()
+            self.link_tables()
         self._collect(current)
         if current and not self.current().listed:
             self._record_files()
@@ -698,7 +698,7 @@ class Warehouse:
         aside.mkdir(exist_ok=True)
         for folder in legacy:
             os.replace(folder, aside / folder.name)
-        self._link_tables()
+        self.link_tables()
         shutil.rmtree(aside, ignore_errors=True)
 
     # -- writing -----------------------------------------------------------------------------
@@ -813,7 +813,7 @@ class Warehouse:
                 _fsync_dir(folder)
             _fsync_dir(new.parent)
             file_operation("snapshot-built")
-            self._link_tables()
+            self.link_tables()
             link_tmp.unlink(missing_ok=True)
             os.symlink(f"{SNAPSHOTS}/{name}", link_tmp)
             file_operation("symlink-staged")
@@ -830,7 +830,7 @@ class Warehouse:
         self._collect(number)
         return Snapshot(number, str(new), manifest)
 
-    def _link_tables(self) -> None:
+    def link_tables(self) -> None:
         """Give each table its stable reader path ``<root>/<table> -> _current/<table>``."""
         for table in TABLES:
             link = self.folder / table
