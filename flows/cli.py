@@ -224,6 +224,7 @@ class RunErrorFilter(logging.Filter):
 
 def hide_run_errors() -> None:
     """Keep run failures' tracebacks off the console; the Prefect API still records them."""
+    import prefect.main  # noqa: F401 - sets up Prefect's logging: the console handler exists now
     from prefect.logging.handlers import PrefectConsoleHandler
 
     for handler in logging.getLogger().handlers:

@@ -15,7 +15,14 @@ QUIET = {
 }
 
 
+def offline_prefect() -> None:
+    """Switch Prefect's telemetry off unless the environment says otherwise (before import)."""
+    for name, value in OFFLINE.items():
+        os.environ.setdefault(name, value)
+
+
 def quiet_prefect() -> None:
     """Set the offline and quiet defaults before Prefect is imported; the environment wins."""
-    for name, value in (OFFLINE | QUIET).items():
+    offline_prefect()
+    for name, value in QUIET.items():
         os.environ.setdefault(name, value)

@@ -45,6 +45,9 @@ def run(
     Arguments not given come from the environment (WIREDESK_*) and the defaults, as for the
     command line; `source` without paths runs that source of the config file.
     """
+    from flows.offline import offline_prefect
+
+    offline_prefect()  # before Prefect is imported: no telemetry unless the environment asks
     from flows.launch import launch
     from flows.options import plan_run
     from flows.settings import build

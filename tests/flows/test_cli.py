@@ -229,3 +229,23 @@ def test_two_runs_on_a_fresh_prefect_home_start_quietly_and_offline(tmp_path):
         assert result.returncode == 0, result.stderr[-2000:]
         assert result.stderr == "", result.stderr[-3000:]  # no migration race, no telemetry
         assert "articles loaded     1" in result.stdout
+
+
+def test_prefect_is_offline_and_quiet_by_default_and_the_environment_wins(monkeypatch):
+    import os
+
+    from flows.offline import quiet_prefect
+    from flows.serve import server_command
+
+    for name in ("DO_NOT_TRACK", "PREFECT_SERVER_ANALYTICS_ENABLED",
+                 "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "true")  # the user's choice
+    quiet_prefect()
+    assert os.environ["DO_NOT_TRACK"] == "1"
+    assert os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] == "WARNING"
+    assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "true"
+    monkeypatch.delenv("PREFECT_SERVER_ANALYTICS_ENABLED")
+    monkeypatch.delenv("DO_NOT_TRACK")
+    _, env = server_command("127.0.0.1", 4200)
+    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false" and env["DO_NOT_TRACK"] == "1"
