@@ -29,7 +29,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.progress import Progress
 from flows.settings import build
 from tasks.clean import clean
-from tasks.common import Counts, freeze_heap
+from tasks.common import Counts, freeze_heap, release_memory
 from tasks.extract import DEFAULT_MODEL, ModelNotFound, extract, warm_up
 from tasks.ingest import discover, ingest, looks_new, poll
 from tasks.load import load, load_fetches, record, select_new
@@ -310,6 +310,7 @@ def finish_batch(store: Warehouse, run_id: str, item: Pending) -> Counts:
     indexed = index_entities(item.spec, deduped, extracted, store)
     staged = StagedBatch(item.ingested, item.cleaned, item.selected, deduped, indexed, extracted)
     counts = load(item.spec, run_id, store, staged)
+    release_memory()
     log_stage("load", label, articles=counts.articles_loaded, duplicates=counts.duplicates,
               new_stories=counts.stories_new, rejects=counts.rejects)  # fmt: skip
     return counts
