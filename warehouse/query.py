@@ -78,6 +78,20 @@ PIVOT = re.compile(r"\A\s*pivot(_wider)?\b", re.IGNORECASE)
 CALLED = re.compile(r'("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*\(')
 EXPLAINED = re.compile(r"^\s*explain\s+(analy[sz]e\s+)?(\([^)]*\)\s*)?", re.IGNORECASE)
 MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
+# Every story id and the story it belongs to now: itself, or the end of its merged_into chain.
+# Articles keep the story_id they were given; join them here for the current story.
+STORY_CURRENT = """
+create or replace view story_current as
+with recursive chain(story_id, current_story_id, merges) as (
+    select story_id, story_id, 0 from stories
+    union all
+    select chain.story_id, stories.merged_into, chain.merges + 1
+    from chain join stories on stories.story_id = chain.current_story_id
+    where stories.merged_into is not null and chain.merges < 100
+)
+select story_id, arg_max(current_story_id, merges) as current_story_id, max(merges) as merges
+from chain group by story_id
+"""
 
 
 class ReadOnlyQuery(WarehouseError):
@@ -111,7 +125,7 @@ def _ident(name: str) -> str:
 
 
 def create_views(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
-    """Create one view per table over the snapshot's committed files, in your own DuckDB session.
+    """Create one view per table, and story_current, over the snapshot's committed files.
 
     The views read the files while the snapshot is pinned (inside `Warehouse.snapshot()`); the
     connection keeps every DuckDB feature, which `wiredesk sql` does not offer. Tables in an
@@ -130,6 +144,7 @@ def create_views(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> None:
             f"create or replace view {_ident(name)} as select * from read_parquet([{listing}], "
             f"hive_partitioning={hive}, union_by_name=true)"
         )
+    con.execute(STORY_CURRENT)
 
 
 def table_dataset(snap: Snapshot, name: str) -> ds.Dataset:
@@ -155,13 +170,15 @@ def table_dataset(snap: Snapshot, name: str) -> ds.Dataset:
 
 
 def register_tables(con: duckdb.DuckDBPyConnection, snap: Snapshot) -> dict[str, Problem]:
-    """Register every readable table; return the first problem of each table left out."""
+    """Register every readable table and story_current; return each left-out table's problem."""
     broken: dict[str, Problem] = {}
     for problem in quick_problems(snap):
         broken.setdefault(problem.table, problem)
     for name in TABLES:
         if name not in broken:
             con.register(name, table_dataset(snap, name))
+    if "stories" not in broken:
+        con.execute(STORY_CURRENT)
     return broken
 
 

@@ -164,6 +164,10 @@ STORIES = pa.schema(
         ("credits", pa.list_(pa.string())),  # wires the articles credit ("AFP", ...)
         ("original_article_id", pa.string()),
         ("original_source", pa.string()),
+        # Lineage: a story found to be one event with another points at it (never at itself);
+        # its articles keep this story_id, the view story_current resolves it (chains too).
+        ("merged_into", pa.string()),
+        ("merged_at", TS),
     ]
 )
 
@@ -239,7 +243,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("runs", RUNS, ("run_id",), version=4),
         TableSpec("fetches", FETCHES, ("fetch_id",), ("fetched_at",), "fetched_at", version=2),
         TableSpec("raw", RAW, ("raw_id",), ("received_at",)),
-        TableSpec("stories", STORIES, ("story_id",), ("first_seen",), mutable=True),
+        TableSpec("stories", STORIES, ("story_id",), ("first_seen",), mutable=True, version=2),
         TableSpec("entities", ENTITIES, ("entity_key",), ("entity_key",), mutable=True, version=2),
     )
 }

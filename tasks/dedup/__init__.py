@@ -22,11 +22,18 @@ the Prefect task.
 
 from __future__ import annotations
 
+import pyarrow as pa
 from prefect import task
 
 from tasks.dedup.batch import deduplicate_articles
 from tasks.dedup.copies import find_copies
-from tasks.dedup.pool import Pool, pool_from_signatures, recent_signatures
+from tasks.dedup.pool import (
+    Pool,
+    current_stories,
+    pool_from_signatures,
+    recent_signatures,
+    stored_pool,
+)
 from tasks.dedup.signatures import band_keys, minhash_signatures
 from tasks.dedup.story_table import touched_stories, update_stories
 from tasks.policies import CACHED
@@ -36,25 +43,42 @@ from warehouse import Warehouse
 __all__ = [
     "Pool",
     "band_keys",
+    "current_stories",
     "dedup",
     "deduplicate_articles",
     "find_copies",
     "minhash_signatures",
+    "place_batch",
     "pool_from_signatures",
     "recent_signatures",
+    "stored_pool",
     "touched_stories",
     "update_stories",
 ]
 
 
+def place_batch(
+    warehouse: Warehouse, articles: pa.Table, mentions: pa.Table, quotes: pa.Table
+) -> dict[str, pa.Table]:
+    """Place new articles against the warehouse; return their articles, links, signatures, stories.
+
+    Stored stories found to be one event are merged: the stories rows record it.
+    """
+    pool = stored_pool(warehouse, articles)
+    placed, links, signatures = deduplicate_articles(articles, mentions, quotes, pool)
+    # Only the stories this batch touches are read and rewritten, not the whole table.
+    stored = warehouse.read("stories", filter=touched_stories(placed, pool.merged))
+    stories = update_stories(stored, placed, pool.merged)
+    return {"articles": placed, "links": links, "signatures": signatures, "stories": stories}
+
+
 @task(name="dedup", task_run_name="dedup-{spec.label}", **CACHED)
 def dedup(spec: BatchSpec, selected: Staged, extracted: Staged, warehouse: Warehouse) -> Staged:
     """Place a batch of new articles in stories; stage articles, links, signatures, stories."""
-    articles = selected.table("articles")
-    mentions, quotes = extracted.table("mentions"), extracted.table("quotes")
-    pool = pool_from_signatures(recent_signatures(warehouse, articles))
-    placed, links, signatures = deduplicate_articles(articles, mentions, quotes, pool)
-    # Only the stories this batch touches are read and rewritten, not the whole table.
-    stories = update_stories(warehouse.read("stories", filter=touched_stories(placed)), placed)
-    tables = {"articles": placed, "links": links, "signatures": signatures, "stories": stories}
+    tables = place_batch(
+        warehouse,
+        selected.table("articles"),
+        extracted.table("mentions"),
+        extracted.table("quotes"),
+    )
     return stage(spec, "dedup", tables)

@@ -40,7 +40,9 @@ def deduplicate_articles(
     originals = [base + r for r in range(len(new)) if r not in copies]
     for start in range(0, len(originals), CHUNK):
         chunk = originals[start : start + CHUNK]
-        stories, story_links = place_stories(chunk, pool)
+        stories, story_links, merges = place_stories(chunk, pool)
+        if merges:
+            pool.merge(merges, base)
         for row, story in stories.items():
             pool.story_id[row] = story
         for row, other, score in story_links:

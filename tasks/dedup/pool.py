@@ -49,6 +49,7 @@ class Pool:
     tf: sp.csr_matrix = field(
         default_factory=lambda: sp.csr_matrix((0, STORY_FEATURES), dtype=np.float32)
     )
+    merged: dict[str, str] = field(default_factory=dict)  # stored story -> the one it joined
 
     def __len__(self) -> int:
         return len(self.article_id)
@@ -64,6 +65,22 @@ class Pool:
         self.bands = np.concatenate((self.bands, other.bands))
         self.n_shingles = np.concatenate((self.n_shingles, other.n_shingles))
         self.tf = sp.vstack((self.tf, other.tf), format="csr")
+
+    def merge(self, merges: dict[str, str], base: int) -> None:
+        """Record stories merged into others and move every pool row to the surviving story.
+
+        Only stories stored before this run (rows before base) are recorded: a story this run
+        started and merged was never written, so it simply disappears.
+        """
+        stored = set(self.story_id[:base])
+        for merged, survivor in merges.items():
+            if merged in stored:
+                self.merged[merged] = survivor
+        for story, survivor in list(self.merged.items()):  # a survivor merged in turn
+            while survivor in merges:
+                survivor = merges[survivor]
+            self.merged[story] = survivor
+        self.story_id = [merges.get(story, story) for story in self.story_id]
 
     def root(self, row: int) -> str:
         """Return the original an article copies, or the article itself."""
@@ -139,6 +156,43 @@ def recent_signatures(warehouse: Warehouse, articles: pa.Table) -> pa.Table:
                 if fragment.count_rows(filter=copies):  # read only the files that hold them
                     parts.append(fragment.to_table(schema=SIGNATURES, filter=copies))
     return pa.concat_tables(parts)
+
+
+def stored_pool(warehouse: Warehouse, articles: pa.Table) -> Pool:
+    """Return the stored articles new ones can match, each in its current (merged-into) story."""
+    pool = pool_from_signatures(recent_signatures(warehouse, articles))
+    current = current_stories(warehouse, set(pool.story_id))
+    pool.story_id = [current.get(story, story) for story in pool.story_id]
+    return pool
+
+
+def current_stories(warehouse: Warehouse, ids: set[str]) -> dict[str, str]:
+    """Return, for the merged stories among ids, the story each now belongs to (chains followed).
+
+    Only the stories asked about are read (story_id and merged_into), then the stories they
+    were merged into, and so on: a chain is as many reads as it is long.
+    """
+    step: dict[str, str] = {}
+    ask = set(ids)
+    while ask:
+        found = warehouse.read(
+            "stories",
+            columns=["story_id", "merged_into"],
+            filter=pc.field("story_id").isin(pa.array(sorted(ask), pa.string()))
+            & pc.field("merged_into").is_valid(),
+        )
+        merged, into = found["story_id"].to_pylist(), found["merged_into"].to_pylist()
+        new = dict(zip(merged, into, strict=True))
+        step.update(new)
+        ask = set(new.values()) - step.keys()
+    current = {}
+    for story in step:
+        seen, end = {story}, step[story]
+        while end in step and step[end] not in seen:  # a cycle cannot be written; stop anyway
+            seen.add(end)
+            end = step[end]
+        current[story] = end
+    return current
 
 
 def signatures_pool(articles: pa.Table, mentions: pa.Table, quotes: pa.Table) -> Pool:

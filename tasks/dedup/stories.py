@@ -45,6 +45,7 @@ SCORE_CHUNK = 8192  # stored rows scored against the new articles at once
 # neighbours, linkage) stay under about 1 GB at 500 new articles however large the warehouse.
 MAX_STORED = 4000
 MASK_ROWS = 512  # rows of the time-window mask computed at once
+MAX_STORY_ROWS = 50  # rows of one stored story clustered with a batch at most (its latest)
 
 YEAR_CONFLICT = 0.7  # the similarity kept by two articles that name years, none of them shared
 
@@ -111,14 +112,15 @@ def story_columns(stories: list[str]) -> dict[str, np.ndarray]:
 
 def place_stories(
     rows: list[int], all_pool: Pool
-) -> tuple[dict[int, str], list[tuple[int, int, float]]]:
+) -> tuple[dict[int, str], list[tuple[int, int, float]], dict[str, str]]:
     """Cluster new pool rows with their stored neighbours and give each row a story.
 
     The stored neighbours are clustered again with the new rows, as one run would cluster
     them all. Stored rows keep their stories; a story continues in the one cluster holding
-    most of its stored rows, and a cluster's new rows join the story it continues that they
-    score best with, or start one. Returns the story of each row and (row, best earlier row of
-    its story, score) links.
+    most of its stored rows. Stored stories that continue in one cluster are one event: they
+    merge into the one with most articles (`survivor`). A cluster's new rows join the story it
+    continues, or start one. Returns the story of each row, (row, best earlier row of its story,
+    score) links, and the merges (merged story -> surviving story).
     """
     new_rows = np.array(rows, np.int64)
     global_rows, score = local_scores(new_rows, all_pool)
@@ -126,10 +128,13 @@ def place_stories(
     clusters = story_clusters(score, EventProfile.of(all_pool.tf[global_rows]))
     old_story = [all_pool.story_id[int(r)] for r in global_rows[:n_old]]
     continued = continued_stories(clusters, story_columns(old_story))
+    merges = story_merges(continued, all_pool)
+    old_story = [merges.get(story, story) for story in old_story]
     result: dict[int, str] = {}
     for cluster in dict.fromkeys(clusters[n_old:].tolist()):  # in order of first new row
         members = np.flatnonzero(clusters[n_old:] == cluster) + n_old
-        story = closest_story(score[members], continued.get(cluster, {}))
+        stories = continued.get(cluster, {})
+        story = merges.get(min(stories), min(stories)) if stories else None
         started = f"s-{all_pool.article_id[int(global_rows[members[0]])]}"
         for m in members:
             result[int(global_rows[m])] = story or started
@@ -138,7 +143,31 @@ def place_stories(
         (int(global_rows[i]), int(global_rows[j]), float(score[i, j]))
         for i, j in closest_earlier(score, story_local, n_old)
     ]
-    return result, links
+    return result, links, merges
+
+
+def story_merges(continued: dict[int, dict[str, np.ndarray]], pool: Pool) -> dict[str, str]:
+    """Return merged story -> surviving story for clusters that continue several stored stories.
+
+    The survivor is the story with most articles in the pool, then the earliest seen, then the
+    lowest id: the choice most readers' ids already point at.
+    """
+    several = [sorted(stories) for stories in continued.values() if len(stories) > 1]
+    if not several:
+        return {}
+    wanted = {story for stories in several for story in stories}
+    size: dict[str, int] = dict.fromkeys(wanted, 0)
+    first: dict[str, float] = dict.fromkeys(wanted, float("inf"))
+    for story, seen in zip(pool.story_id, pool.seen_at, strict=True):
+        if story in size:
+            size[story] += 1
+            if seen is not None:
+                first[story] = min(first[story], seen.timestamp())
+    merges = {}
+    for stories in several:
+        survivor = min(stories, key=lambda s: (-size[s], first[s], s))
+        merges.update({story: survivor for story in stories if story != survivor})
+    return merges
 
 
 def continued_stories(
@@ -169,6 +198,7 @@ def local_scores(new_rows: np.ndarray, all_pool: Pool) -> tuple[np.ndarray, np.n
     vectors = weigh(tf, inverse_document_frequency(tf))
     new_vec = vectors[len(stored) :]
     cand_local = stored_candidates(new_vec, vectors[: len(stored)])
+    cand_local = whole_stories(cand_local, [all_pool.story_id[int(r)] for r in stored])
     local = np.concatenate((cand_local, np.arange(len(stored), len(idf_rows))))
     block = vectors[local]
     sim = (block @ block.T).toarray()
@@ -184,19 +214,6 @@ def local_scores(new_rows: np.ndarray, all_pool: Pool) -> tuple[np.ndarray, np.n
     conflicts = year_conflicts(all_pool.tf[global_rows])
     score[conflicts] = score[conflicts] * np.float64(YEAR_CONFLICT)  # as a float64 product
     return global_rows, score
-
-
-def closest_story(score: np.ndarray, stories: dict[str, np.ndarray]) -> str | None:
-    """Return the story whose columns have the highest mean score to some rows.
-
-    All the new rows of a cluster join one story, as one run would have kept them together.
-    """
-    best, found = -1.0, None
-    for story, cols in stories.items():
-        mean = float(score[:, cols].mean())
-        if mean > best:  # ties go to the first story in sorted order
-            best, found = mean, story
-    return found
 
 
 def stored_candidates(new_vec: sp.csr_matrix, stored_vec: sp.csr_matrix) -> np.ndarray:
@@ -285,6 +302,11 @@ class EventProfile:
                 np.any((keys_a >= KEY_SHARE) & (named_b <= ABSENT_SHARE))
                 or np.any((keys_b >= KEY_SHARE) & (named_a <= ABSENT_SHARE))
             )
+        if len(a) >= 2 and len(b) >= 2:  # two reports agreeing on a mark, both ways
+            shared_a = self.keys[a].min(axis=0) * (1 - self.named[b].max(axis=0))
+            shared_b = self.keys[b].min(axis=0) * (1 - self.named[a].max(axis=0))
+            if shared_a.any() and shared_b.any():
+                return True
         unknown_ab = self.keys[a] @ (1 - self.named[b]).T  # marks of a's rows b's rows lack
         unknown_ba = self.keys[b] @ (1 - self.named[a]).T
         return bool(np.any((unknown_ab >= PAIR_MARKS) & (unknown_ba.T >= PAIR_MARKS)))
@@ -347,6 +369,24 @@ def checked_merges(
         open_[i] = open_[:, i] = alive  # a grown group is judged afresh
         open_[i, i] = False
     return [sorted(g) for g in groups if g]
+
+
+def whole_stories(chosen: np.ndarray, stories: list[str]) -> np.ndarray:
+    """Return the chosen stored rows with the other rows of their stories (sorted).
+
+    A stored story is judged whole, as one run would judge it: whether it continues, and
+    whether it is one event with another, is not decided on the few of its rows nearest some
+    new article. At most MAX_STORY_ROWS rows of a story are added, the latest first.
+    """
+    if not len(chosen):
+        return chosen
+    wanted = {stories[int(c)] for c in chosen}
+    rows: dict[str, list[int]] = {}
+    for row, story in enumerate(stories):
+        if story in wanted:
+            rows.setdefault(story, []).append(row)
+    extra = [r for found in rows.values() for r in found[-MAX_STORY_ROWS:]]
+    return np.array(sorted(set(chosen.tolist()) | set(extra)), np.int64)[-MAX_STORED:]
 
 
 def closest_earlier(score: np.ndarray, story_local: list[str], start: int) -> list[tuple[int, int]]:

@@ -1,7 +1,8 @@
 """A generated wire corpus: several events, two of each kind, each written up by several outlets.
 
 Events of one kind share their vocabulary (two earthquakes, two club signings...) and differ in
-place, people, numbers and day, so only those tell them apart. Each outlet rewrites an event
+place, people, numbers and day, so only those tell them apart. The files carry no date (as an
+undated backfill): the reports name the weekday, not the date. Each outlet rewrites an event
 from a shuffled choice of sentences with its own wording: the same story, not a copy.
 """
 
@@ -285,7 +286,7 @@ def article(event: Event, outlet: str, rng: random.Random) -> str:
     facts = {**event.facts, **words}
     body = "\n\n".join(line.format(**facts) for line in chosen)
     headline = chosen[0].format(**facts).split(",")[0]
-    return f"date {event.day}\n\n{headline}\n\n{body}\n\n(Reporting by {outlet} staff)\n"
+    return f"{headline}\n\n{body}\n\n(Reporting by {outlet} staff)\n"
 
 
 def write_corpus(folder: Path, per_event: int = 4, seed: int = 7) -> dict[str, str]:
