@@ -7,9 +7,11 @@ as one run would cluster them all, so the partition does not depend on how artic
 into runs or in what order they came. Two groups of articles that tell different events of
 one kind (two earthquakes, two title fights of one boxer) score alike on topic words, so the
 average link refuses to join groups whose key participants or lead years disagree
-(`EventProfile.conflict`). Stored articles keep their stories: each stored story continues in
-the cluster holding most of its articles there, and a cluster's new articles join the story it
-continues that they score best with, or start one.
+(`EventProfile.conflict`). Stored stories are clustered whole (up to MAX_STORY_ROWS rows each)
+with the new articles. Stored articles keep their stories: each stored story continues in the
+cluster holding most of its articles there; stored stories that continue in one cluster are one
+event and merge into the largest (its id survives, the others record merged_into); a cluster's
+new articles join the story it continues, or start one.
 """
 
 from __future__ import annotations
@@ -291,9 +293,12 @@ class EventProfile:
         """Return True where two groups of articles tell different events of one kind.
 
         Groups of MIN_GROUP or more conflict when a mark held by KEY_SHARE of one group is
-        named by at most ABSENT_SHARE of the other. A smaller group conflicts with another when
-        some pair of their articles each holds PAIR_MARKS marks the other never names: one
-        report may well skip a participant or a year, hardly two each way.
+        named by at most ABSENT_SHARE of the other. Two groups of two or more conflict when
+        each holds a mark all its articles share and the other never names. Otherwise an
+        article is apart from another when each holds PAIR_MARKS marks the other never names
+        (one report may well skip a participant or a year, hardly two each way); two small
+        groups conflict when some pair is apart, a small group and a large one when one of the
+        small group's articles is apart from KEY_SHARE of the large one.
         """
         if len(a) >= MIN_GROUP and len(b) >= MIN_GROUP:
             keys_a, keys_b = self.keys[a].mean(axis=0), self.keys[b].mean(axis=0)
@@ -309,7 +314,13 @@ class EventProfile:
                 return True
         unknown_ab = self.keys[a] @ (1 - self.named[b]).T  # marks of a's rows b's rows lack
         unknown_ba = self.keys[b] @ (1 - self.named[a]).T
-        return bool(np.any((unknown_ab >= PAIR_MARKS) & (unknown_ba.T >= PAIR_MARKS)))
+        apart = (unknown_ab >= PAIR_MARKS) & (unknown_ba.T >= PAIR_MARKS)
+        if len(a) >= MIN_GROUP or len(b) >= MIN_GROUP:
+            # Against a group, a report must be apart from most of it, not from its one
+            # most unusual member: some report of a large story always names others.
+            across = apart.mean(axis=1) if len(b) >= MIN_GROUP else apart.mean(axis=0)
+            return bool(np.any(across >= KEY_SHARE))
+        return bool(np.any(apart))
 
 
 def story_clusters(score: np.ndarray, profile: EventProfile) -> np.ndarray:

@@ -96,7 +96,7 @@ def test_one_run_and_four_shuffled_runs_give_the_same_stories(tmp_path: Path):
 
 def test_one_four_and_twenty_shuffled_runs_give_nearly_the_same_stories(tmp_path: Path):
     corpus = tmp_path / "corpus"
-    gold = {Path(name).stem: event for name, event in write_corpus(corpus, seed=11).items()}
+    gold = {Path(name).stem: event for name, event in write_corpus(corpus).items()}
     records = [
         {"id": stem, "text": (corpus / f"{stem}.txt").read_text(encoding="utf-8")}
         for stem in sorted(gold)
@@ -106,7 +106,7 @@ def test_one_four_and_twenty_shuffled_runs_give_nearly_the_same_stories(tmp_path
     one = place_in_runs(tables, [list(range(n))])
     assert sorted(one) == sorted(gold)
     for runs in (4, 20):
-        for seed in (1, 2):
+        for seed in (1, 2, 3):
             order = random.Random(seed).sample(range(n), n)
             split = place_in_runs(tables, [order[i::runs] for i in range(runs)])
             assert same_partition(one, split) >= 0.95, (runs, seed)
