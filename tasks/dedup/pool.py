@@ -15,12 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from tasks.dedup.features import (
-    STORY_FEATURES,
-    story_features,
-    story_keys,
-    story_names,
-)
+from tasks.dedup.features import STORY_FEATURES, story_features, story_keys, story_names
 from tasks.dedup.signatures import (
     BANDS,
     NUM_PERM,
