@@ -5,7 +5,8 @@ The articles are cleaned and parsed once; each run then places its share through
 warehouse (stored signatures and stories read back, new ones and merges committed), as a run of
 the flow does. Prints B-cubed F1 between the one-run and the n-run partitions for a few
 shuffles, and each partition's B-cubed scores against the gold stories; an article's story is
-the one its story_id resolves to after the last run.
+the one its story_id resolves to after the last run. With --scale 10000 100000 it times a run of
+1,000 new synthetic articles (with stories and merges) against warehouses of those sizes.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from evals.stories import bcubed, read_gold, score
+from evals.synthetic import articles_table, corpus
 from flows.settings import build
 from tasks.clean import clean_documents
 from tasks.common import Batch, Document
 from tasks.dedup import current_stories, place_batch
 from tasks.extract import extract_articles
-from warehouse import Warehouse
+from warehouse import Warehouse, empty
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "eval" / "ecbplus" / "dev.jsonl"
 
@@ -74,13 +76,45 @@ def place_in_runs(
     return {item: current.get(given, given) for item, given in story.items()}
 
 
+def run_cost(warehouse_articles: int, new_articles: int = 1000) -> tuple[float, int]:
+    """Return the seconds to place new synthetic articles against a warehouse of a given size.
+
+    The warehouse is filled the way runs fill it (signatures and stories committed batch after
+    batch); the timed run reads, places, merges and folds its stories as the dedup stage does.
+    """
+    items = corpus(int((warehouse_articles + new_articles) / 2.5), seed=5)
+    items.sort(key=lambda it: it.published_at)
+    old, new = items[:warehouse_articles], items[warehouse_articles:][:new_articles]
+    none = empty("mentions"), empty("quotes")
+    with tempfile.TemporaryDirectory() as root:
+        warehouse = Warehouse(root)
+        for i in range(0, len(old), 20_000):
+            staged = place_batch(warehouse, articles_table(old[i : i + 20_000]), *none)
+            warehouse.commit(f"fill-{i}", {n: staged[n] for n in ("signatures", "stories")})
+        table = articles_table(new, ingested_at=new[-1].published_at + timedelta(hours=1))
+        started = time.perf_counter()
+        place_batch(warehouse, table, *none)
+        return time.perf_counter() - started, warehouse.read("stories").num_rows
+
+
 def main() -> None:
     """Print the agreement of one-run and n-run stories on a gold file."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("gold", nargs="?", default=str(DEFAULT))
     parser.add_argument("--runs", type=int, nargs="+", default=[4, 20])
     parser.add_argument("--shuffles", type=int, default=3)
+    parser.add_argument(
+        "--scale", type=int, nargs="*", help="time 1,000 new articles vs warehouses of these sizes"
+    )
     args = parser.parse_args()
+    if args.scale:
+        costs = []
+        for size in args.scale:
+            seconds, stories = run_cost(size)
+            costs.append(seconds)
+            print(f"1000 new vs {size} stored ({stories} stories): {seconds:.2f} s")
+        print(f"ratio largest/smallest warehouse: {costs[-1] / costs[0]:.2f}")
+        return
     records = read_gold(args.gold)
     gold = {str(r["id"]): str(r["story"]) for r in records}
     tables = parsed(records)
