@@ -203,14 +203,20 @@ def verify_local(warehouse: Warehouse) -> None:
     Run under the writer lock, before anything is deleted: a head newer than ``_current`` means
     the link was restored from before the last commit.
     """
+    number, head = local_point(warehouse)
+    if head is None or head["snapshot"] < number:
+        write_head(warehouse.folder, warehouse.current().manifest if number else empty_manifest())
+
+
+def local_point(warehouse: Warehouse) -> tuple[int, dict | None]:
+    """Return the snapshot ``_current`` names and the head; raise PointerDamage if either is off."""
     folder = warehouse.folder
     number = link_number(folder)
     head = read_head(folder)
     if head is not None and head["snapshot"] > number:
         raise stale(warehouse.root, number, head["snapshot"], newest_local(folder), CURRENT)
     refuse_plain_tables(warehouse, number)
-    if head is None or head["snapshot"] < number:
-        write_head(folder, warehouse.current().manifest if number else empty_manifest())
+    return number, head
 
 
 def refuse_plain_tables(warehouse: Warehouse, number: int) -> None:
@@ -243,12 +249,7 @@ def verify(warehouse: Warehouse) -> None:
             top = f"{SNAPSHOTS}/{current.number:08d}.json"
             raise stale(warehouse.root, current.number, head["snapshot"], newest_remote(store), top)
         return
-    folder = warehouse.folder
-    number = link_number(folder)
-    head = read_head(folder)
-    if head is not None and head["snapshot"] > number:
-        raise stale(warehouse.root, number, head["snapshot"], newest_local(folder), CURRENT)
-    refuse_plain_tables(warehouse, number)
+    local_point(warehouse)
     warehouse.current()
 
 
